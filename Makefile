@@ -1,0 +1,46 @@
+# ALC Portal. `make run` starts the portal with demo data; `make test` runs every check.
+# Both need only Python 3.11: they make a virtualenv in .venv and, unless DATABASE_URL and
+# REDIS_URL are set, start an embedded PostgreSQL and Redis under var/.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+EMBEDDED := $(PY) -m alc_portal.embedded --
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint pytest install browser-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: export DEBUG ?= 1
+run: $(INSTALLED)
+	$(EMBEDDED) $(PY) -m alc_portal.devstack
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Browser tests drive Debian's Chromium. Installed here when missing and we may (root + apt).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Tests use their own embedded services (var/test), so they never touch `make run`'s data.
+pytest: export DEBUG ?= 1
+pytest: export ALC_VAR_DIR ?= $(CURDIR)/var/test
+pytest: $(INSTALLED) browser-deps
+	$(EMBEDDED) sh -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) -m pytest $(PYTEST_ARGS)'
+
+test: lint pytest
+
+clean:
+	rm -rf var/test

@@ -1,0 +1,55 @@
+"""Invented people for trying the portal: never real names, safe to run again."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from members import services
+from regions.models import Council, Region
+
+# Everyone here is invented. The addresses use a reserved domain that cannot receive mail.
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (public, for the demo accounts only)
+STAFF = ("staff@demo.alc.example.org", "Morgan Ashdown")
+REPRESENTATIVES = [
+    ("rep.london@demo.alc.example.org", "Priya Calloway", "London"),
+    ("rep.wales@demo.alc.example.org", "Gethin Marwood", "Wales"),
+]
+# (email, name, council GSS code, ward)
+COUNCILLORS = [
+    ("councillor@demo.alc.example.org", "Alex Brennard", "E09000007", "Kentish Town South"),
+    ("cllr.okafor@demo.alc.example.org", "Tunde Okafor-Lisle", "E09000012", "Dalston"),
+    ("cllr.venn@demo.alc.example.org", "Rosa Venn", "E09000022", "Brixton Acre Lane"),
+    ("cllr.hughes@demo.alc.example.org", "Carys Pendleton", "W06000015", "Splott"),
+    ("cllr.rees@demo.alc.example.org", "Owain Tregaron", "W06000011", "Castle"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo staff user, representatives and councillors (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        if not Council.objects.exists():
+            raise CommandError("Load the councils first: python manage.py load_councils")
+        created = []
+
+        user, new = services.user_ensure(email=STAFF[0], full_name=STAFF[1], password=DEMO_PASSWORD)
+        services.staff_appoint(user=user, job_title="National organiser")
+        created += [user.email] if new else []
+
+        for email, name, region_name in REPRESENTATIVES:
+            user, new = services.user_ensure(email=email, full_name=name, password=DEMO_PASSWORD)
+            services.representative_appoint(user=user, region=Region.objects.get(name=region_name))
+            created += [user.email] if new else []
+
+        for email, name, gss_code, ward in COUNCILLORS:
+            user, new = services.user_ensure(email=email, full_name=name, password=DEMO_PASSWORD)
+            services.councillor_ensure(
+                user=user, council=Council.objects.get(gss_code=gss_code), ward=ward
+            )
+            created += [user.email] if new else []
+
+        self.stdout.write(
+            f"Demo accounts ready ({len(created)} new). Every demo password is {DEMO_PASSWORD}:"
+        )
+        for email in [STAFF[0]] + [r[0] for r in REPRESENTATIVES] + [c[0] for c in COUNCILLORS]:
+            self.stdout.write(f"  {email}")

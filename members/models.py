@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from simple_history.models import HistoricalRecords
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who can log in. The email address is the login; roles are separate rows."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    preferred_name = models.CharField(
+        max_length=80, blank=True, help_text="What people call you, if not your first name."
+    )
+    is_staff = models.BooleanField(
+        "admin site access",
+        default=False,
+        help_text="Set and cleared with the staff role; lets the person into the admin site.",
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.first_name
+
+    @property
+    def first_name(self):
+        return self.preferred_name or (self.full_name.split()[0] if self.full_name else "")
+
+    # Roles. Each is a row of its own (StaffRole, regions.RegionalRepresentative, Councillor),
+    # so a person can hold several and every appointment keeps its dates and history.
+    @cached_property
+    def is_national_staff(self) -> bool:
+        return StaffRole.objects.filter(user=self).exists()
+
+    @cached_property
+    def represented_region_ids(self) -> frozenset[int]:
+        return frozenset(self.representative_roles.current().values_list("region_id", flat=True))
+
+    @property
+    def is_representative(self) -> bool:
+        return bool(self.represented_region_ids)
+
+    @cached_property
+    def councillor_or_none(self):
+        return Councillor.objects.select_related("council__region").filter(user=self).first()
+
+
+class StaffRole(models.Model):
+    """Membership of the national office staff."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    since = models.DateField(default=timezone.localdate)
+    job_title = models.CharField(max_length=120, blank=True)
+
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"{self.user} (staff)"
+
+
+class Councillor(models.Model):
+    """A councillor's profile, linked to the council they sit on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="councillor"
+    )
+    council = models.ForeignKey(
+        "regions.Council", on_delete=models.PROTECT, related_name="councillors"
+    )
+    ward = models.CharField(max_length=150, blank=True)
+    first_elected = models.DateField(null=True, blank=True)
+    term_ends = models.DateField(null=True, blank=True)
+    labour_coop = models.BooleanField("Labour & Co-operative councillor", default=False)
+    phone = models.CharField(max_length=30, blank=True)
+    bio = models.TextField("short public bio", max_length=1000, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["user__full_name"]
+
+    def __str__(self):
+        return f"Cllr {self.user}"
+
+    def get_absolute_url(self):
+        return reverse("home")

@@ -1,0 +1,51 @@
+"""Who may see and change which regions, councils and groups.
+
+Every view gets these objects through the functions here, so a representative can never reach
+past their regions whatever URL or form field they send. Objects a person may not know exist
+raise Http404; objects they may see but not change raise PermissionDenied.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from .models import Council, CouncilGroup, Region
+
+
+def regions_visible_to(user):
+    return Region.objects.visible_to(user)
+
+
+def regions_managed_by(user):
+    """Regions whose groups and councillors the person may change: staff all, reps their own."""
+    return Region.objects.represented_by(user)
+
+
+def councils_visible_to(user):
+    return Council.objects.visible_to(user)
+
+
+def groups_visible_to(user):
+    return CouncilGroup.objects.filter(council__region__in=regions_visible_to(user))
+
+
+def get_region_for_user_or_404(user, slug, *, manage=False):
+    region = get_object_or_404(regions_visible_to(user), slug=slug)
+    if manage and not regions_managed_by(user).filter(pk=region.pk).exists():
+        raise PermissionDenied
+    return region
+
+
+def get_council_for_user_or_404(user, slug, *, manage=False):
+    council = get_object_or_404(
+        councils_visible_to(user).select_related("region").with_next_election(), slug=slug
+    )
+    if manage and not regions_managed_by(user).filter(pk=council.region_id).exists():
+        raise PermissionDenied
+    return council
+
+
+def get_group_for_user_or_404(user, pk, *, manage=False):
+    group = get_object_or_404(groups_visible_to(user).select_related("council__region"), pk=pk)
+    if manage and not regions_managed_by(user).filter(pk=group.council.region_id).exists():
+        raise PermissionDenied
+    return group

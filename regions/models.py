@@ -1,0 +1,264 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class RegionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The regions a person may read: all for staff, their own for representatives and
+        councillors, none for anyone else."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_national_staff:
+            return self.all()
+        return self.filter(
+            models.Q(pk__in=user.represented_region_ids)
+            | models.Q(councils__councillors__user=user)
+        ).distinct()
+
+    def represented_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_national_staff:
+            return self.all()
+        return self.filter(pk__in=user.represented_region_ids)
+
+
+class Region(models.Model):
+    """One of the association's 11 regions (England's nine, Scotland, Wales)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("regions:region", args=[self.slug])
+
+
+class CouncilQuerySet(models.QuerySet):
+    def current(self, on=None):
+        """Councils in being on a date (today by default): started and not yet abolished."""
+        on = on or timezone.localdate()
+        return self.filter(
+            models.Q(start_date__isnull=True) | models.Q(start_date__lte=on),
+            models.Q(end_date__isnull=True) | models.Q(end_date__gt=on),
+        )
+
+    def for_region(self, region):
+        return self.filter(region=region)
+
+    def with_labour_seats(self):
+        return self.filter(labour_seats__gt=0)
+
+    def visible_to(self, user):
+        return self.filter(region__in=Region.objects.visible_to(user))
+
+    def totals(self) -> dict:
+        """Council and group counts and seat totals, in one query."""
+        return self.aggregate(
+            councils=models.Count("pk"),
+            groups=models.Count("labour_group"),
+            seats=Coalesce(models.Sum("total_seats"), 0),
+            labour_seats=Coalesce(models.Sum("labour_seats"), 0),
+        )
+
+    def with_next_election(self):
+        """Attach `upcoming_elections` (date order) without a query per council."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "elections", queryset=Election.objects.upcoming(), to_attr="upcoming_elections"
+            )
+        )
+
+
+class Council(models.Model):
+    """A principal council in Great Britain, as in the project's derived data file."""
+
+    class Kind(models.TextChoices):
+        NON_METROPOLITAN_DISTRICT = "NMD", "Non-metropolitan district"
+        UNITARY = "UA", "Unitary authority"
+        METROPOLITAN_DISTRICT = "MD", "Metropolitan district"
+        LONDON_BOROUGH = "LBO", "London borough"
+        CITY_OF_LONDON = "CC", "City of London Corporation"
+        COUNTY = "CTY", "County council"
+        SCOTTISH = "SCO", "Scottish council"
+        WELSH = "WPA", "Welsh principal area"
+
+    class ElectionPattern(models.TextChoices):
+        ALL_OUT = "all-out", "All out"
+        HALVES = "halves", "By halves"
+        THIRDS = "thirds", "By thirds"
+        NONE = "none", "No scheduled elections"
+
+    gss_code = models.CharField("GSS code", max_length=20, unique=True)
+    name = models.CharField("official name", max_length=200)
+    short_name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField("type", max_length=3, choices=Kind.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="councils")
+    total_seats = models.PositiveIntegerField()
+    labour_seats = models.PositiveIntegerField()
+    control = models.CharField(max_length=60, blank=True)
+    election_pattern = models.CharField(max_length=10, choices=ElectionPattern.choices)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    objects = CouncilQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["short_name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("regions:council", args=[self.slug])
+
+    @property
+    def next_election(self):
+        """The next scheduled poll; uses `upcoming_elections` when prefetched."""
+        if hasattr(self, "upcoming_elections"):
+            return self.upcoming_elections[0] if self.upcoming_elections else None
+        return self.elections.upcoming().first()
+
+
+class ElectionQuerySet(models.QuerySet):
+    def upcoming(self, on=None):
+        return self.filter(date__gte=on or timezone.localdate())
+
+
+class Election(models.Model):
+    """A scheduled poll on a council: the seats up on that date and how many Labour holds."""
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="elections")
+    date = models.DateField()
+    seats_up = models.PositiveIntegerField()
+    labour_seats_up = models.PositiveIntegerField()
+
+    objects = ElectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "date"], name="one_election_per_council_date"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(labour_seats_up__lte=models.F("seats_up")),
+                name="labour_seats_up_within_seats_up",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.council.short_name}, {self.date:%-d %B %Y}"
+
+
+class CouncilGroup(models.Model):
+    """The Labour group on a council."""
+
+    council = models.OneToOneField(Council, on_delete=models.PROTECT, related_name="labour_group")
+    name = models.CharField(max_length=200)
+    contact_email = models.EmailField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["council__short_name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("regions:group", args=[self.pk])
+
+
+class OfficerQuerySet(models.QuerySet):
+    def current(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(
+            models.Q(start_date__lte=on),
+            models.Q(end_date__isnull=True) | models.Q(end_date__gt=on),
+        )
+
+
+class GroupOfficer(models.Model):
+    """An office held in a council Labour group, with the dates it was held."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", "Leader"
+        DEPUTY_LEADER = "deputy_leader", "Deputy leader"
+        CHIEF_WHIP = "chief_whip", "Chief whip"
+        SECRETARY = "secretary", "Secretary"
+
+    group = models.ForeignKey(CouncilGroup, on_delete=models.CASCADE, related_name="officers")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_offices"
+    )
+    start_date = models.DateField(default=timezone.localdate)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = OfficerQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["group", "role", "-start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "role"],
+                condition=models.Q(end_date__isnull=True),
+                name="one_current_holder_per_office",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="office_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()} of {self.group}: {self.user}"
+
+
+class RepresentativeQuerySet(models.QuerySet):
+    def current(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=on))
+
+
+class RegionalRepresentative(models.Model):
+    """A person appointed to represent the association in a region. One person may hold several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="representative_roles"
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="representatives")
+    start_date = models.DateField(default=timezone.localdate)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = RepresentativeQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region__name", "start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "region"],
+                condition=models.Q(end_date__isnull=True),
+                name="one_open_appointment_per_user_region",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} for {self.region}"

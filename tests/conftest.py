@@ -1,0 +1,70 @@
+"""Shared fixtures. Tests talk to the real PostgreSQL and Redis that `make test` provides."""
+
+import os
+from pathlib import Path
+
+import pytest
+from workers import current_database_url, worker_start, worker_stop
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def gb_councils(db):
+    """The real councils of Great Britain, loaded from the project's derived data file."""
+    from regions.models import Council
+    from regions.services import councils_load
+
+    if not Council.objects.exists():
+        councils_load()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup):
+    """A real Celery worker process using the test database and the test Redis."""
+    proc = worker_start(database_url=current_database_url())
+    yield proc
+    worker_stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the test's own database calls
+    # are still plain synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser and worker tests run last: they are the slowest and need committed data.
+    items.sort(key=lambda item: "browser" in item.keywords)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and other cached state live in Redis; start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()

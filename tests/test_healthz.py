@@ -1,0 +1,81 @@
+"""/healthz, asked over HTTP of a separate portal process with its own Redis and worker."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from django.urls import reverse
+from polling import wait_for
+from workers import current_database_url, web_start, worker_start, worker_stop
+
+from alc_portal.embedded import EmbeddedRedis
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _healthz(base_url):
+    try:
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def own_redis(settings, tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_it_is_healthy_when_database_redis_and_a_worker_answer(client, celery_worker):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "celery_worker": "ok",
+    }
+
+
+def test_it_is_unavailable_when_no_worker_answers(own_redis):
+    web = web_start(database_url=current_database_url(), redis_url=own_redis.url)
+    try:
+        status, body = _healthz(web.url)
+    finally:
+        worker_stop(web)
+    assert status == 503
+    assert body == {
+        "status": "unavailable",
+        "database": "ok",
+        "redis": "ok",
+        "celery_worker": "down",
+    }
+
+
+def test_it_is_unavailable_while_redis_is_stopped_and_recovers(own_redis):
+    database_url = current_database_url()
+    worker = worker_start(database_url=database_url, redis_url=own_redis.url, name="healthz")
+    web = web_start(database_url=database_url, redis_url=own_redis.url)
+    try:
+        assert _healthz(web.url) == (
+            200,
+            {"status": "ok", "database": "ok", "redis": "ok", "celery_worker": "ok"},
+        )
+
+        own_redis.stop()
+        status, body = _healthz(web.url)
+        assert status == 503
+        assert body["redis"] == "down"
+        assert body["celery_worker"] == "down"
+        assert body["database"] == "ok"
+
+        own_redis.start()
+        # The worker and the web process reconnect to Redis by themselves.
+        wait_for(lambda: _healthz(web.url)[0] == 200, timeout=45, interval=0.5)
+    finally:
+        worker_stop(web)
+        worker_stop(worker)

@@ -1,0 +1,97 @@
+"""Start and stop real Celery worker processes for tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from celery import Celery
+from django.conf import settings
+from django.db import connection
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def current_database_url() -> str:
+    """The URL of the database Django is using now (the test database, inside tests)."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def worker_start(*, database_url: str, redis_url: str | None = None, name: str = "test"):
+    """Start `celery worker` as a child process and wait until it answers a ping."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_CONN_MAX_AGE": "0"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    log_path = PROJECT_DIR / "var" / f"celery-{name}-{os.getpid()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "alc_portal", "worker", "-P", "solo",
+             "-l", "info", "--without-gossip", "--without-mingle",
+             "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    hostname = None
+    deadline = time.monotonic() + 60
+    # A separate app: control messages go out through an app's own producer pool, so the
+    # project's app would always ping the default broker.
+    probe = Celery(broker=redis_url or settings.CELERY_BROKER_URL, set_as_current=False)
+    try:
+        while hostname is None and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early; see {log_path}")
+            for reply in probe.control.ping(timeout=0.5):
+                hostname = next(iter(reply))
+    finally:
+        probe.close()
+    if hostname is None:
+        worker_stop(proc)
+        raise RuntimeError(f"Celery worker did not answer within 60 s; see {log_path}")
+    proc.log_path = log_path
+    return proc
+
+
+def worker_stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def web_start(*, database_url: str, redis_url: str, name: str = "web"):
+    """Serve the portal from a separate process (runserver), as a browser or probe would see it.
+
+    Returns the process, with its base URL in `.url`.
+    """
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    log_path = PROJECT_DIR / "var" / f"web-{name}-{os.getpid()}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    proc.url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"web server exited early; see {log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    worker_stop(proc)
+    raise RuntimeError(f"web server did not listen within 30 s; see {log_path}")
