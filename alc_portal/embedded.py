@@ -351,8 +351,10 @@ class EmbeddedPostgres(_Service):
 
     label = "PostgreSQL"
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, bin_dir: Path | None = None):
         super().__init__(data_dir)
+        # Another PostgreSQL installation's binaries may be given (tests use the system's).
+        self.bin_dir = Path(bin_dir) if bin_dir else None
         self.pgdata = self.data_dir / "data"
         self.log_file = self.data_dir / "postgres.log"
         self.port: int | None = None
@@ -367,7 +369,7 @@ class EmbeddedPostgres(_Service):
     # -- running the bundled binaries ------------------------------------------------------
 
     def _bin(self, name: str) -> str:
-        return str(postgres_bin_dir() / name)
+        return str((self.bin_dir or postgres_bin_dir()) / name)
 
     @staticmethod
     def _clean_env() -> dict[str, str]:
@@ -442,7 +444,7 @@ class EmbeddedPostgres(_Service):
             owner = (entry.pw_uid, entry.pw_gid)
         self._owner = owner
         # The server user must be able to reach its data directory and the binaries.
-        for path in (self.data_dir, postgres_bin_dir()):
+        for path in (self.data_dir, self.bin_dir or postgres_bin_dir()):
             for parent in [path, *path.parents]:
                 mode = parent.stat().st_mode
                 if not mode & stat.S_IXOTH:
