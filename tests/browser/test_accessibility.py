@@ -1,0 +1,57 @@
+"""Every page a person can reach passes axe-core, at desktop and phone widths."""
+
+import pytest
+from accessibility import assert_accessible
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+
+@pytest.fixture
+def demo(gb_councils):
+    call_command("demo_data", verbosity=0)
+
+
+def _log_in(page, email):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/")
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_login_pages_are_accessible(page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    for path in ["/accounts/login/", "/accounts/login/code/", "/accounts/password/reset/"]:
+        page.goto(path)
+        assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_role_home_pages_are_accessible(demo, page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    for email, paths in [
+        ("councillor@demo.alc.example.org", ["/", "/regions/london/"]),
+        ("rep.wales@demo.alc.example.org", ["/", "/regions/wales/", "/regions/councils/cardiff/"]),
+        ("staff@demo.alc.example.org", ["/"]),
+    ]:
+        page.context.clear_cookies()
+        _log_in(page, email)
+        for path in paths:
+            page.goto(path)
+            assert_accessible(page)
+            # Nothing is wider than the screen: a phone never scrolls sideways.
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(page):
+    page.goto("/accounts/login/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    assert skip.evaluate("el => el === document.activeElement")
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
