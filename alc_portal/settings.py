@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "members.middleware.RequireTwoFactorForRolesMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

@@ -109,6 +109,12 @@ class StaffRole(models.Model):
         return f"{self.user} (staff)"
 
 
+class CouncillorQuerySet(models.QuerySet):
+    def serving(self):
+        """Councillors still in office (not marked as having left)."""
+        return self.filter(left_on__isnull=True)
+
+
 class Councillor(models.Model):
     """A councillor's profile, linked to the council they sit on."""
 
@@ -124,7 +130,13 @@ class Councillor(models.Model):
     labour_coop = models.BooleanField("Labour & Co-operative councillor", default=False)
     phone = models.CharField(max_length=30, blank=True)
     bio = models.TextField("short public bio", max_length=1000, blank=True)
+    # Communication preferences, by topic.
+    wants_campaign_mailings = models.BooleanField("campaign mailings", default=True)
+    wants_regional_news = models.BooleanField("regional news", default=True)
+    wants_training_events = models.BooleanField("training and events", default=True)
+    left_on = models.DateField("no longer a councillor from", null=True, blank=True)
 
+    objects = CouncillorQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -135,3 +147,183 @@ class Councillor(models.Model):
 
     def get_absolute_url(self):
         return reverse("home")
+
+
+class Position(models.Model):
+    """A position a councillor holds, e.g. leader, cabinet member for housing, group whip."""
+
+    councillor = models.ForeignKey(Councillor, on_delete=models.CASCADE, related_name="positions")
+    title = models.CharField(max_length=150)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_date", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class ProfileChange(models.Model):
+    """A change of council or ward, waiting for the regional representative's approval."""
+
+    councillor = models.ForeignKey(
+        Councillor, on_delete=models.CASCADE, related_name="pending_changes"
+    )
+    council = models.ForeignKey("regions.Council", on_delete=models.PROTECT, related_name="+")
+    ward = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["councillor"],
+                condition=models.Q(status="pending"),
+                name="one_pending_change_per_councillor",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.councillor}: {self.council}, {self.ward} ({self.status})"
+
+
+class LevyWaiver(models.Model):
+    """An application to waive the association levy, decided by staff."""
+
+    councillor = models.ForeignKey(
+        Councillor, on_delete=models.CASCADE, related_name="levy_waivers"
+    )
+    year = models.PositiveIntegerField()
+    circumstances = models.TextField(max_length=2000)
+    declaration = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    applied_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-applied_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["councillor", "year"],
+                condition=~models.Q(status="refused"),
+                name="one_live_waiver_per_year",
+            )
+        ]
+
+    def __str__(self):
+        return f"Levy waiver {self.year} for {self.councillor} ({self.status})"
+
+
+class ErasureRequest(models.Model):
+    """A person's request to erase their personal data, carried out by staff."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"Erasure request {self.pk} ({self.status})"
+
+
+class EqualityMonitoring(models.Model):
+    """Optional equality-monitoring answers, kept apart from the profile and given with consent.
+
+    Only the member and staff holding `members.view_equality_monitoring` may see them.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="equality_monitoring"
+    )
+    consented_at = models.DateTimeField()
+    answers = models.JSONField(default=dict)
+
+    class Meta:
+        permissions = [("view_equality_monitoring", "Can view equality-monitoring answers")]
+
+    def __str__(self):
+        return f"Equality monitoring for {self.user}"
+
+
+class JoinRequest(models.Model):
+    """A newly elected councillor asking to join, approved by their region's representative."""
+
+    full_name = models.CharField(max_length=150)
+    email = models.EmailField()
+    council = models.ForeignKey("regions.Council", on_delete=models.PROTECT, related_name="+")
+    ward = models.CharField(max_length=150)
+    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.council}, {self.status})"
+
+
+class CouncillorImport(models.Model):
+    """A CSV import of councillors for a region: previewed, then applied all at once."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.region}, {self.status})"

@@ -1,6 +1,9 @@
 """Writes for people and their roles."""
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
 from regions.models import Council, Region, RegionalRepresentative
@@ -52,3 +55,14 @@ def councillor_ensure(*, user: User, council: Council, **profile) -> Councillor:
         user=user, defaults={"council": council, **profile}
     )
     return councillor
+
+
+@transaction.atomic
+def two_factor_enrol(*, user: User, totp_secret: str) -> list[str]:
+    """Give the user a TOTP authenticator with this secret and recovery codes, unless they have
+    them already. Returns the unused recovery codes."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, totp_secret)
+    codes = Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).first()
+    recovery = RecoveryCodes(codes) if codes else RecoveryCodes.activate(user)
+    return recovery.get_unused_codes()

@@ -1,12 +1,21 @@
 """Factories for invented people and their roles."""
 
+import time
+
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 
 from members.models import Councillor, StaffRole, User
 from regions.models import Council, Region, RegionalRepresentative
 
 PASSWORD = "correct-horse-battery-42"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRET23456"
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The authenticator-app code for this moment."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -26,7 +35,16 @@ class UserFactory(factory.django.DjangoModelFactory):
             )
 
 
-class StaffFactory(UserFactory):
+class TwoFactorUserFactory(UserFactory):
+    """A user enrolled in TOTP two-factor authentication with TOTP_SECRET."""
+
+    @factory.post_generation
+    def totp(user, create, extracted, **kwargs):
+        if create:
+            TOTP.activate(user, TOTP_SECRET)
+
+
+class StaffFactory(TwoFactorUserFactory):
     is_staff = True
 
     @factory.post_generation
@@ -64,7 +82,7 @@ class RepresentativeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RegionalRepresentative
 
-    user = factory.SubFactory(UserFactory)
+    user = factory.SubFactory(TwoFactorUserFactory)
     region = factory.SubFactory(RegionFactory)
 
 

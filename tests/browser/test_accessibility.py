@@ -2,24 +2,17 @@
 
 import pytest
 from accessibility import assert_accessible
+from browsing import log_in
 from django.core.management import call_command
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from members.management.commands.demo_data import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
-DEMO_PASSWORD = "demo-portal-2026"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def demo(gb_councils):
     call_command("demo_data", verbosity=0)
-
-
-def _log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url("**/")
 
 
 @pytest.mark.parametrize("width", [1280, 320])
@@ -39,7 +32,7 @@ def test_role_home_pages_are_accessible(demo, page, width):
         ("staff@demo.alc.example.org", ["/"]),
     ]:
         page.context.clear_cookies()
-        _log_in(page, email)
+        log_in(page, email, DEMO_PASSWORD, totp_secret=DEMO_TOTP_SECRET)
         for path in paths:
             page.goto(path)
             assert_accessible(page)

@@ -8,6 +8,9 @@ from regions.models import Council, Region
 
 # Everyone here is invented. The addresses use a reserved domain that cannot receive mail.
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (public, for the demo accounts only)
+# Staff and representatives must use two-factor authentication. Add this secret to any
+# authenticator app (it is public: demo only), or use one of the recovery codes printed.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPALCPORTALDEMO234"  # noqa: S105
 STAFF = ("staff@demo.alc.example.org", "Morgan Ashdown")
 REPRESENTATIVES = [
     ("rep.london@demo.alc.example.org", "Priya Calloway", "London"),
@@ -34,6 +37,7 @@ class Command(BaseCommand):
 
         user, new = services.user_ensure(email=STAFF[0], full_name=STAFF[1], password=DEMO_PASSWORD)
         services.staff_appoint(user=user, job_title="National organiser")
+        recovery = {user.email: services.two_factor_enrol(user=user, totp_secret=DEMO_TOTP_SECRET)}
         created += [user.email] if new else []
 
         for email, name, region_name in REPRESENTATIVES:
@@ -53,3 +57,9 @@ class Command(BaseCommand):
         )
         for email in [STAFF[0]] + [r[0] for r in REPRESENTATIVES] + [c[0] for c in COUNCILLORS]:
             self.stdout.write(f"  {email}")
+        self.stdout.write(
+            "Staff and representatives also need a two-factor code: add the secret "
+            f"{DEMO_TOTP_SECRET} to an authenticator app, or use a recovery code:"
+        )
+        for email, codes in recovery.items():
+            self.stdout.write(f"  {email}: {' '.join(codes[:3])}")
