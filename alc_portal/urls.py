@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("regions/", include("regions.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("", include("members.urls")),
 ]

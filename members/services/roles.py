@@ -6,9 +6,8 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
+from members.models import Councillor, StaffRole, User
 from regions.models import Council, Region, RegionalRepresentative
-
-from .models import Councillor, StaffRole, User
 
 
 @transaction.atomic

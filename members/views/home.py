@@ -1,9 +1,8 @@
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 
+from members.models import Councillor
 from regions.models import Council, Region
-
-from .models import Councillor
 
 
 def home(request):
