@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Campaign(models.Model):
+    """A policy campaign councils can adopt, e.g. food justice or a modern-slavery charter."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.CharField(max_length=500)
+    body = models.TextField(help_text="Markdown.", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("campaigns:campaign", args=[self.slug])
+
+
+class CampaignResource(models.Model):
+    """A link or an uploaded file that helps councils adopt a campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="resources")
+    title = models.CharField(max_length=200)
+    url = models.URLField(blank=True)
+    file = models.FileField(upload_to="campaigns/resources/%Y/", blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(url="") | ~models.Q(file=""), name="resource_has_url_or_file"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Adoption(models.Model):
+    """A council that has adopted a campaign, and when."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="adoptions")
+    council = models.ForeignKey(
+        "regions.Council", on_delete=models.CASCADE, related_name="campaign_adoptions"
+    )
+    adopted_on = models.DateField()
+
+    class Meta:
+        ordering = ["-adopted_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "council"], name="one_adoption_per_council")
+        ]
+
+    def __str__(self):
+        return f"{self.council} adopted {self.campaign} on {self.adopted_on}"
+
+
+class Mailing(models.Model):
+    """An email to council Labour groups chosen by an audience rule."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+        SENT = "sent", "Sent"
+
+    class Recipients(models.TextChoices):
+        CONTACT = "contact", "Group contact address"
+        LEADER = "leader", "Group leader"
+        SECRETARY = "secretary", "Group secretary"
+        ALL_COUNCILLORS = "all_councillors", "All councillors in the group"
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="mailings"
+    )
+    subject = models.CharField(max_length=200)
+    from_name = models.CharField(max_length=100, default="Association of Labour Councillors")
+    reply_to = models.EmailField(blank=True)
+    body = models.TextField(help_text="Markdown with merge fields such as {{ group.name }}.")
+
+    # The audience rule. Empty lists mean "any".
+    regions = models.ManyToManyField("regions.Region", blank=True, related_name="+")
+    council_kinds = models.JSONField(default=list, blank=True)
+    controls = models.JSONField(default=list, blank=True)
+    election_date = models.DateField(null=True, blank=True)
+    recipients = models.JSONField(default=list)
+    # When an office is vacant, write to the group contact address instead.
+    fall_back_to_contact = models.BooleanField(default=True)
+
+    # A draft by a regional representative is limited to their region and needs staff approval.
+    owner_region = models.ForeignKey(
+        "regions.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    rate_limit = models.FloatField(
+        null=True, blank=True, help_text="Messages per second across all workers; blank for none."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["started_at", "finished_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.subject
+
+    def get_absolute_url(self):
+        return reverse("campaigns:mailing", args=[self.pk])
+
+
+class Delivery(models.Model):
+    """One message of a mailing to one address: the ledger that makes sending exactly-once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="deliveries")
+    email = models.EmailField()
+    # Plain values for the merge fields, captured when the audience was snapshotted.
+    context = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailing", "email"], name="one_delivery_per_address")
+        ]
+        indexes = [
+            models.Index(
+                fields=["mailing", "next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="claimed"),
+                name="delivery_claimed_idx",
+            ),
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"{self.mailing_id} → {self.email} ({self.status})"
+
+
+class Suppression(models.Model):
+    """An address that must not be written to: both the audience count and the sender skip it."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        HARD_BOUNCE = "bounced", "Hard bounce"
+        COMPLAINT = "complained", "Complaint"
+        STAFF = "staff", "Added by staff"
+
+    email = models.EmailField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    mailing = models.ForeignKey(
+        Mailing, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="one_suppression_per_address")]
+
+    def __str__(self):
+        return f"{self.email} ({self.get_reason_display()})"

@@ -1,0 +1,1 @@
+"""Writes for campaigns and mailings: composing (compose.py) and sending (sending.py)."""
