@@ -115,3 +115,23 @@ def test_login_is_rate_limited_after_repeated_failures(client):
     response = _login(client, "alice@example.org")  # even the right password is refused now
     assert "Too many failed login attempts" in response.text
     assert "_auth_user_id" not in client.session
+
+
+def test_a_forgotten_password_is_reset_through_an_emailed_link(client, smtp_server):
+    alice = UserFactory(email="alice@example.org")
+    response = client.post(reverse("account_reset_password"), {"email": "alice@example.org"})
+    assert response.status_code == 302
+
+    [message] = smtp_server.messages
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", body).group(1)
+
+    form_page = client.get(link, follow=True)
+    new_password = "a-brand-new-password-77"
+    response = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": new_password, "password2": new_password},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password(new_password)

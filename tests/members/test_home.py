@@ -1,0 +1,108 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from factories import CouncillorFactory, RepresentativeFactory, StaffFactory, UserFactory
+
+from members.models import Councillor, StaffRole, User
+from regions.models import Council, Region, RegionalRepresentative
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def camden(gb_councils):
+    return Council.objects.get(gss_code="E09000007")
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url == reverse("account_login")
+
+
+def test_councillor_sees_their_council_region_and_representative(client, camden):
+    rep = RepresentativeFactory(region=camden.region, user__full_name="Priya Example")
+    alice = CouncillorFactory(council=camden, ward="Kentish Town South")
+    client.force_login(alice.user)
+
+    page = client.get(reverse("home")).text
+    assert "London Borough of Camden" in page
+    assert "Kentish Town South" in page
+    assert ">London</a>" in page
+    assert "Priya Example" in page
+    assert rep.user.email in page
+
+
+def test_representative_sees_the_councils_of_their_region(client, gb_councils):
+    wales = Region.objects.get(name="Wales")
+    rep = RepresentativeFactory(region=wales)
+    client.force_login(rep.user)
+
+    response = client.get(reverse("home"))
+    councils = [c for _, qs in response.context["represented_regions"] for c in qs]
+    assert {c.short_name for c in councils} == set(
+        Council.objects.current().filter(region=wales).values_list("short_name", flat=True)
+    )
+    assert "Camden" not in response.text
+
+
+def test_staff_see_every_region_with_counts(client, gb_councils):
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    response = client.get(reverse("home"))
+    rows = {r.name: r for r in response.context["all_regions"]}
+    assert len(rows) == 11
+    assert rows["Wales"].council_count == 22
+    assert rows["Wales"].group_count == 20
+    assert rows["London"].council_count == 33
+
+
+def test_one_person_may_hold_several_roles(client, camden):
+    person = CouncillorFactory(council=camden).user
+    RegionalRepresentative.objects.create(user=person, region=camden.region)
+    StaffRole.objects.create(user=person)
+    from members.services import two_factor_enrol
+
+    two_factor_enrol(user=person, totp_secret="JBSWY3DPEHPK3PXPTESTSECRET23456")
+    client.force_login(person)
+
+    response = client.get(reverse("home"))
+    assert response.context["councillor"] is not None
+    assert response.context["represented_regions"]
+    assert response.context["all_regions"] is not None
+
+
+def test_a_user_with_no_role_is_told_so(client):
+    client.force_login(UserFactory())
+    assert "no role on the portal yet" in client.get(reverse("home")).text
+
+
+@pytest.mark.parametrize("extra_councils", [0, 300])
+def test_representative_home_makes_a_fixed_number_of_queries(
+    client, django_assert_max_num_queries, extra_councils
+):
+    rep = RepresentativeFactory()
+    from factories import CouncilFactory
+
+    Council.objects.bulk_create(
+        CouncilFactory.build(region=rep.region, gss_code=f"T{i:08d}", slug=f"t-{i}")
+        for i in range(20 + extra_councils)
+    )
+    client.force_login(rep.user)
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("home")).status_code == 200
+
+
+def test_demo_data_can_be_loaded_twice_without_changing_anything(gb_councils):
+    call_command("demo_data", verbosity=0)
+    counts = (User.objects.count(), Councillor.objects.count(), StaffRole.objects.count(),
+              RegionalRepresentative.objects.count())  # fmt: skip
+    call_command("demo_data", verbosity=0)
+    assert counts == (
+        User.objects.count(),
+        Councillor.objects.count(),
+        StaffRole.objects.count(),
+        RegionalRepresentative.objects.count(),
+    )
+    assert counts == (8, 5, 1, 2)
