@@ -63,8 +63,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Rate-limit counters and other cached state live in Redis; start every test clean."""
-    from django.core.cache import cache
+def _empty_cache(settings):
+    """Rate-limit counters and other cached state live in Redis; start every test clean.
 
-    cache.clear()
+    Only the cache's own keys go: cache.clear() would flush the whole database, Celery's queues
+    and bindings included, from under a running worker.
+    """
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is slow on purpose; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,7 @@ from members.models import Councillor, StaffRole, User
 from regions.models import Council, Region, RegionalRepresentative
 
 PASSWORD = "correct-horse-battery-42"
-TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRET23456"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPTESTSECRET234567"
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
@@ -93,3 +93,104 @@ class CouncillorFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     council = factory.SubFactory(CouncilFactory)
     ward = factory.Faker("street_name", locale="en_GB")
+
+
+# Groups, officers, elections, campaigns and mailings.
+
+
+class CouncilGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "regions.CouncilGroup"
+
+    council = factory.SubFactory(CouncilFactory)
+    name = factory.LazyAttribute(lambda g: f"{g.council.short_name} Labour Group")
+    contact_email = factory.Sequence(lambda n: f"group{n}@labour.example.org")
+
+
+class GroupOfficerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "regions.GroupOfficer"
+
+    group = factory.SubFactory(CouncilGroupFactory)
+    role = "leader"
+    user = factory.SubFactory(UserFactory)
+
+
+class ElectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "regions.Election"
+
+    council = factory.SubFactory(CouncilFactory)
+    date = factory.Faker("date_between", start_date="+30d", end_date="+700d")
+    seats_up = 30
+    labour_seats_up = 12
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Campaign"
+
+    title = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    summary = "A campaign councils can adopt."
+    body = "Why it matters."
+
+
+class MailingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Mailing"
+        skip_postgeneration_save = True
+
+    subject = factory.Sequence(lambda n: f"Mailing {n}")
+    body = "Dear {{ recipient.first_name }}, news for {{ group.name }}."
+    recipients = factory.LazyFunction(lambda: ["contact"])
+
+    @factory.post_generation
+    def regions(mailing, create, extracted, **kwargs):
+        if create and extracted:
+            mailing.regions.set(extracted)
+
+
+class SuppressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Suppression"
+
+    email = factory.Sequence(lambda n: f"suppressed{n}@example.org")
+    reason = "unsubscribed"
+
+
+# Councillors' requests: council and ward changes, levy waivers, erasure requests.
+
+
+class PositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.Position"
+
+    councillor = factory.SubFactory(CouncillorFactory)
+    title = "Cabinet member for housing"
+
+
+class ProfileChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.ProfileChange"
+
+    councillor = factory.SubFactory(CouncillorFactory)
+    council = factory.LazyAttribute(lambda c: c.councillor.council)
+    ward = factory.Sequence(lambda n: f"New Ward {n}")
+
+
+class LevyWaiverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.LevyWaiver"
+
+    councillor = factory.SubFactory(CouncillorFactory)
+    year = 2026
+    circumstances = "My allowance is my only income."
+    declaration = True
+
+
+class ErasureRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.ErasureRequest"
+
+    user = factory.SubFactory(UserFactory)

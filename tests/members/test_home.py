@@ -1,7 +1,13 @@
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from factories import CouncillorFactory, RepresentativeFactory, StaffFactory, UserFactory
+from factories import (
+    TOTP_SECRET,
+    CouncillorFactory,
+    RepresentativeFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 from members.models import Councillor, StaffRole, User
 from regions.models import Council, Region, RegionalRepresentative
@@ -64,7 +70,7 @@ def test_one_person_may_hold_several_roles(client, camden):
     StaffRole.objects.create(user=person)
     from members.services import two_factor_enrol
 
-    two_factor_enrol(user=person, totp_secret="JBSWY3DPEHPK3PXPTESTSECRET23456")
+    two_factor_enrol(user=person, totp_secret=TOTP_SECRET)
     client.force_login(person)
 
     response = client.get(reverse("home"))
