@@ -5,10 +5,11 @@ past their regions whatever URL or form field they send. Objects a person may no
 raise Http404; objects they may see but not change raise PermissionDenied.
 """
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .models import Council, CouncilGroup, Region
+from .models import Council, CouncilGroup, GroupOfficer, Region, RegionalRepresentative
 
 
 def regions_visible_to(user):
@@ -49,3 +50,46 @@ def get_group_for_user_or_404(user, pk, *, manage=False):
     if manage and not regions_managed_by(user).filter(pk=group.council.region_id).exists():
         raise PermissionDenied
     return group
+
+
+def require_national_staff(user):
+    """For pages only the national office uses: anyone else logged in is refused."""
+    if not (user.is_authenticated and user.is_national_staff):
+        raise PermissionDenied
+
+
+def officers_visible_to(user):
+    return GroupOfficer.objects.filter(group__in=groups_visible_to(user))
+
+
+def get_officer_for_user_or_404(user, pk, *, manage=False):
+    officer = get_object_or_404(
+        officers_visible_to(user).select_related("group__council__region", "user"), pk=pk
+    )
+    if manage and not regions_managed_by(user).filter(pk=officer.group.council.region_id).exists():
+        raise PermissionDenied
+    return officer
+
+
+def officer_candidates(group):
+    """The people who may hold an office in a group: its council's serving councillors."""
+    return get_user_model().objects.filter(
+        councillor__council=group.council_id, councillor__left_on__isnull=True
+    )
+
+
+def representatives_visible_to(user):
+    return RegionalRepresentative.objects.filter(region__in=regions_visible_to(user))
+
+
+def get_representative_for_user_or_404(user, pk):
+    return get_object_or_404(
+        representatives_visible_to(user).select_related("region", "user"), pk=pk
+    )
+
+
+def manages_region(user, region_id) -> bool:
+    """Whether the person may change things in this region (to offer edit links)."""
+    return user.is_authenticated and (
+        user.is_national_staff or region_id in user.represented_region_ids
+    )

@@ -1,7 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Council, CouncilGroup, Election, Region, RegionalRepresentative
+from .models import (
+    Council,
+    CouncilGroup,
+    Election,
+    GroupOfficer,
+    Region,
+    RegionalRepresentative,
+)
 
 
 @admin.register(Region)
@@ -26,7 +33,7 @@ class CouncilAdmin(admin.ModelAdmin):
 
 @admin.register(CouncilGroup)
 class CouncilGroupAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "council", "contact_email"]
+    list_display = ["name", "council", "contact_email", "phone"]
     list_select_related = ["council"]
     search_fields = ["name", "council__name"]
     autocomplete_fields = ["council"]
@@ -38,3 +45,12 @@ class RegionalRepresentativeAdmin(SimpleHistoryAdmin):
     list_filter = ["region"]
     list_select_related = ["user", "region"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(GroupOfficer)
+class GroupOfficerAdmin(SimpleHistoryAdmin):
+    list_display = ["group", "role", "user", "start_date", "end_date"]
+    list_filter = ["role", "group__council__region"]
+    list_select_related = ["group", "user"]
+    search_fields = ["group__name", "user__full_name", "user__email"]
+    autocomplete_fields = ["group", "user"]

@@ -6,6 +6,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
+class SubqueryCount(models.Subquery):
+    """The number of rows a subquery returns, e.g. per region with OuterRef("pk")."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = models.IntegerField()
+
+
 class RegionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The regions a person may read: all for staff, their own for representatives and
@@ -18,6 +25,39 @@ class RegionQuerySet(models.QuerySet):
             models.Q(pk__in=user.represented_region_ids)
             | models.Q(councils__councillors__user=user)
         ).distinct()
+
+    def with_national_figures(self, on=None):
+        """Per region: current councils, Labour groups, serving councillors on the portal, and
+        the groups missing a contact address, a leader or a secretary. One query, whatever
+        the number of rows behind it."""
+        region = models.OuterRef("pk")
+        councils = Council.objects.current(on).filter(region=region)
+        groups = CouncilGroup.objects.filter(council__in=Council.objects.current(on)).filter(
+            council__region=region
+        )
+        # Both conditions in one filter() use one join; alone, `left_on__isnull` would also
+        # match councils with no councillors at all.
+        serving = councils.filter(
+            councillors__isnull=False, councillors__left_on__isnull=True
+        ).values("councillors")
+        return self.annotate(
+            council_count=SubqueryCount(councils.values("pk")),
+            group_count=SubqueryCount(groups.values("pk")),
+            councillor_count=SubqueryCount(serving),
+            groups_without_address=SubqueryCount(groups.without_contact_address().values("pk")),
+            groups_without_leader=SubqueryCount(
+                groups.without_current(GroupOfficer.Role.LEADER, on).values("pk")
+            ),
+            groups_without_secretary=SubqueryCount(
+                groups.without_current(GroupOfficer.Role.SECRETARY, on).values("pk")
+            ),
+        ).prefetch_related(
+            models.Prefetch(
+                "representatives",
+                queryset=RegionalRepresentative.objects.current(on).select_related("user"),
+                to_attr="current_representatives",
+            )
+        )
 
     def represented_by(self, user):
         if not user.is_authenticated:
@@ -70,6 +110,17 @@ class CouncilQuerySet(models.QuerySet):
             groups=models.Count("labour_group"),
             seats=Coalesce(models.Sum("total_seats"), 0),
             labour_seats=Coalesce(models.Sum("labour_seats"), 0),
+        )
+
+    def with_next_election_figures(self, on=None):
+        """Annotate the next poll's `next_election_date`, `next_seats_up` and
+        `next_labour_seats_up`, so councils can be filtered and sorted by them in SQL."""
+        upcoming = Election.objects.upcoming(on).filter(council=models.OuterRef("pk"))
+        upcoming = upcoming.order_by("date")
+        return self.annotate(
+            next_election_date=models.Subquery(upcoming.values("date")[:1]),
+            next_seats_up=models.Subquery(upcoming.values("seats_up")[:1]),
+            next_labour_seats_up=models.Subquery(upcoming.values("labour_seats_up")[:1]),
         )
 
     def with_next_election(self):
@@ -164,13 +215,30 @@ class Election(models.Model):
         return f"{self.council.short_name}, {self.date:%-d %B %Y}"
 
 
+class CouncilGroupQuerySet(models.QuerySet):
+    def without_contact_address(self):
+        return self.filter(contact_email="")
+
+    def without_current(self, role, on=None):
+        """Groups with nobody holding `role` (a GroupOfficer.Role) today."""
+        holders = GroupOfficer.objects.current(on).filter(group=models.OuterRef("pk"), role=role)
+        return self.exclude(models.Exists(holders))
+
+
 class CouncilGroup(models.Model):
     """The Labour group on a council."""
 
     council = models.OneToOneField(Council, on_delete=models.PROTECT, related_name="labour_group")
     name = models.CharField(max_length=200)
-    contact_email = models.EmailField(blank=True)
+    contact_email = models.EmailField(
+        "contact email address",
+        blank=True,
+        help_text="Where the association writes to the group, usually its secretary.",
+    )
+    phone = models.CharField("contact phone number", max_length=30, blank=True)
+    postal_address = models.TextField(max_length=500, blank=True)
 
+    objects = CouncilGroupQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

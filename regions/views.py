@@ -1,22 +1,100 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import history, services
 from .access import (
     get_council_for_user_or_404,
     get_group_for_user_or_404,
+    get_officer_for_user_or_404,
     get_region_for_user_or_404,
+    get_representative_for_user_or_404,
+    manages_region,
+    regions_visible_to,
+    require_national_staff,
 )
+from .charts import bar_chart
+from .forms import CouncilFilterForm, GroupContactForm, OfficerAppointForm, OfficerEndForm
+from .models import GroupOfficer
+
+# Sortable columns of the region dashboard: GET value -> (label, ordering field, numeric?).
+COUNCIL_COLUMNS = {
+    "council": ("Council", "short_name", False),
+    "type": ("Type", "kind", False),
+    "control": ("Control", "control", False),
+    "seats": ("Seats", "total_seats", True),
+    "labour": ("Labour seats", "labour_seats", True),
+    "election": ("Next election", "next_election_date", False),
+    "up": ("Labour seats up", "next_labour_seats_up", True),
+}
+
+
+def _sort_columns(request, sort, descending):
+    """Header links that sort by each column, keeping the filters, with aria-sort on one."""
+    params = {k: v for k, v in request.GET.items() if k not in ("sort", "order")}
+    columns = []
+    for key, (label, _field, numeric) in COUNCIL_COLUMNS.items():
+        current = key == sort
+        order = "asc" if current and descending else ("desc" if current else "asc")
+        columns.append(
+            {
+                "label": label,
+                "numeric": numeric,
+                "url": "?" + urlencode({**params, "sort": key, "order": order}),
+                "aria_sort": ("descending" if descending else "ascending") if current else "",
+            }
+        )
+    return columns
+
+
+def _region_totals(councils):
+    return {
+        "councils": len(councils),
+        "groups": sum(1 for c in councils if hasattr(c, "labour_group")),
+        "seats": sum(c.total_seats for c in councils),
+        "labour_seats": sum(c.labour_seats for c in councils),
+        "labour_seats_up": sum(c.next_labour_seats_up or 0 for c in councils),
+    }
 
 
 @login_required
 def region_detail(request, slug):
     region = get_region_for_user_or_404(request.user, slug)
-    councils = region.councils.current()
+    form = CouncilFilterForm(request.GET or None)
+    sort = request.GET.get("sort", "council")
+    if sort not in COUNCIL_COLUMNS:
+        sort = "council"
+    descending = request.GET.get("order") == "desc"
+    field = F(COUNCIL_COLUMNS[sort][1])
+    ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    councils = list(
+        form.filter(region.councils.current())
+        .with_next_election_figures()
+        .select_related("labour_group")
+        .order_by(ordering, "short_name", "pk")
+    )
+    chart_rows = sorted(
+        (c for c in councils if c.next_labour_seats_up),
+        key=lambda c: (-c.next_labour_seats_up, c.short_name),
+    )
     context = {
         "region": region,
-        "councils": councils.select_related("labour_group").with_next_election(),
-        "totals": councils.totals(),
+        "form": form,
+        "filtered": form.is_valid() and any(form.cleaned_data.values()),
+        "councils": councils,
+        "columns": _sort_columns(request, sort, descending),
+        "totals": _region_totals(councils),
+        "chart": bar_chart([(c.short_name, c.next_labour_seats_up) for c in chart_rows]),
         "representatives": region.representatives.current().select_related("user"),
+        "can_manage": manages_region(request.user, region.pk),
+        "is_staff": request.user.is_national_staff,
     }
     return render(request, "regions/region_detail.html", context)
 
@@ -27,7 +105,139 @@ def council_detail(request, slug):
     return render(request, "regions/council_detail.html", {"council": council})
 
 
+def _officer_rows(officers):
+    """Current (and future) officers in the order of the offices, then past ones."""
+    today = timezone.localdate()
+    order = {role: i for i, role in enumerate(GroupOfficer.Role.values)}
+    current = [o for o in officers if o.end_date is None or o.end_date > today]
+    past = [o for o in officers if o.end_date is not None and o.end_date <= today]
+    current.sort(key=lambda o: (order[o.role], o.start_date))
+    past.sort(key=lambda o: o.end_date, reverse=True)
+    return current, past
+
+
 @login_required
 def group_detail(request, pk):
     group = get_group_for_user_or_404(request.user, pk)
-    return render(request, "regions/group_detail.html", {"group": group})
+    current, past = _officer_rows(list(group.officers.select_related("user")))
+    councillors = (
+        group.council.councillors.filter(left_on__isnull=True)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    context = {
+        "group": group,
+        "current_officers": current,
+        "past_officers": past,
+        "vacant_offices": [
+            label
+            for role, label in GroupOfficer.Role.choices
+            if not any(o.role == role for o in current)
+        ],
+        "councillors": councillors,
+        "changes": history.group_changes(group, limit=20),
+        "can_manage": manages_region(request.user, group.council.region_id),
+        "is_staff": request.user.is_national_staff,
+    }
+    return render(request, "regions/group_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_edit(request, pk):
+    group = get_group_for_user_or_404(request.user, pk, manage=True)
+    form = GroupContactForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_contact_update(group=group, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The group's contact details are saved.")
+            return redirect(group)
+    return render(request, "regions/group_edit.html", {"group": group, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_officers(request, pk):
+    group = get_group_for_user_or_404(request.user, pk, manage=True)
+    form = OfficerAppointForm(request.POST or None, group=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            officer = services.officer_appoint(group=group, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{officer.user} is now {officer.get_role_display().lower()}."
+            )
+            return redirect("regions:group_officers", pk=group.pk)
+    current, _past = _officer_rows(list(group.officers.select_related("user")))
+    context = {
+        "group": group,
+        "form": form,
+        "current_officers": [(o, OfficerEndForm(officer=o)) for o in current],
+    }
+    return render(request, "regions/group_officers.html", context)
+
+
+@login_required
+@require_POST
+def officer_end(request, pk):
+    officer = get_officer_for_user_or_404(request.user, pk, manage=True)
+    form = OfficerEndForm(request.POST, officer=officer)
+    if form.is_valid():
+        try:
+            services.officer_end(officer=officer, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{officer.user}'s term as {officer.get_role_display().lower()} ends."
+            )
+            return redirect("regions:group_officers", pk=officer.group_id)
+    return render(
+        request, "regions/officer_end.html", {"officer": officer, "form": form}, status=400
+    )
+
+
+@login_required
+def national_dashboard(request):
+    require_national_staff(request.user)
+    regions = list(regions_visible_to(request.user).with_national_figures())
+    figures = [
+        "council_count",
+        "group_count",
+        "councillor_count",
+        "groups_without_address",
+        "groups_without_leader",
+        "groups_without_secretary",
+    ]
+    totals = {name: sum(getattr(r, name) for r in regions) for name in figures}
+    totals["representatives"] = len(
+        {rep.user_id for r in regions for rep in r.current_representatives}
+    )
+    return render(request, "regions/national.html", {"regions": regions, "totals": totals})
+
+
+HISTORY_KINDS = {
+    "group": (get_group_for_user_or_404, history.group_changes, "Labour group"),
+    "officer": (get_officer_for_user_or_404, history.officer_changes, "Group officer"),
+    "representative": (
+        get_representative_for_user_or_404,
+        history.representative_changes,
+        "Representative appointment",
+    ),
+}
+
+
+@login_required
+def object_history(request, kind, pk):
+    if kind not in HISTORY_KINDS:
+        raise Http404
+    get_object, read_changes, label = HISTORY_KINDS[kind]
+    obj = get_object(request.user, pk)
+    require_national_staff(request.user)
+    context = {"object": obj, "label": label, "changes": read_changes(obj)}
+    return render(request, "regions/history.html", context)

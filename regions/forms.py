@@ -1,0 +1,107 @@
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .access import officer_candidates
+from .models import Council, CouncilGroup, GroupOfficer
+
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-]+$")
+# A browser's date picker sends and expects ISO dates, whatever the locale.
+DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+NO_MARKUP = "Use plain text: remove the < and > characters."
+
+
+def plain_text(value: str) -> str:
+    """Names and addresses are shown as plain text, so markup is refused rather than kept."""
+    if "<" in value or ">" in value:
+        raise ValidationError(NO_MARKUP)
+    return value.strip()
+
+
+class CouncilFilterForm(forms.Form):
+    """Filters for the councils of a region; every field is optional."""
+
+    HAS_GROUP_CHOICES = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+    kind = forms.ChoiceField(
+        label="Type", choices=[("", "Any type"), *Council.Kind.choices], required=False
+    )
+    control = forms.CharField(label="Control contains", max_length=60, required=False)
+    election_on = forms.DateField(
+        label="Has an election on",
+        required=False,
+        widget=DATE_WIDGET,
+        help_text="A date, such as 2027-05-06.",
+    )
+    has_group = forms.ChoiceField(label="Labour group", choices=HAS_GROUP_CHOICES, required=False)
+
+    def filter(self, councils):
+        """The councils that match the valid filters; invalid ones are left out (and shown)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("kind"):
+            councils = councils.filter(kind=data["kind"])
+        if data.get("control"):
+            councils = councils.filter(control__icontains=data["control"])
+        if data.get("election_on"):
+            councils = councils.filter(elections__date=data["election_on"])
+        if data.get("has_group") == "yes":
+            councils = councils.filter(labour_group__isnull=False)
+        elif data.get("has_group") == "no":
+            councils = councils.filter(labour_group__isnull=True)
+        return councils
+
+    def is_valid(self):
+        return self.is_bound and super().is_valid()
+
+
+class GroupContactForm(forms.ModelForm):
+    class Meta:
+        model = CouncilGroup
+        fields = ["name", "contact_email", "phone", "postal_address"]
+        widgets = {"postal_address": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"phone": "For example 020 7946 0000 or +44 20 7946 0000."}
+
+    def clean_name(self):
+        return plain_text(self.cleaned_data["name"])
+
+    def clean_postal_address(self):
+        # Browsers send CRLF line ends; store one kind.
+        return plain_text(self.cleaned_data["postal_address"].replace("\r\n", "\n"))
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and (
+            not PHONE_PATTERN.match(phone) or not 6 <= sum(c.isdigit() for c in phone) <= 15
+        ):
+            raise ValidationError("Enter a phone number of digits, spaces and an optional +.")
+        return phone
+
+
+class OfficerAppointForm(forms.Form):
+    role = forms.ChoiceField(label="Office", choices=GroupOfficer.Role.choices)
+    user = forms.ModelChoiceField(
+        label="Councillor",
+        queryset=None,
+        help_text="Serving councillors on this council who have an account on the portal.",
+    )
+    start_date = forms.DateField(label="Start date", widget=DATE_WIDGET)
+
+    def __init__(self, *args, group: CouncilGroup, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only this council's serving councillors: an id from anywhere else is not a choice.
+        self.fields["user"].queryset = officer_candidates(group).order_by("full_name", "email")
+        self.fields["user"].label_from_instance = lambda u: u.full_name or u.email
+        self.fields["start_date"].initial = timezone.localdate
+
+
+class OfficerEndForm(forms.Form):
+    end_date = forms.DateField(label="Term ends on", widget=DATE_WIDGET)
+
+    def __init__(self, *args, officer: GroupOfficer | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["end_date"].initial = timezone.localdate
+        if officer is not None:
+            # Every officer's form sits on one page, so ids must differ.
+            self.auto_id = f"id_officer{officer.pk}_%s"

@@ -1,0 +1,74 @@
+"""Representatives run their region's groups in a real browser, and the pages pass axe-core."""
+
+import pytest
+from accessibility import assert_accessible
+from browsing import log_in
+from factories import PASSWORD, CouncillorFactory, RepresentativeFactory
+
+from regions.models import CouncilGroup, GroupOfficer, Region
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, user):
+    log_in(page, user.email, PASSWORD)
+
+
+@pytest.fixture
+def wales_rep(gb_councils):
+    return RepresentativeFactory(region=Region.objects.get(slug="wales")).user
+
+
+@pytest.fixture
+def cardiff_group(gb_councils):
+    return CouncilGroup.objects.get(council__slug="cardiff")
+
+
+def test_wales_rep_cannot_open_a_london_group(page, wales_rep):
+    london_group = CouncilGroup.objects.filter(council__region__slug="london").first()
+    _log_in(page, wales_rep)
+    response = page.goto(london_group.get_absolute_url())
+    assert response.status == 404
+    assert london_group.name not in page.content()
+
+
+def test_rep_edits_contact_address_and_appoints_a_leader(page, wales_rep, cardiff_group):
+    CouncillorFactory(council=cardiff_group.council, user__full_name="Ann Archer")
+    _log_in(page, wales_rep)
+    page.goto(cardiff_group.get_absolute_url())
+
+    page.get_by_role("link", name="Edit contact details").click()
+    page.get_by_label("Contact email address").fill("secretary@cardiff-labour.example.org")
+    page.get_by_label("Postal address").fill("City Hall\nCardiff CF10 3ND")
+    page.get_by_role("button", name="Save contact details").click()
+    assert page.get_by_text("The group's contact details are saved.").is_visible()
+    assert page.get_by_role("link", name="secretary@cardiff-labour.example.org").is_visible()
+
+    page.get_by_role("link", name="Appoint or end officers").click()
+    page.get_by_label("Office").select_option(label="Leader")
+    page.get_by_label("Councillor").select_option(label="Ann Archer")
+    page.get_by_label("Start date").fill("2026-05-11")
+    page.get_by_role("button", name="Appoint").click()
+    assert page.get_by_text("Ann Archer is now leader.").is_visible()
+
+    leader = GroupOfficer.objects.get(group=cardiff_group, role="leader")
+    assert leader.user.full_name == "Ann Archer"
+    cardiff_group.refresh_from_db()
+    assert cardiff_group.postal_address == "City Hall\nCardiff CF10 3ND"
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_region_pages_are_accessible(page, wales_rep, cardiff_group, width):
+    CouncillorFactory(council=cardiff_group.council, user__full_name="Ann Archer")
+    page.set_viewport_size({"width": width, "height": 800})
+    _log_in(page, wales_rep)
+    for path in [
+        "/regions/wales/",
+        "/regions/wales/?sort=up&order=desc&election_on=nonsense",
+        cardiff_group.get_absolute_url(),
+        f"/regions/groups/{cardiff_group.pk}/edit/",
+        f"/regions/groups/{cardiff_group.pk}/officers/",
+    ]:
+        page.goto(path)
+        assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path

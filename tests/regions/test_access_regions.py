@@ -1,0 +1,264 @@
+"""Who may open and change which regions pages, for every role.
+
+Councillor A sits on council A in region X, councillor B on council B in region Y. Each
+region has a representative. Refused requests must leave the database as it was.
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    GroupOfficerFactory,
+    RegionFactory,
+    RepresentativeFactory,
+    StaffFactory,
+)
+
+from regions.models import CouncilGroup, GroupOfficer, RegionalRepresentative
+
+pytestmark = pytest.mark.django_db
+
+
+ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+
+
+@pytest.fixture
+def world():
+    x = RegionFactory(name="Region X", slug="region-x")
+    y = RegionFactory(name="Region Y", slug="region-y")
+    council_a = CouncilFactory(region=x)
+    council_b = CouncilFactory(region=y)
+    group_a = CouncilGroupFactory(council=council_a, contact_email="a@labour.example.org")
+    group_b = CouncilGroupFactory(council=council_b, contact_email="b@labour.example.org")
+    councillor_a = CouncillorFactory(council=council_a)
+    councillor_b = CouncillorFactory(council=council_b)
+    # A second serving councillor on each council, who can be appointed.
+    candidate_a = CouncillorFactory(council=council_a)
+    candidate_b = CouncillorFactory(council=council_b)
+    rep_x = RepresentativeFactory(region=x)
+    rep_y = RepresentativeFactory(region=y)
+    start = datetime.date(2025, 5, 10)
+    officer_a = GroupOfficerFactory(group=group_a, user=councillor_a.user, start_date=start)
+    officer_b = GroupOfficerFactory(group=group_b, user=councillor_b.user, start_date=start)
+    return {
+        "x": x,
+        "y": y,
+        "group_a": group_a,
+        "group_b": group_b,
+        "candidate_a": candidate_a,
+        "candidate_b": candidate_b,
+        "officer_a": officer_a,
+        "officer_b": officer_b,
+        "rep_x_appointment": rep_x,
+        "users": {
+            "anonymous": None,
+            "councillor_a": councillor_a.user,
+            "councillor_b": councillor_b.user,
+            "rep_x": rep_x.user,
+            "rep_y": rep_y.user,
+            "staff": StaffFactory(),
+        },
+    }
+
+
+def _client_as(client, world, role):
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _snapshot():
+    """Everything a refused request could have changed."""
+    return {
+        "groups": list(
+            CouncilGroup.objects.order_by("pk").values_list(
+                "pk", "name", "contact_email", "phone", "postal_address"
+            )
+        ),
+        "officers": list(
+            GroupOfficer.objects.order_by("pk").values_list(
+                "pk", "group_id", "role", "user_id", "start_date", "end_date"
+            )
+        ),
+        "group_history": CouncilGroup.history.count(),
+        "officer_history": GroupOfficer.history.count(),
+    }
+
+
+def _status(response):
+    """The status, with login redirects told apart from redirects after a save."""
+    if response.status_code == 302 and "/accounts/login/" in response.url:
+        return "login"
+    return response.status_code
+
+
+# url name, args from the world, expected status per role (in ROLES order).
+READS = {
+    "region dashboard": (
+        lambda w: reverse("regions:region", args=[w["x"].slug]),
+        ["login", 200, 404, 200, 404, 200],
+    ),
+    "group page": (
+        lambda w: reverse("regions:group", args=[w["group_a"].pk]),
+        ["login", 200, 404, 200, 404, 200],
+    ),
+    "group edit page": (
+        lambda w: reverse("regions:group_edit", args=[w["group_a"].pk]),
+        ["login", 403, 404, 200, 404, 200],
+    ),
+    "group officers page": (
+        lambda w: reverse("regions:group_officers", args=[w["group_a"].pk]),
+        ["login", 403, 404, 200, 404, 200],
+    ),
+    "national dashboard": (
+        lambda w: reverse("regions:national"),
+        ["login", 403, 403, 403, 403, 200],
+    ),
+    "group history": (
+        lambda w: reverse("regions:history", args=["group", w["group_a"].pk]),
+        ["login", 403, 404, 403, 404, 200],
+    ),
+    "officer history": (
+        lambda w: reverse("regions:history", args=["officer", w["officer_a"].pk]),
+        ["login", 403, 404, 403, 404, 200],
+    ),
+    "representative history": (
+        lambda w: reverse("regions:history", args=["representative", w["rep_x_appointment"].pk]),
+        ["login", 403, 404, 403, 404, 200],
+    ),
+}
+
+
+@pytest.mark.parametrize("page", READS)
+@pytest.mark.parametrize("role", ROLES)
+def test_get_permissions(client, world, page, role):
+    url, expected = READS[page]
+    response = _client_as(client, world, role).get(url(world))
+    assert _status(response) == expected[ROLES.index(role)]
+
+
+def _contact_post(world):
+    return (
+        reverse("regions:group_edit", args=[world["group_a"].pk]),
+        {
+            "name": "Renamed Labour Group",
+            "contact_email": "new@labour.example.org",
+            "phone": "020 7946 0000",
+            "postal_address": "1 High Street",
+        },
+    )
+
+
+def _appoint_post(world):
+    return (
+        reverse("regions:group_officers", args=[world["group_a"].pk]),
+        {"role": "secretary", "user": world["candidate_a"].user.pk, "start_date": "2026-01-05"},
+    )
+
+
+def _end_post(world):
+    return (
+        reverse("regions:officer_end", args=[world["officer_a"].pk]),
+        {"end_date": "2026-01-05"},
+    )
+
+
+# Expected status per role; 302 is the redirect after a successful change.
+WRITES = {
+    "edit contact details": (_contact_post, ["login", 403, 404, 302, 404, 302]),
+    "appoint an officer": (_appoint_post, ["login", 403, 404, 302, 404, 302]),
+    "end an officer's term": (_end_post, ["login", 403, 404, 302, 404, 302]),
+}
+
+
+@pytest.mark.parametrize("action", WRITES)
+@pytest.mark.parametrize("role", ROLES)
+def test_post_permissions_and_refusals_change_nothing(client, world, action, role):
+    build, expected = WRITES[action]
+    url, data = build(world)
+    before = _snapshot()
+    response = _client_as(client, world, role).post(url, data)
+    status = _status(response)
+    assert status == expected[ROLES.index(role)]
+    if status == 302:
+        assert _snapshot() != before
+    else:
+        assert _snapshot() == before
+
+
+def test_the_national_dashboard_is_not_linked_for_non_staff(client, world):
+    client.force_login(world["users"]["rep_x"])
+    assert reverse("regions:national") not in client.get(reverse("home")).text
+
+
+def test_rep_cannot_appoint_a_councillor_from_another_region(client, world):
+    client.force_login(world["users"]["rep_x"])
+    before = _snapshot()
+    response = client.post(
+        reverse("regions:group_officers", args=[world["group_a"].pk]),
+        {"role": "secretary", "user": world["candidate_b"].user.pk, "start_date": "2026-01-05"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert _snapshot() == before
+
+
+def test_rep_cannot_appoint_in_a_group_of_another_region(client, world):
+    client.force_login(world["users"]["rep_x"])
+    before = _snapshot()
+    response = client.post(
+        reverse("regions:group_officers", args=[world["group_b"].pk]),
+        {"role": "secretary", "user": world["candidate_b"].user.pk, "start_date": "2026-01-05"},
+    )
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_rep_cannot_end_an_officer_of_another_region(client, world):
+    client.force_login(world["users"]["rep_x"])
+    before = _snapshot()
+    response = client.post(
+        reverse("regions:officer_end", args=[world["officer_b"].pk]), {"end_date": "2026-01-05"}
+    )
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_rep_cannot_edit_group_in_other_region(client, world):
+    client.force_login(world["users"]["rep_y"])
+    before = _snapshot()
+    url, data = _contact_post(world)
+    assert client.post(url, data).status_code == 404
+    assert _snapshot() == before
+
+
+def test_a_councillor_who_left_cannot_be_appointed(client, world):
+    world["candidate_a"].left_on = datetime.date(2025, 1, 1)
+    world["candidate_a"].save()
+    client.force_login(world["users"]["rep_x"])
+    before = _snapshot()
+    url, data = _appoint_post(world)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert _snapshot() == before
+
+
+def test_an_ended_representative_loses_access(client, world):
+    appointment = world["rep_x_appointment"]
+    RegionalRepresentative.objects.filter(pk=appointment.pk).update(
+        end_date=datetime.date(2020, 1, 1)
+    )
+    client.force_login(world["users"]["rep_x"])
+    assert client.get(reverse("regions:group", args=[world["group_a"].pk])).status_code == 404
+
+
+def test_unknown_history_kind_is_not_found(client, world):
+    client.force_login(world["users"]["staff"])
+    response = client.get(reverse("regions:history", args=["user", world["group_a"].pk]))
+    assert response.status_code == 404

@@ -1,0 +1,197 @@
+"""The region dashboard: every current council, filtered, sorted, totalled and charted."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    ElectionFactory,
+    RegionFactory,
+    RepresentativeFactory,
+    StaffFactory,
+)
+
+from regions.models import Council, CouncilGroup, Election
+
+pytestmark = pytest.mark.django_db
+
+NEXT_MAY = timezone.localdate() + datetime.timedelta(days=200)
+LATER = timezone.localdate() + datetime.timedelta(days=900)
+
+
+@pytest.fixture
+def region():
+    region = RegionFactory(name="Northshire", slug="northshire")
+    alpha = CouncilFactory(
+        region=region, short_name="Alpha", kind=Council.Kind.UNITARY, control="LAB",
+        total_seats=60, labour_seats=40,
+    )  # fmt: skip
+    beta = CouncilFactory(
+        region=region, short_name="Beta", kind=Council.Kind.COUNTY, control="CON",
+        total_seats=80, labour_seats=10,
+    )  # fmt: skip
+    gamma = CouncilFactory(
+        region=region, short_name="Gamma", kind=Council.Kind.UNITARY, control="NOC (LAB minority)",
+        total_seats=50, labour_seats=0,
+    )  # fmt: skip
+    # Abolished: not shown, not counted.
+    CouncilFactory(
+        region=region, short_name="Delta", end_date=datetime.date(2020, 4, 1), labour_seats=30
+    )
+    ElectionFactory(council=alpha, date=NEXT_MAY, seats_up=20, labour_seats_up=15)
+    ElectionFactory(council=alpha, date=LATER, seats_up=20, labour_seats_up=14)
+    ElectionFactory(council=beta, date=LATER, seats_up=80, labour_seats_up=10)
+    # A past poll is not the next one.
+    ElectionFactory(council=gamma, date=datetime.date(2021, 5, 6), seats_up=50, labour_seats_up=0)
+    CouncilGroupFactory(council=alpha, name="Alpha Labour Group")
+    CouncilGroupFactory(council=beta, name="Beta Labour Group")
+    return region
+
+
+@pytest.fixture
+def rep_client(client, region):
+    client.force_login(RepresentativeFactory(region=region).user)
+    return client
+
+
+def _council_names(response):
+    """Council names in table order (the row headers of the councils table)."""
+    table = response.text.split('<table class="councils">')[1].split("</table>")[0]
+    return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a></th>', table)
+
+
+def _url(region, **params):
+    return reverse("regions:region", args=[region.slug]), params
+
+
+def test_dashboard_lists_current_councils_with_next_election(rep_client, region):
+    response = rep_client.get(*_url(region))
+    assert _council_names(response) == ["Alpha", "Beta", "Gamma"]
+    assert f'datetime="{NEXT_MAY:%Y-%m-%d}"' in response.text
+    assert "Alpha Labour Group" in response.text
+    assert "None scheduled" in response.text  # Gamma's only poll is in the past
+
+
+def test_totals_cover_current_councils(rep_client, region):
+    totals = rep_client.get(*_url(region)).context["totals"]
+    assert totals == {
+        "councils": 3,
+        "groups": 2,
+        "seats": 190,
+        "labour_seats": 50,
+        "labour_seats_up": 25,  # Alpha 15 at its next poll, Beta 10
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "names"),
+    [
+        ({"kind": "UA"}, ["Alpha", "Gamma"]),
+        ({"control": "lab"}, ["Alpha", "Gamma"]),
+        ({"election_on": f"{LATER:%Y-%m-%d}"}, ["Alpha", "Beta"]),
+        ({"election_on": f"{NEXT_MAY:%Y-%m-%d}"}, ["Alpha"]),
+        ({"has_group": "yes"}, ["Alpha", "Beta"]),
+        ({"has_group": "no"}, ["Gamma"]),
+        ({"kind": "UA", "has_group": "yes"}, ["Alpha"]),
+    ],
+)
+def test_filters(rep_client, region, params, names):
+    assert _council_names(rep_client.get(*_url(region, **params))) == names
+
+
+def test_totals_follow_the_filters(rep_client, region):
+    response = rep_client.get(*_url(region, kind="CTY"))
+    assert response.context["totals"]["labour_seats"] == 10
+    assert "match the filters" in response.text
+
+
+@pytest.mark.parametrize(
+    ("sort", "order", "names"),
+    [
+        ("council", "desc", ["Gamma", "Beta", "Alpha"]),
+        ("seats", "asc", ["Gamma", "Alpha", "Beta"]),
+        ("labour", "desc", ["Alpha", "Beta", "Gamma"]),
+        ("control", "asc", ["Beta", "Alpha", "Gamma"]),
+        ("election", "asc", ["Alpha", "Beta", "Gamma"]),  # no election last
+        ("election", "desc", ["Beta", "Alpha", "Gamma"]),  # still last
+        ("up", "desc", ["Alpha", "Beta", "Gamma"]),
+        ("type", "asc", ["Beta", "Alpha", "Gamma"]),  # CTY before UA
+        ("nonsense", "asc", ["Alpha", "Beta", "Gamma"]),
+    ],
+)
+def test_sorting(rep_client, region, sort, order, names):
+    assert _council_names(rep_client.get(*_url(region, sort=sort, order=order))) == names
+
+
+def test_sorted_header_has_aria_sort_and_links_keep_filters(rep_client, region):
+    response = rep_client.get(*_url(region, sort="seats", order="desc", kind="UA"))
+    assert response.text.count("aria-sort=") == 1
+    header = re.search(
+        r'<th scope="col" class="num" aria-sort="descending"><a href="([^"]+)">Seats', response.text
+    )
+    assert header, "the seats header is marked as sorted descending"
+    link = header.group(1).replace("&amp;", "&")
+    assert "kind=UA" in link and "order=asc" in link
+
+
+def test_bad_filter_input_is_reported_next_to_the_field(rep_client, region):
+    response = rep_client.get(*_url(region, election_on="not-a-date", control="x" * 500))
+    assert response.status_code == 200
+    assert 'id="id_election_on_error"' in response.text
+    assert 'id="id_control_error"' in response.text
+    assert _council_names(response) == ["Alpha", "Beta", "Gamma"]
+
+
+def test_chart_shows_labour_seats_up_largest_first(rep_client, region):
+    response = rep_client.get(*_url(region))
+    chart = response.text.split("<svg")[1].split("</svg>")[0]
+    assert 'role="img"' in chart and "<title" in chart and "<desc" in chart
+    labels = re.findall(r'class="bar-label"[^>]*>([^<]+)<', chart)
+    values = re.findall(r'class="bar-value"[^>]*>([^<]+)<', chart)
+    assert labels == ["Alpha", "Beta"]
+    assert values == ["15", "10"]
+    assert "style=" not in response.text
+
+
+def test_councillor_of_the_region_reads_the_dashboard_without_edit_links(client, region):
+    councillor = CouncillorFactory(council=Council.objects.get(short_name="Alpha"))
+    client.force_login(councillor.user)
+    response = client.get(*_url(region))
+    assert response.status_code == 200
+    assert _council_names(response) == ["Alpha", "Beta", "Gamma"]
+
+
+def _bulk_region(rows: int):
+    region = RegionFactory(name=f"Bulk {rows}", slug=f"bulk-{rows}")
+    councils = Council.objects.bulk_create(
+        Council(
+            gss_code=f"B{rows:05d}{i:06d}", name=f"Council {i}", short_name=f"Council {i}",
+            slug=f"bulk-{rows}-{i}", kind=Council.Kind.UNITARY, region=region, total_seats=40,
+            labour_seats=i % 40, control="LAB", election_pattern="all-out",
+        )
+        for i in range(rows)
+    )  # fmt: skip
+    Election.objects.bulk_create(
+        Election(council=c, date=NEXT_MAY, seats_up=20, labour_seats_up=i % 20)
+        for i, c in enumerate(councils)
+    )
+    CouncilGroup.objects.bulk_create(
+        CouncilGroup(council=c, name=f"{c.short_name} Labour Group") for c in councils[::2]
+    )
+    return region
+
+
+@pytest.mark.parametrize("rows", [20, 2000])
+def test_dashboard_query_count_does_not_grow_with_councils(
+    client, rows, django_assert_max_num_queries
+):
+    region = _bulk_region(rows)
+    client.force_login(StaffFactory())
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("regions:region", args=[region.slug]), {"sort": "up"})
+    assert response.context["totals"]["councils"] == rows

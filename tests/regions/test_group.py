@@ -1,0 +1,271 @@
+"""A council's Labour group: its page, contact details, officers and their history."""
+
+import datetime
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    GroupOfficerFactory,
+    RepresentativeFactory,
+    UserFactory,
+)
+
+from members.models import Councillor, User
+from regions import services
+from regions.models import CouncilGroup, GroupOfficer
+
+pytestmark = pytest.mark.django_db
+
+MAY = datetime.date(2026, 5, 11)
+
+
+@pytest.fixture
+def group():
+    return CouncilGroupFactory(
+        council=CouncilFactory(short_name="Riverton"), name="Riverton Labour Group"
+    )
+
+
+@pytest.fixture
+def rep(group):
+    return RepresentativeFactory(region=group.council.region).user
+
+
+@pytest.fixture
+def rep_client(client, rep):
+    client.force_login(rep)
+    return client
+
+
+def _councillor(group, name, **kwargs):
+    return CouncillorFactory(council=group.council, user__full_name=name, **kwargs).user
+
+
+# The page
+
+
+def test_group_page_shows_contact_officers_councillors_and_changes(rep_client, group, rep):
+    ann = _councillor(group, "Ann Archer", ward="Riverside")
+    bob = _councillor(group, "Bob Baker", ward="Hilltop")
+    _councillor(group, "Cat Left", left_on=datetime.date(2024, 5, 1))
+    services.officer_appoint(group=group, role="leader", user=ann, start_date=MAY, by=rep)
+    services.officer_appoint(
+        group=group, role="leader", user=bob, start_date=MAY + datetime.timedelta(days=1), by=rep
+    )
+    response = rep_client.get(group.get_absolute_url())
+    text = response.text
+    assert "Riverton Labour Group" in text
+    assert [c.user.full_name for c in response.context["councillors"]] == [
+        "Ann Archer",
+        "Bob Baker",
+    ]
+    assert "Riverside" in text and "Cat Left" not in text.split("Councillors in the group")[1]
+    current = response.context["current_officers"]
+    assert [(o.role, o.user) for o in current] == [("leader", bob)]
+    assert [(o.user, o.end_date) for o in response.context["past_officers"]] == [
+        (ann, MAY + datetime.timedelta(days=1))
+    ]
+    assert "Deputy leader</th><td>Vacant" in text
+    changes = response.context["changes"]
+    assert changes[0].subject == "Leader: Bob Baker"
+    assert changes[0].kind == "Created"
+    assert changes[0].who == str(rep)
+    assert any(c.kind == "Changed" and c.fields[0].label == "End date" for c in changes)
+
+
+@pytest.mark.parametrize("rows", [20, 2000])
+def test_group_page_query_count_does_not_grow_with_councillors(
+    rep_client, group, rows, django_assert_max_num_queries
+):
+    users = User.objects.bulk_create(
+        User(email=f"bulk{i}@example.org", full_name=f"Councillor {i:04d}") for i in range(rows)
+    )
+    Councillor.objects.bulk_create(
+        Councillor(user=u, council=group.council, ward=f"Ward {i}") for i, u in enumerate(users)
+    )
+    with django_assert_max_num_queries(14):
+        response = rep_client.get(group.get_absolute_url())
+    assert len(response.context["councillors"]) == rows
+    assert "Councillor 0000" in response.text
+
+
+def test_councillor_of_the_group_sees_no_edit_links(client, group):
+    client.force_login(_councillor(group, "Ann Archer"))
+    response = client.get(group.get_absolute_url())
+    assert response.status_code == 200
+    assert reverse("regions:group_edit", args=[group.pk]) not in response.text
+
+
+def test_rep_sees_edit_links(rep_client, group):
+    response = rep_client.get(group.get_absolute_url())
+    assert reverse("regions:group_edit", args=[group.pk]) in response.text
+    assert reverse("regions:group_officers", args=[group.pk]) in response.text
+
+
+# Contact details
+
+
+def _contact(**overrides):
+    data = {
+        "name": "Riverton Labour Group",
+        "contact_email": "secretary@riverton-labour.example.org",
+        "phone": "+44 20 7946 0000",
+        "postal_address": "Town Hall\nRiverton RV1 1AA",
+    }
+    return {**data, **overrides}
+
+
+def test_rep_edits_contact_details_with_history(rep_client, group, rep):
+    response = rep_client.post(reverse("regions:group_edit", args=[group.pk]), _contact())
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.contact_email == "secretary@riverton-labour.example.org"
+    assert group.postal_address == "Town Hall\nRiverton RV1 1AA"
+    latest = group.history.first()
+    assert latest.history_user == rep
+    assert latest.history_change_reason == "Contact details edited"
+    page = rep_client.get(group.get_absolute_url()).text
+    assert "Town Hall<br>Riverton RV1 1AA" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("contact_email", "not-an-email", "Enter a valid email address."),
+        ("postal_address", "<script>alert(1)</script>", "plain text"),
+        ("name", "<b>Group</b>", "plain text"),
+        ("name", "x" * 201, "at most 200 characters"),
+        ("postal_address", "y" * 501, "at most 500 characters"),
+        ("phone", "call me maybe", "Enter a phone number"),
+        ("phone", "1" * 31, "at most 30 characters"),
+        ("name", "", "This field is required."),
+    ],
+)
+def test_bad_contact_details_are_refused_next_to_the_field(
+    rep_client, group, field, value, message
+):
+    before = list(CouncilGroup.objects.values())
+    response = rep_client.post(
+        reverse("regions:group_edit", args=[group.pk]), _contact(**{field: value})
+    )
+    assert response.status_code == 200
+    error = response.text.split(f'id="id_{field}_error"')[1].split("</ul>")[0]
+    assert message in error
+    assert re.search(rf'aria-describedby="[^"]*id_{field}_error"', response.text)
+    assert "<script>alert" not in response.text
+    assert list(CouncilGroup.objects.values()) == before
+
+
+def test_ampersands_and_quotes_are_stored_and_shown_escaped(rep_client, group):
+    rep_client.post(
+        reverse("regions:group_edit", args=[group.pk]),
+        _contact(name='Riverton & "District" Labour Group'),
+    )
+    group.refresh_from_db()
+    assert group.name == 'Riverton & "District" Labour Group'
+    assert "Riverton &amp; &quot;District&quot;" in rep_client.get(group.get_absolute_url()).text
+
+
+# Officers
+
+
+def test_appointing_ends_the_previous_holder_on_the_start_date(group, rep):
+    ann, bob = _councillor(group, "Ann"), _councillor(group, "Bob")
+    first = services.officer_appoint(
+        group=group, role="secretary", user=ann, start_date=MAY, by=rep
+    )
+    later = MAY + datetime.timedelta(days=30)
+    second = services.officer_appoint(
+        group=group, role="secretary", user=bob, start_date=later, by=rep
+    )
+    first.refresh_from_db()
+    assert first.end_date == later
+    assert second.end_date is None
+    assert first.history.first().history_user == rep
+
+
+def test_appointing_on_the_same_day_ends_the_previous_holder_that_day(group, rep):
+    ann, bob = _councillor(group, "Ann"), _councillor(group, "Bob")
+    first = services.officer_appoint(group=group, role="leader", user=ann, start_date=MAY, by=rep)
+    services.officer_appoint(group=group, role="leader", user=bob, start_date=MAY, by=rep)
+    first.refresh_from_db()
+    assert first.end_date == MAY
+    assert GroupOfficer.objects.current(MAY).get(group=group, role="leader").user == bob
+
+
+def test_appointing_before_the_current_holder_started_changes_nothing(group, rep):
+    ann, bob = _councillor(group, "Ann"), _councillor(group, "Bob")
+    services.officer_appoint(group=group, role="leader", user=ann, start_date=MAY, by=rep)
+    with pytest.raises(ValidationError):
+        services.officer_appoint(
+            group=group, role="leader", user=bob, start_date=MAY - datetime.timedelta(days=1),
+            by=rep,
+        )  # fmt: skip
+    assert list(GroupOfficer.objects.values_list("user", "end_date")) == [(ann.pk, None)]
+
+
+def test_service_refuses_someone_who_is_not_a_councillor_here(group, rep):
+    outsider = CouncillorFactory().user  # serves on another council
+    nobody = UserFactory()
+    for user in (outsider, nobody):
+        with pytest.raises(ValidationError):
+            services.officer_appoint(group=group, role="leader", user=user, start_date=MAY, by=rep)
+    assert not GroupOfficer.objects.exists()
+
+
+def test_rep_appoints_through_the_form(rep_client, group):
+    ann = _councillor(group, "Ann Archer")
+    response = rep_client.post(
+        reverse("regions:group_officers", args=[group.pk]),
+        {"role": "chief_whip", "user": ann.pk, "start_date": "2026-05-11"},
+        follow=True,
+    )
+    assert "Ann Archer is now chief whip." in response.text
+    officer = GroupOfficer.objects.get()
+    assert (officer.role, officer.user, officer.start_date) == ("chief_whip", ann, MAY)
+
+
+def test_appoint_form_offers_only_serving_councillors_of_the_council(rep_client, group):
+    _councillor(group, "Ann Archer")
+    _councillor(group, "Cat Left", left_on=datetime.date(2024, 5, 1))
+    CouncillorFactory(user__full_name="Olga Elsewhere")
+    choices = rep_client.get(reverse("regions:group_officers", args=[group.pk])).context["form"]
+    names = [label for _value, label in choices.fields["user"].choices][1:]
+    assert names == ["Ann Archer"]
+
+
+def test_appoint_form_reports_bad_dates_next_to_the_field(rep_client, group):
+    ann = _councillor(group, "Ann Archer")
+    response = rep_client.post(
+        reverse("regions:group_officers", args=[group.pk]),
+        {"role": "leader", "user": ann.pk, "start_date": "11/13/2026"},
+    )
+    assert 'id="id_start_date_error"' in response.text
+    assert not GroupOfficer.objects.exists()
+
+
+def test_rep_ends_a_term(rep_client, group, rep):
+    officer = GroupOfficerFactory(group=group, user=_councillor(group, "Ann"), start_date=MAY)
+    response = rep_client.post(
+        reverse("regions:officer_end", args=[officer.pk]), {"end_date": "2026-06-01"}
+    )
+    assert response.status_code == 302
+    officer.refresh_from_db()
+    assert officer.end_date == datetime.date(2026, 6, 1)
+    assert officer.history.first().history_user == rep
+
+
+def test_ending_a_term_before_it_began_is_refused(rep_client, group):
+    officer = GroupOfficerFactory(group=group, user=_councillor(group, "Ann"), start_date=MAY)
+    response = rep_client.post(
+        reverse("regions:officer_end", args=[officer.pk]), {"end_date": "2026-01-01"}
+    )
+    assert response.status_code == 400
+    assert "cannot end before it began" in response.text
+    officer.refresh_from_db()
+    assert officer.end_date is None
