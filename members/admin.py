@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Councillor, StaffRole, User
+from .models import (
+    Councillor,
+    EqualityMonitoring,
+    ErasureRequest,
+    LevyWaiver,
+    Position,
+    ProfileChange,
+    StaffRole,
+    User,
+)
 
 
 @admin.register(User)
@@ -27,9 +36,60 @@ class StaffRoleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["user"]
 
 
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+
+
 @admin.register(Councillor)
 class CouncillorAdmin(SimpleHistoryAdmin):
+    inlines = [PositionInline]
     list_display = ["user", "council", "ward", "labour_coop"]
     list_select_related = ["user", "council"]
     search_fields = ["user__full_name", "user__email", "council__name", "ward"]
     autocomplete_fields = ["user", "council"]
+
+
+@admin.register(ProfileChange)
+class ProfileChangeAdmin(SimpleHistoryAdmin):
+    list_display = ["councillor", "council", "ward", "status", "requested_at", "decided_by"]
+    list_filter = ["status", "council__region"]
+    list_select_related = ["councillor__user", "council", "decided_by"]
+    search_fields = ["councillor__user__full_name", "councillor__user__email", "ward"]
+    autocomplete_fields = ["councillor", "council", "decided_by"]
+
+
+@admin.register(LevyWaiver)
+class LevyWaiverAdmin(SimpleHistoryAdmin):
+    list_display = ["councillor", "year", "status", "applied_at", "decided_by"]
+    list_filter = ["status", "year"]
+    list_select_related = ["councillor__user", "decided_by"]
+    search_fields = ["councillor__user__full_name", "councillor__user__email"]
+    autocomplete_fields = ["councillor", "decided_by"]
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(admin.ModelAdmin):
+    """Carry erasures out from the Decisions pages, which erase everything in one go."""
+
+    list_display = ["pk", "user", "status", "requested_at", "decided_by"]
+    list_filter = ["status"]
+    list_select_related = ["user", "decided_by"]
+    readonly_fields = ["user", "requested_at", "status", "decided_by", "decided_at", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(EqualityMonitoring)
+class EqualityMonitoringAdmin(admin.ModelAdmin):
+    """Answers are shown only to staff with the view_equality_monitoring permission."""
+
+    list_display = ["user", "consented_at"]
+    readonly_fields = ["user", "consented_at", "answers"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,1 @@
+"""Forms for people: a councillor's own profile and requests (profile.py)."""

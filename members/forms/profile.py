@@ -1,0 +1,296 @@
+"""Forms a councillor fills in about themselves, and the forms staff and representatives use to
+decide on their requests."""
+
+import re
+
+from django import forms
+from django.utils import timezone
+
+from members.models import Councillor, Position, User
+from regions.models import Council
+
+PHONE_CHARACTERS = re.compile(r"^[0-9 +()\-]+$")
+PHONE_MESSAGE = (
+    "Enter a UK or international phone number using digits, spaces and + ( ) - only, with "
+    "10 to 15 digits, for example 020 7946 0000 or +44 20 7946 0000."
+)
+
+
+def date_widget():
+    # A native date picker needs ISO dates, whatever the site's display format.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def phone_validate(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        return ""
+    digits = sum(ch.isdigit() for ch in value)
+    if not PHONE_CHARACTERS.match(value) or not 10 <= digits <= 15:
+        raise forms.ValidationError(PHONE_MESSAGE, code="phone")
+    return value
+
+
+def name_validate(value: str) -> str:
+    value = " ".join(value.split())
+    if "<" in value or ">" in value:
+        raise forms.ValidationError("Names cannot contain < or >.", code="markup")
+    return value
+
+
+class DescribedByMixin:
+    """Point each field at its help text and error messages, so screen readers read them."""
+
+    def _describe(self, name, field):
+        prefix = self.auto_id % self.add_prefix(name)
+        ids = [f"{prefix}_helptext"] if field.help_text else []
+        if self._errors and self._errors.get(name):
+            ids.append(f"{prefix}_error")
+            field.widget.attrs["aria-invalid"] = "true"
+        if ids:
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    def __getitem__(self, name):
+        self._describe(name, self.fields[name])
+        return super().__getitem__(name)
+
+
+class CouncilChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class ProfileForm(DescribedByMixin, forms.Form):
+    full_name = forms.CharField(max_length=150)
+    preferred_name = forms.CharField(
+        max_length=80, required=False, help_text="What people call you, if not your first name."
+    )
+    council = CouncilChoiceField(
+        queryset=Council.objects.none(),
+        help_text="A change of council or ward waits for your regional representative's approval.",
+    )
+    ward = forms.CharField(max_length=150, required=False)
+    first_elected = forms.DateField(required=False, widget=date_widget())
+    term_ends = forms.DateField(required=False, widget=date_widget())
+    labour_coop = forms.TypedChoiceField(
+        label="Are you a Labour & Co-operative councillor?",
+        choices=[("no", "No"), ("yes", "Yes")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    phone = forms.CharField(
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text="Digits, spaces and + ( ) - only, for example 020 7946 0000.",
+    )
+    bio = forms.CharField(
+        label="Short public bio",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Plain text, up to 1,000 characters.",
+    )
+    wants_campaign_mailings = forms.BooleanField(label="Campaign mailings", required=False)
+    wants_regional_news = forms.BooleanField(label="Regional news", required=False)
+    wants_training_events = forms.BooleanField(label="Training and events", required=False)
+
+    def __init__(self, *args, councillor: Councillor, **kwargs):
+        super().__init__(*args, **kwargs)
+        councils = Council.objects.current()
+        # A council that has since been abolished stays choosable for whoever still has it.
+        self.fields["council"].queryset = (
+            councils | Council.objects.filter(pk=councillor.council_id)
+        ).order_by("name")
+        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+
+    def clean_full_name(self):
+        return name_validate(self.cleaned_data["full_name"])
+
+    def clean_preferred_name(self):
+        return name_validate(self.cleaned_data["preferred_name"])
+
+    def clean_ward(self):
+        return " ".join(self.cleaned_data["ward"].split())
+
+    def clean_phone(self):
+        return phone_validate(self.cleaned_data["phone"])
+
+    def clean_bio(self):
+        return self.cleaned_data["bio"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        first, ends = cleaned.get("first_elected"), cleaned.get("term_ends")
+        if first and ends and ends < first:
+            self.add_error("term_ends", "Your term cannot end before you were first elected.")
+        return cleaned
+
+    @staticmethod
+    def initial_for(councillor: Councillor, pending=None) -> dict:
+        user: User = councillor.user
+        return {
+            "full_name": user.full_name,
+            "preferred_name": user.preferred_name,
+            "council": pending.council_id if pending else councillor.council_id,
+            "ward": pending.ward if pending else councillor.ward,
+            "first_elected": councillor.first_elected,
+            "term_ends": councillor.term_ends,
+            "labour_coop": "yes" if councillor.labour_coop else "no",
+            "phone": councillor.phone,
+            "bio": councillor.bio,
+            "wants_campaign_mailings": councillor.wants_campaign_mailings,
+            "wants_regional_news": councillor.wants_regional_news,
+            "wants_training_events": councillor.wants_training_events,
+        }
+
+
+class PositionForm(DescribedByMixin, forms.ModelForm):
+    class Meta:
+        model = Position
+        fields = ["title", "start_date"]
+        labels = {"title": "Position", "start_date": "Since"}
+        widgets = {"start_date": date_widget()}
+        help_texts = {"title": "For example: leader, cabinet member for housing, group whip."}
+
+    def clean_title(self):
+        return name_validate(self.cleaned_data["title"])
+
+
+PositionFormSet = forms.inlineformset_factory(
+    Councillor,
+    Position,
+    form=PositionForm,
+    extra=1,
+    max_num=20,
+    validate_max=True,
+    can_delete=True,
+)
+
+
+class LevyWaiverForm(DescribedByMixin, forms.Form):
+    DECLARATION = (
+        "I declare that my income is below the association's threshold and the information "
+        "I have given is true"
+    )
+
+    year = forms.IntegerField(min_value=2000, max_value=2100)
+    circumstances = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Tell us briefly why you are asking for a waiver (up to 2,000 characters).",
+    )
+    declaration = forms.BooleanField(
+        label=DECLARATION,
+        error_messages={"required": "Tick the declaration to apply."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"year": timezone.localdate().year})
+        super().__init__(*args, **kwargs)
+
+    def clean_circumstances(self):
+        return self.cleaned_data["circumstances"].strip()
+
+
+class DecisionForm(DescribedByMixin, forms.Form):
+    """Approve or refuse a request. A refusal needs a reason the applicant will read."""
+
+    decision = forms.ChoiceField(
+        choices=[("approved", "Approve"), ("refused", "Refuse")], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The person will see this.",
+    )
+
+    def __init__(self, *args, reason_required_to_refuse=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason_required_to_refuse = reason_required_to_refuse
+        if reason_required_to_refuse:
+            self.fields["reason"].help_text = "Required to refuse. The person will see this."
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.reason_required_to_refuse
+            and cleaned.get("decision") == "refused"
+            and not cleaned.get("reason", "").strip()
+        ):
+            self.add_error("reason", "Give a reason for refusing.")
+        return cleaned
+
+
+class ErasureRequestForm(DescribedByMixin, forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that my account will be closed and my personal data erased",
+        error_messages={"required": "Tick the box to confirm that you want your data erased."},
+    )
+
+
+PREFER_NOT = ("prefer_not_to_say", "Prefer not to say")
+EQUALITY_QUESTIONS = {
+    "age_band": (
+        "Age",
+        [("18_29", "18 to 29"), ("30_44", "30 to 44"), ("45_59", "45 to 59"),
+         ("60_74", "60 to 74"), ("75_plus", "75 or over")],
+    ),
+    "gender": (
+        "Gender",
+        [("woman", "Woman"), ("man", "Man"), ("non_binary", "Non-binary"),
+         ("self_described", "In another way")],
+    ),
+    "ethnicity": (
+        "Ethnic group",
+        [("asian", "Asian or Asian British"),
+         ("black", "Black, Black British, Caribbean or African"),
+         ("mixed", "Mixed or multiple ethnic groups"), ("white", "White"),
+         ("other", "Another ethnic group")],
+    ),
+    "disability": (
+        "Do you consider yourself to be disabled?",
+        [("yes", "Yes"), ("no", "No")],
+    ),
+    "sexual_orientation": (
+        "Sexual orientation",
+        [("bisexual", "Bisexual"), ("gay_lesbian", "Gay or lesbian"),
+         ("heterosexual", "Heterosexual or straight"), ("other", "Another orientation")],
+    ),
+}  # fmt: skip
+
+
+class EqualityMonitoringForm(DescribedByMixin, forms.Form):
+    consent = forms.BooleanField(
+        label=(
+            "I agree that the association may keep these answers to monitor the diversity of "
+            "its members. Only I and authorised national office staff can see them, and I can "
+            "withdraw them at any time."
+        ),
+        error_messages={"required": "Tick the consent box to save your answers."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, (label, choices) in EQUALITY_QUESTIONS.items():
+            self.fields[key] = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "Not answered"), *choices, PREFER_NOT],
+            )
+        # Consent last, after the questions it covers.
+        self.fields["consent"] = self.fields.pop("consent")
+
+    def answers(self) -> dict:
+        return {key: self.cleaned_data[key] for key in EQUALITY_QUESTIONS if self.cleaned_data[key]}
+
+
+def equality_answer_labels(answers: dict) -> list[tuple[str, str]]:
+    """(question, answer) pairs in the form's order, for showing a person their answers."""
+    rows = []
+    for key, (label, choices) in EQUALITY_QUESTIONS.items():
+        value = answers.get(key)
+        if value:
+            rows.append((label, dict([*choices, PREFER_NOT]).get(value, value)))
+    return rows

@@ -1,0 +1,181 @@
+"""Decisions on people's requests: council and ward changes (representatives for their regions,
+and staff), levy waivers and erasures (staff), and equality-monitoring totals (staff with the
+permission). Every object comes through the scoped helpers in members.access."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.db.models.fields.json import KT
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from members import access, services
+from members.forms.profile import EQUALITY_QUESTIONS, PREFER_NOT, DecisionForm
+from members.models import Decision, EqualityMonitoring
+
+RECENT = 20
+
+
+@login_required
+def index(request):
+    access.require_change_decider(request.user)
+    staff = request.user.is_national_staff
+    context = {
+        "pending_changes": access.pending_changes_managed_by(request.user).count(),
+        "pending_waivers": (
+            access.waivers_managed_by(request.user).filter(status=Decision.PENDING).count()
+            if staff
+            else None
+        ),
+        "pending_erasures": (
+            access.erasure_requests_managed_by(request.user).filter(status=Decision.PENDING).count()
+            if staff
+            else None
+        ),
+        "may_see_equality": staff and request.user.has_perm("members.view_equality_monitoring"),
+    }
+    return render(request, "members/decisions.html", context)
+
+
+def _decide_change(request, change, form):
+    try:
+        services.profile_change_decide(
+            change=change,
+            by=request.user,
+            approve=form.cleaned_data["decision"] == Decision.APPROVED,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request, f"Change for {change.councillor.user} {form.cleaned_data['decision']}."
+        )
+    return redirect("decisions_changes")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def changes(request):
+    access.require_change_decider(request.user)
+    if request.method == "POST":
+        # Approve straight from the list: the id comes in the form, so it is scoped here too.
+        try:
+            pk = int(request.POST.get("change", ""))
+        except ValueError:
+            raise Http404 from None
+        change = access.get_profile_change_for_user_or_404(request.user, pk)
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            return redirect("decisions_change", pk=change.pk)
+        return _decide_change(request, change, form)
+    managed = access.profile_changes_managed_by(request.user).select_related(
+        "councillor__user", "councillor__council", "council__region", "decided_by"
+    )
+    context = {
+        "pending": managed.filter(status=Decision.PENDING).order_by("requested_at"),
+        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
+    }
+    return render(request, "members/decisions_changes.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_detail(request, pk):
+    change = access.get_profile_change_for_user_or_404(request.user, pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return _decide_change(request, change, form)
+    return render(request, "members/decisions_change.html", {"change": change, "form": form})
+
+
+@login_required
+def waivers(request):
+    managed = access.waivers_managed_by(request.user).select_related(
+        "councillor__user", "councillor__council", "decided_by"
+    )
+    context = {
+        "pending": managed.filter(status=Decision.PENDING).order_by("applied_at"),
+        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
+    }
+    return render(request, "members/decisions_waivers.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def waiver_detail(request, pk):
+    waiver = access.get_waiver_for_user_or_404(request.user, pk)
+    form = DecisionForm(request.POST or None, reason_required_to_refuse=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.levy_waiver_decide(
+                waiver=waiver,
+                by=request.user,
+                approve=form.cleaned_data["decision"] == Decision.APPROVED,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, f"Levy waiver {form.cleaned_data['decision']}.")
+        return redirect("decisions_waivers")
+    return render(request, "members/decisions_waiver.html", {"waiver": waiver, "form": form})
+
+
+@login_required
+def erasures(request):
+    managed = access.erasure_requests_managed_by(request.user).select_related("user", "decided_by")
+    context = {
+        "pending": managed.filter(status=Decision.PENDING).order_by("requested_at"),
+        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
+    }
+    return render(request, "members/decisions_erasures.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def erasure_detail(request, pk):
+    erasure = access.get_erasure_request_for_user_or_404(request.user, pk)
+    form = DecisionForm(request.POST or None, reason_required_to_refuse=True)
+    form.fields["decision"].choices = [("approved", "Erase now"), ("refused", "Refuse")]
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == Decision.APPROVED:
+                services.erasure_carry_out(
+                    request=erasure, by=request.user, reason=form.cleaned_data["reason"]
+                )
+                messages.success(request, "The person's data has been erased.")
+            else:
+                services.erasure_request_refuse(
+                    request=erasure, by=request.user, reason=form.cleaned_data["reason"]
+                )
+                messages.success(request, "The erasure request has been refused.")
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        return redirect("decisions_erasures")
+    return render(request, "members/decisions_erasure.html", {"erasure": erasure, "form": form})
+
+
+# Counts this small could point to a person, so they are shown as "fewer than".
+SMALL_COUNT = 5
+
+
+@login_required
+def equality_summary(request):
+    access.require_equality_viewer(request.user)
+    total = EqualityMonitoring.objects.count()
+    tables = []
+    for key, (label, choices) in EQUALITY_QUESTIONS.items():
+        counts = dict(
+            EqualityMonitoring.objects.annotate(answer=KT(f"answers__{key}"))
+            .values_list("answer")
+            .annotate(n=Count("pk"))
+            .values_list("answer", "n")
+        )
+        rows = [(text, counts.get(value, 0)) for value, text in [*choices, PREFER_NOT]]
+        rows.append(("Not answered", counts.get(None, 0)))
+        tables.append({"key": key, "label": label, "rows": rows})
+    context = {"total": total, "tables": tables, "small": SMALL_COUNT}
+    return render(request, "members/decisions_equality.html", context)

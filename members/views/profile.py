@@ -1,0 +1,213 @@
+"""A person's own pages: their councillor profile, their region, levy waiver applications,
+and their personal data (export, erasure, equality monitoring)."""
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from members import services
+from members.forms.profile import (
+    EqualityMonitoringForm,
+    ErasureRequestForm,
+    LevyWaiverForm,
+    PositionFormSet,
+    ProfileForm,
+    equality_answer_labels,
+)
+from members.models import Decision, EqualityMonitoring, ErasureRequest
+from regions.models import CouncilGroup
+
+
+def _no_profile(request):
+    """People without a councillor profile (staff, representatives) get a page that says so."""
+    return render(request, "members/profile_none.html")
+
+
+def _own_councillor(request):
+    councillor = request.user.councillor_or_none
+    if councillor is not None:
+        councillor.user = request.user
+    return councillor
+
+
+@login_required
+def profile(request):
+    councillor = _own_councillor(request)
+    if councillor is None:
+        return _no_profile(request)
+    changes = list(councillor.pending_changes.select_related("council")[:1])
+    context = {
+        "councillor": councillor,
+        "positions": councillor.positions.all(),
+        "latest_change": changes[0] if changes else None,
+        "email_addresses": EmailAddress.objects.filter(user=request.user).order_by("-primary"),
+    }
+    return render(request, "members/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    councillor = _own_councillor(request)
+    if councillor is None:
+        return _no_profile(request)
+    pending = councillor.pending_changes.filter(status=Decision.PENDING).first()
+    form = ProfileForm(
+        request.POST or None,
+        councillor=councillor,
+        initial=ProfileForm.initial_for(councillor, pending),
+    )
+    formset = PositionFormSet(request.POST or None, instance=councillor, prefix="positions")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        positions = [
+            {
+                "id": f.instance.pk,
+                "title": f.cleaned_data["title"],
+                "start_date": f.cleaned_data.get("start_date"),
+            }
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        change = services.profile_update(
+            councillor=councillor, changes=form.cleaned_data, positions=positions
+        )
+        if change is not None:
+            messages.success(
+                request,
+                "Your profile is saved. Your change of council or ward is waiting for your "
+                "regional representative's approval.",
+            )
+        else:
+            messages.success(request, "Your profile is saved.")
+        return redirect("profile")
+    return render(
+        request,
+        "members/profile_edit.html",
+        {"form": form, "formset": formset, "councillor": councillor, "pending": pending},
+    )
+
+
+@login_required
+def my_region(request):
+    councillor = _own_councillor(request)
+    if councillor is None:
+        return _no_profile(request)
+    region = councillor.council.region
+    representatives = region.representatives.current().select_related("user__councillor")
+    group = CouncilGroup.objects.filter(council_id=councillor.council_id).first()
+    officers = (
+        group.officers.current().select_related("user").order_by("role", "-start_date")
+        if group
+        else []
+    )
+    context = {
+        "councillor": councillor,
+        "region": region,
+        "representatives": representatives,
+        "group": group,
+        "officers": officers,
+    }
+    return render(request, "members/my_region.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def levy_waiver(request):
+    councillor = _own_councillor(request)
+    if councillor is None:
+        return _no_profile(request)
+    form = LevyWaiverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.levy_waiver_apply(
+                councillor=councillor,
+                year=form.cleaned_data["year"],
+                circumstances=form.cleaned_data["circumstances"],
+            )
+        except ValidationError as error:
+            form.add_error("year", error)
+        else:
+            messages.success(request, "Your application has been sent to the national office.")
+            return redirect("levy_waiver")
+    context = {"form": form, "waivers": councillor.levy_waivers.all()}
+    return render(request, "members/waiver.html", context)
+
+
+@login_required
+def my_data(request):
+    context = {
+        "erasure_form": ErasureRequestForm(),
+        "erasure_requests": ErasureRequest.objects.filter(user=request.user),
+        "has_equality": EqualityMonitoring.objects.filter(user=request.user).exists(),
+    }
+    return render(request, "members/my_data.html", context)
+
+
+def _download(content: str, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    filename = f"alc-portal-my-data-{timezone.localdate():%Y-%m-%d}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def my_data_export_json(request):
+    content = services.personal_data_json(user=request.user)
+    return _download(content, "application/json", "json")
+
+
+@login_required
+def my_data_export_csv(request):
+    content = services.personal_data_csv(user=request.user)
+    return _download(content, "text/csv; charset=utf-8", "csv")
+
+
+@login_required
+@require_POST
+def erasure_request(request):
+    form = ErasureRequestForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "erasure_form": form,
+            "erasure_requests": ErasureRequest.objects.filter(user=request.user),
+            "has_equality": EqualityMonitoring.objects.filter(user=request.user).exists(),
+        }
+        return render(request, "members/my_data.html", context)
+    services.erasure_request_create(user=request.user)
+    messages.success(
+        request,
+        "Your request to erase your data has been sent to the national office. We will tell "
+        "you when it has been carried out.",
+    )
+    return redirect("my_data")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def equality(request):
+    record = EqualityMonitoring.objects.filter(user=request.user).first()
+    initial = dict(record.answers) if record else {}
+    form = EqualityMonitoringForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.equality_monitoring_save(user=request.user, answers=form.answers())
+        messages.success(request, "Your equality-monitoring answers are saved.")
+        return redirect("equality")
+    context = {
+        "form": form,
+        "record": record,
+        "answers": equality_answer_labels(record.answers) if record else [],
+    }
+    return render(request, "members/equality.html", context)
+
+
+@login_required
+@require_POST
+def equality_withdraw(request):
+    services.equality_monitoring_withdraw(user=request.user)
+    messages.success(request, "Your equality-monitoring answers have been deleted.")
+    return redirect("equality")

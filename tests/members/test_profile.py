@@ -1,0 +1,326 @@
+"""A councillor keeps their own profile; a change of council or ward waits for approval."""
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    GroupOfficerFactory,
+    PositionFactory,
+    ProfileChangeFactory,
+    RegionFactory,
+    RepresentativeFactory,
+    StaffFactory,
+)
+
+from members.models import Councillor, Decision, Position, ProfileChange
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def councillor():
+    return CouncillorFactory(ward="Castle", council=CouncilFactory(region=RegionFactory()))
+
+
+def _form(councillor, **changes):
+    data = {
+        "full_name": councillor.user.full_name,
+        "preferred_name": "",
+        "council": councillor.council_id,
+        "ward": councillor.ward,
+        "first_elected": "",
+        "term_ends": "",
+        "labour_coop": "no",
+        "phone": "",
+        "bio": "",
+        "wants_campaign_mailings": "on",
+        "positions-TOTAL_FORMS": "0",
+        "positions-INITIAL_FORMS": "0",
+    }
+    data.update(changes)
+    return data
+
+
+def test_councillor_sees_their_profile(client, councillor):
+    PositionFactory(councillor=councillor, title="Group whip")
+    client.force_login(councillor.user)
+    response = client.get(reverse("profile"))
+    assert councillor.council.name in response.text
+    assert "Castle" in response.text
+    assert "Group whip" in response.text
+    assert reverse("account_email") in response.text
+
+
+def test_person_without_councillor_profile_gets_a_friendly_page(client):
+    client.force_login(StaffFactory())
+    for name in ["profile", "profile_edit", "my_region", "levy_waiver"]:
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert "You have no councillor profile" in response.text
+
+
+def test_edit_applies_everything_but_council_and_ward_at_once(client, councillor):
+    client.force_login(councillor.user)
+    response = client.post(
+        reverse("profile_edit"),
+        _form(
+            councillor,
+            full_name="Alys Tregaron",
+            preferred_name="Alys",
+            first_elected="2022-05-05",
+            term_ends="2026-05-07",
+            labour_coop="yes",
+            phone="+44 (0)29 2087 2000",
+            bio="Housing campaigner.",
+            wants_regional_news="on",
+        ),
+    )
+    assert response.status_code == 302
+    councillor.refresh_from_db()
+    councillor.user.refresh_from_db()
+    assert councillor.user.full_name == "Alys Tregaron"
+    assert councillor.user.preferred_name == "Alys"
+    assert councillor.labour_coop is True
+    assert councillor.phone == "+44 (0)29 2087 2000"
+    assert str(councillor.first_elected) == "2022-05-05"
+    assert (
+        councillor.wants_campaign_mailings,
+        councillor.wants_regional_news,
+        councillor.wants_training_events,
+    ) == (True, True, False)
+    assert not ProfileChange.objects.exists()
+
+
+def test_positions_are_added_and_removed(client, councillor):
+    whip = PositionFactory(councillor=councillor, title="Group whip")
+    client.force_login(councillor.user)
+    data = _form(councillor)
+    data.update(
+        {
+            "positions-TOTAL_FORMS": "2",
+            "positions-INITIAL_FORMS": "1",
+            "positions-0-id": whip.pk,
+            "positions-0-title": "Group whip",
+            "positions-0-DELETE": "on",
+            "positions-1-title": "Cabinet member for housing",
+            "positions-1-start_date": "2024-05-20",
+        }
+    )
+    assert client.post(reverse("profile_edit"), data).status_code == 302
+    assert list(councillor.positions.values_list("title", "start_date__year")) == [
+        ("Cabinet member for housing", 2024)
+    ]
+
+
+def test_ward_change_waits_for_approval(client, councillor):
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, ward="Riverside"))
+    councillor.refresh_from_db()
+    assert councillor.ward == "Castle"
+    change = ProfileChange.objects.get()
+    assert (change.ward, change.status) == ("Riverside", Decision.PENDING)
+    response = client.get(reverse("profile"))
+    assert "Pending approval" in response.text
+    assert "Riverside" in response.text
+
+
+def test_second_edit_replaces_the_pending_change(client, councillor):
+    other = CouncilFactory(region=councillor.council.region)
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, ward="Riverside"))
+    client.post(reverse("profile_edit"), _form(councillor, council=other.pk, ward="Docks"))
+    change = ProfileChange.objects.get()
+    assert (change.council, change.ward) == (other, "Docks")
+
+
+def test_editing_back_to_current_values_withdraws_the_pending_change(client, councillor):
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, ward="Riverside"))
+    client.post(reverse("profile_edit"), _form(councillor, ward="Castle"))
+    assert not ProfileChange.objects.exists()
+
+
+def test_edit_form_shows_the_pending_values(client, councillor):
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, ward="Riverside"))
+    # Saving another field keeps the pending request as it is.
+    client.post(reverse("profile_edit"), _form(councillor, ward="Riverside", phone="01234567890"))
+    assert ProfileChange.objects.get().ward == "Riverside"
+    assert 'value="Riverside"' in client.get(reverse("profile_edit")).text
+
+
+def test_change_goes_to_the_rep_of_the_new_councils_region(client, councillor):
+    new_region = RegionFactory()
+    new_council = CouncilFactory(region=new_region)
+    old_rep = RepresentativeFactory(region=councillor.council.region).user
+    new_rep = RepresentativeFactory(region=new_region).user
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, council=new_council.pk))
+    change = ProfileChange.objects.get()
+
+    client.force_login(old_rep)
+    assert client.get(reverse("decisions_change", args=[change.pk])).status_code == 404
+    client.force_login(new_rep)
+    assert client.get(reverse("decisions_change", args=[change.pk])).status_code == 200
+
+
+def test_rep_approval_applies_council_and_ward(client, councillor):
+    rep = RepresentativeFactory(region=councillor.council.region).user
+    other = CouncilFactory(region=councillor.council.region)
+    change = ProfileChange.objects.create(councillor=councillor, council=other, ward="Docks")
+    client.force_login(rep)
+    response = client.post(
+        reverse("decisions_change", args=[change.pk]), {"decision": "approved", "reason": ""}
+    )
+    assert response.status_code == 302
+    councillor.refresh_from_db()
+    assert (councillor.council, councillor.ward) == (other, "Docks")
+    change.refresh_from_db()
+    assert (change.status, change.decided_by) == (Decision.APPROVED, rep)
+
+    client.force_login(councillor.user)
+    assert "Approved:" in client.get(reverse("profile")).text
+
+
+def test_refusal_keeps_old_values_and_councillor_sees_reason(client, councillor):
+    rep = RepresentativeFactory(region=councillor.council.region).user
+    change = ProfileChange.objects.create(
+        councillor=councillor, council=councillor.council, ward="Docks"
+    )
+    client.force_login(rep)
+    client.post(
+        reverse("decisions_change", args=[change.pk]),
+        {"decision": "refused", "reason": "Docks is not a ward of this council."},
+    )
+    councillor.refresh_from_db()
+    assert councillor.ward == "Castle"
+    client.force_login(councillor.user)
+    text = client.get(reverse("profile")).text
+    assert "Refused:" in text
+    assert "Docks is not a ward of this council." in text
+
+
+def test_a_decided_change_cannot_be_decided_again(client, councillor):
+    staff = StaffFactory()
+    change = ProfileChange.objects.create(
+        councillor=councillor, council=councillor.council, ward="Docks", status="refused"
+    )
+    client.force_login(staff)
+    client.post(reverse("decisions_change", args=[change.pk]), {"decision": "approved"})
+    councillor.refresh_from_db()
+    assert councillor.ward == "Castle"
+    assert ProfileChange.objects.get().status == Decision.REFUSED
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "call me maybe", "digits, spaces and + ( ) - only"),
+        ("phone", "12345", "10 to 15 digits"),
+        ("phone", "+44 20 7946 0000 0000 00", "10 to 15 digits"),
+        ("phone", "020<script>7946</script>0000", "digits, spaces and + ( ) - only"),
+        ("full_name", "x" * 151, "at most 150 characters"),
+        ("full_name", "<script>alert(1)</script>", "cannot contain &lt; or &gt;"),
+        ("preferred_name", "<b>Al</b>", "cannot contain &lt; or &gt;"),
+        ("ward", "w" * 151, "at most 150 characters"),
+        ("bio", "b" * 1001, "at most 1000 characters"),
+        ("full_name", "", "This field is required"),
+        ("first_elected", "not a date", "Enter a valid date"),
+        ("term_ends", "2001-01-01", "cannot end before"),
+    ],
+)
+def test_bad_input_gets_a_message_next_to_the_field(client, councillor, field, value, message):
+    client.force_login(councillor.user)
+    data = _form(councillor, first_elected="2010-05-06")
+    data[field] = value
+    response = client.post(reverse("profile_edit"), data)
+    assert response.status_code == 200
+    html = response.text
+    error_at = html.index(f'id="id_{field}_error"')
+    assert message in html[error_at : error_at + 400]
+    assert 'aria-describedby="' in html and f"id_{field}_error" in html
+    councillor.refresh_from_db()
+    assert councillor.phone == "" and councillor.bio == "" and councillor.ward == "Castle"
+    assert "<script>alert" not in html
+
+
+def test_script_in_bio_is_stored_as_text_and_always_escaped(client, councillor):
+    bio = 'Hi <script>alert("x")</script> & <img src=x onerror=alert(1)>'
+    client.force_login(councillor.user)
+    assert client.post(reverse("profile_edit"), _form(councillor, bio=bio)).status_code == 302
+    councillor.refresh_from_db()
+    assert councillor.bio == bio
+    for url in [reverse("profile"), reverse("profile_edit")]:
+        text = client.get(url).text
+        assert "<script>" not in text
+        assert "<img src=x" not in text
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
+    # The download gives the text back exactly, as data rather than a page.
+    download = client.get(reverse("my_data_json"))
+    assert download["Content-Type"] == "application/json"
+    assert download.json()["councillor"]["bio"] == bio
+
+
+def test_script_in_ward_is_escaped_on_the_decisions_page(client, councillor):
+    staff = StaffFactory()
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, ward="<script>alert(1)</script>"))
+    client.force_login(staff)
+    text = client.get(reverse("decisions_changes")).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script>alert(1)" not in text
+
+
+def test_my_region_shows_reps_and_group_officers(client, councillor):
+    rep_councillor = CouncillorFactory(
+        council=CouncilFactory(region=councillor.council.region), phone="07700 900555"
+    )
+    RepresentativeFactory(region=councillor.council.region, user=rep_councillor.user)
+    group = CouncilGroupFactory(council=councillor.council)
+    leader = GroupOfficerFactory(group=group, role="leader").user
+    GroupOfficerFactory(group=group, role="chief_whip", end_date="2099-01-01")
+    client.force_login(councillor.user)
+    text = client.get(reverse("my_region")).text
+    assert rep_councillor.user.email in text
+    assert "07700 900555" in text
+    assert group.name in text
+    assert escape(leader.full_name) in text
+    assert "Leader" in text
+
+
+def test_profile_edit_makes_history(client, councillor):
+    client.force_login(councillor.user)
+    client.post(reverse("profile_edit"), _form(councillor, phone="020 7946 0999"))
+    assert Councillor.history.filter(id=councillor.pk, phone="020 7946 0999").exists()
+    assert not Position.objects.exists()
+
+
+def test_invalid_email_address_gets_a_message_on_the_email_page(client, councillor):
+    client.force_login(councillor.user)
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "not-an-email<script>"}
+    )
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.text
+    assert "not-an-email<script>" not in response.text
+    assert councillor.user.emailaddress_set.count() == 1
+
+
+def test_change_list_makes_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    region = RegionFactory()
+    client.force_login(RepresentativeFactory(region=region).user)
+
+    def add_changes(n):
+        for _ in range(n):
+            council = CouncilFactory(region=region)
+            ProfileChangeFactory(councillor=CouncillorFactory(council=council), council=council)
+
+    add_changes(2)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("decisions_changes"))
+    add_changes(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("decisions_changes"))

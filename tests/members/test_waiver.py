@@ -1,0 +1,110 @@
+"""Levy waivers: a councillor applies, the national office decides, the councillor sees why."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from factories import CouncillorFactory, LevyWaiverFactory, StaffFactory
+
+from members.models import Decision, LevyWaiver
+
+pytestmark = pytest.mark.django_db
+
+DECLARED = {"circumstances": "My allowance is my only income.", "declaration": "on"}
+
+
+def test_application_form_defaults_to_this_year(client):
+    client.force_login(CouncillorFactory().user)
+    response = client.get(reverse("levy_waiver"))
+    assert f'value="{timezone.localdate().year}"' in response.text
+    assert "information I have given is true" in response.text
+
+
+def test_councillor_applies_with_the_declaration(client):
+    councillor = CouncillorFactory()
+    client.force_login(councillor.user)
+    response = client.post(reverse("levy_waiver"), {"year": "2026", **DECLARED})
+    assert response.status_code == 302
+    waiver = LevyWaiver.objects.get()
+    assert (waiver.councillor, waiver.year, waiver.declaration) == (councillor, 2026, True)
+    assert waiver.status == Decision.PENDING
+
+
+def test_application_without_the_declaration_is_refused_next_to_the_box(client):
+    client.force_login(CouncillorFactory().user)
+    response = client.post(reverse("levy_waiver"), {"year": "2026", "circumstances": "Low income"})
+    assert response.status_code == 200
+    assert "Tick the declaration to apply." in response.text
+    assert 'id="id_declaration_error"' in response.text
+    assert not LevyWaiver.objects.exists()
+
+
+def test_overlong_or_scripted_circumstances_are_handled(client):
+    client.force_login(CouncillorFactory().user)
+    response = client.post(
+        reverse("levy_waiver"), {"year": "2026", **DECLARED, "circumstances": "x" * 2001}
+    )
+    assert "at most 2000 characters" in response.text
+    assert not LevyWaiver.objects.exists()
+    client.post(
+        reverse("levy_waiver"),
+        {"year": "2026", **DECLARED, "circumstances": "<script>alert(1)</script>"},
+    )
+    assert LevyWaiver.objects.get().circumstances == "<script>alert(1)</script>"
+    client.force_login(StaffFactory())
+    text = client.get(reverse("decisions_waiver", args=[LevyWaiver.objects.get().pk])).text
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_one_live_application_per_year(client):
+    councillor = CouncillorFactory()
+    LevyWaiverFactory(councillor=councillor, year=2026)
+    client.force_login(councillor.user)
+    response = client.post(reverse("levy_waiver"), {"year": "2026", **DECLARED})
+    assert response.status_code == 200
+    assert "You already have a levy waiver application for 2026" in response.text
+    assert LevyWaiver.objects.count() == 1
+    # Another year is fine, and so is applying again after a refusal.
+    client.post(reverse("levy_waiver"), {"year": "2027", **DECLARED})
+    LevyWaiver.objects.filter(year=2026).update(status=Decision.REFUSED)
+    client.post(reverse("levy_waiver"), {"year": "2026", **DECLARED})
+    assert LevyWaiver.objects.count() == 3
+
+
+def test_staff_approve_and_councillor_sees_it(client):
+    waiver = LevyWaiverFactory()
+    staff = StaffFactory()
+    client.force_login(staff)
+    assert waiver.councillor.user.full_name in client.get(reverse("decisions_waivers")).text
+    client.post(reverse("decisions_waiver", args=[waiver.pk]), {"decision": "approved"})
+    waiver.refresh_from_db()
+    assert (waiver.status, waiver.decided_by) == (Decision.APPROVED, staff)
+    client.force_login(waiver.councillor.user)
+    assert "Approved on" in client.get(reverse("levy_waiver")).text
+
+
+def test_refusal_needs_a_reason_which_the_councillor_sees(client):
+    waiver = LevyWaiverFactory()
+    client.force_login(StaffFactory())
+    url = reverse("decisions_waiver", args=[waiver.pk])
+    response = client.post(url, {"decision": "refused", "reason": "  "})
+    assert response.status_code == 200
+    assert "Give a reason for refusing." in response.text
+    waiver.refresh_from_db()
+    assert waiver.status == Decision.PENDING
+
+    client.post(url, {"decision": "refused", "reason": "Your income is above the threshold."})
+    client.force_login(waiver.councillor.user)
+    text = client.get(reverse("levy_waiver")).text
+    assert "Refused on" in text
+    assert "Your income is above the threshold." in text
+
+
+def test_waiver_list_makes_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    client.force_login(StaffFactory())
+    LevyWaiverFactory.create_batch(3)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("decisions_waivers"))
+    LevyWaiverFactory.create_batch(30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("decisions_waivers"))
