@@ -1,7 +1,71 @@
 from django.urls import path
 
-from .views import home
+from .views import councillors, decisions, home, onboarding, profile
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("join/", onboarding.join, name="join"),
+    path("join/thanks/", onboarding.join_thanks, name="join_thanks"),
+    path("join-requests/", onboarding.join_requests, name="join_requests"),
+    path(
+        "join-requests/<int:pk>/approve/",
+        onboarding.join_request_approve,
+        name="join_request_approve",
+    ),
+    path(
+        "join-requests/<int:pk>/refuse/", onboarding.join_request_refuse, name="join_request_refuse"
+    ),
+    path("invitation/<uidb64>/<token>/", onboarding.invitation_accept, name="invitation_accept"),
+    path(
+        "councils/<slug:slug>/councillors/",
+        councillors.council_councillors,
+        name="council_councillors",
+    ),
+    path(
+        "councils/<slug:slug>/councillors/add/", councillors.councillor_add, name="councillor_add"
+    ),
+    path(
+        "councils/<slug:slug>/councillors/<int:pk>/edit/",
+        councillors.councillor_edit,
+        name="councillor_edit",
+    ),
+    path(
+        "councils/<slug:slug>/councillors/<int:pk>/leave/",
+        councillors.councillor_leave,
+        name="councillor_leave",
+    ),
+    path("import/<slug:region_slug>/", onboarding.import_upload, name="import_upload"),
+    path("imports/<int:pk>/", onboarding.import_detail, name="import_detail"),
+    path("imports/<int:pk>/confirm/", onboarding.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/progress.json", onboarding.import_progress, name="import_progress"),
+    path(
+        "export/<slug:region_slug>/councillors.csv",
+        onboarding.export_councillors,
+        name="export_councillors",
+    ),
+    path("export/<slug:region_slug>/groups.csv", onboarding.export_groups, name="export_groups"),
+    path("representatives/", onboarding.representatives, name="representatives"),
+    path(
+        "representatives/<int:pk>/remove/",
+        onboarding.representative_remove,
+        name="representative_remove",
+    ),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/edit/", profile.profile_edit, name="profile_edit"),
+    path("my-region/", profile.my_region, name="my_region"),
+    path("levy-waiver/", profile.levy_waiver, name="levy_waiver"),
+    path("my-data/", profile.my_data, name="my_data"),
+    path("my-data/export.json", profile.my_data_export_json, name="my_data_json"),
+    path("my-data/export.csv", profile.my_data_export_csv, name="my_data_csv"),
+    path("my-data/erase/", profile.erasure_request, name="erasure_request"),
+    path("my-data/equality/", profile.equality, name="equality"),
+    path("my-data/equality/withdraw/", profile.equality_withdraw, name="equality_withdraw"),
+    path("decisions/", decisions.index, name="decisions"),
+    path("decisions/changes/", decisions.changes, name="decisions_changes"),
+    path("decisions/changes/<int:pk>/", decisions.change_detail, name="decisions_change"),
+    path("decisions/waivers/", decisions.waivers, name="decisions_waivers"),
+    path("decisions/waivers/<int:pk>/", decisions.waiver_detail, name="decisions_waiver"),
+    path("decisions/erasures/", decisions.erasures, name="decisions_erasures"),
+    path("decisions/erasures/<int:pk>/", decisions.erasure_detail, name="decisions_erasure"),
+    path("decisions/equality/", decisions.equality_summary, name="decisions_equality"),
 ]

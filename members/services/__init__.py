@@ -1,6 +1,34 @@
 """Writes for people: roles (roles.py), profiles and requests (profile.py), and onboarding of
 new councillors (onboarding.py)."""
 
+from .onboarding import (
+    councillor_add,
+    councillor_import_confirm,
+    councillor_import_preview,
+    councillor_import_run,
+    councillor_mark_left,
+    councillor_update,
+    invitation_accept,
+    invitation_send,
+    join_request_approve,
+    join_request_refuse,
+    join_request_submit,
+    representative_remove,
+)
+from .profile import (
+    equality_monitoring_save,
+    equality_monitoring_withdraw,
+    erasure_carry_out,
+    erasure_request_create,
+    erasure_request_refuse,
+    levy_waiver_apply,
+    levy_waiver_decide,
+    personal_data_collect,
+    personal_data_csv,
+    personal_data_json,
+    profile_change_decide,
+    profile_update,
+)
 from .roles import (
     councillor_ensure,
     representative_appoint,
@@ -11,6 +39,30 @@ from .roles import (
 )
 
 __all__ = [
+    "councillor_add",
+    "councillor_import_confirm",
+    "councillor_import_preview",
+    "councillor_import_run",
+    "councillor_mark_left",
+    "councillor_update",
+    "invitation_accept",
+    "invitation_send",
+    "join_request_approve",
+    "join_request_refuse",
+    "join_request_submit",
+    "representative_remove",
+    "equality_monitoring_save",
+    "equality_monitoring_withdraw",
+    "erasure_carry_out",
+    "erasure_request_create",
+    "erasure_request_refuse",
+    "levy_waiver_apply",
+    "levy_waiver_decide",
+    "personal_data_collect",
+    "personal_data_csv",
+    "personal_data_json",
+    "profile_change_decide",
+    "profile_update",
     "councillor_ensure",
     "representative_appoint",
     "staff_appoint",

@@ -1,0 +1,305 @@
+"""Reading and checking a CSV file of councillors before anything is written.
+
+A file has the columns full_name, email, council, ward and optionally phone (header names are
+matched case-insensitively, in any order). `import_plan` checks every row against the database
+and says, row by row, what applying it would do: create a councillor, change one (and which
+fields), leave one unchanged, or refuse the row with every reason found. The same function runs
+again when the import is applied, so a file previewed yesterday is checked against today's data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from members.models import Councillor, User
+from regions.models import Council
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 20_000
+# Above this many rows an import runs as a background job with a progress bar.
+BACKGROUND_ROWS = 1_000
+
+REQUIRED_COLUMNS = ("full_name", "email", "council", "ward")
+OPTIONAL_COLUMNS = ("phone",)
+
+NAME_MAX = 150
+WARD_MAX = 150
+EMAIL_MAX = 254
+PHONE_MAX = 30
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
+# Characters a spreadsheet would read as the start of a formula. Exports prefix such cells with
+# a quote; the importer takes it off again so an exported file imports unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read: wrong encoding, structure, size or columns."""
+
+
+def decode_upload(raw: bytes) -> str:
+    """Text of an uploaded file: UTF-8 (with or without a byte-order mark), else Windows-1252."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise ImportFileError(
+            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. "
+            "Split it into smaller files."
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "The file is not readable text. Save it from your spreadsheet as "
+            "'CSV UTF-8 (comma delimited)'."
+        ) from None
+
+
+def read_rows(text: str) -> list[dict]:
+    """The data rows of a CSV text, each a dict with `line` and the known columns."""
+    if "\x00" in text:
+        raise ImportFileError("The file is not a CSV file (it contains binary data).")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError("The file is empty.")
+        columns = [name.strip().lower().replace(" ", "_") for name in header]
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        if missing:
+            raise ImportFileError(
+                "The first line must name the columns full_name, email, council, ward "
+                f"(and optionally phone). Missing: {', '.join(missing)}."
+            )
+        duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
+        if duplicated:
+            raise ImportFileError(f"These columns appear more than once: {', '.join(duplicated)}.")
+        wanted = {
+            name: columns.index(name)
+            for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+            if name in columns
+        }
+        rows = []
+        for values in reader:
+            if not any(value.strip() for value in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ImportFileError(
+                    f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."
+                )
+            row = {"line": reader.line_num, "extra_fields": len(values) > len(columns)}
+            for name, index in wanted.items():
+                row[name] = _unquote(values[index].strip()) if index < len(values) else ""
+            row.setdefault("phone", "")
+            rows.append(row)
+    except csv.Error as exc:
+        raise ImportFileError(
+            f"The file is not valid CSV (near line {reader.line_num}: {exc})."
+        ) from None
+    if not rows:
+        raise ImportFileError("The file has a header line but no councillors.")
+    return rows
+
+
+def _unquote(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def clean_person_name(value: str) -> str:
+    """A person's name as typed, refused if it could not be anyone's name."""
+    value = " ".join(value.split())
+    if not value:
+        raise ValidationError("Enter the councillor's full name.")
+    if len(value) > NAME_MAX:
+        raise ValidationError(f"The name is too long (at most {NAME_MAX} characters).")
+    if any(ch in value for ch in "<>{}") or any(ord(ch) < 32 for ch in value):
+        raise ValidationError("Names cannot contain <, >, { or } or control characters.")
+    return value
+
+
+def clean_ward(value: str, *, required: bool = True) -> str:
+    value = " ".join(value.split())
+    if not value and required:
+        raise ValidationError("Enter the ward (or division) the councillor represents.")
+    if len(value) > WARD_MAX:
+        raise ValidationError(f"The ward is too long (at most {WARD_MAX} characters).")
+    if any(ch in value for ch in "<>{}") or any(ord(ch) < 32 for ch in value):
+        raise ValidationError("Ward names cannot contain <, >, { or } or control characters.")
+    return value
+
+
+def clean_email(value: str) -> str:
+    value = value.strip().lower()
+    if not value:
+        raise ValidationError("Enter an email address.")
+    if len(value) > EMAIL_MAX:
+        raise ValidationError(f"The email address is too long (at most {EMAIL_MAX} characters).")
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError("Enter a valid email address, like name@example.org.") from None
+    return value
+
+
+def clean_phone(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        return ""
+    digits = sum(ch.isdigit() for ch in value)
+    if len(value) > PHONE_MAX or not PHONE_RE.match(value) or not 7 <= digits <= 15:
+        raise ValidationError(
+            "Enter a phone number of 7 to 15 digits, like 020 7946 0000 or +44 20 7946 0000."
+        )
+    return value
+
+
+class CouncilLookup:
+    """Finds a council by GSS code, official name, short name or slug, ignoring case."""
+
+    def __init__(self, councils):
+        self._by_key: dict[str, list[Council]] = {}
+        for council in councils:
+            keys = {council.gss_code, council.name, council.short_name, council.slug}
+            for key in {k.strip().lower() for k in keys if k}:
+                self._by_key.setdefault(key, []).append(council)
+
+    @classmethod
+    def current(cls):
+        return cls(Council.objects.current().select_related("region"))
+
+    def find(self, text: str) -> list[Council]:
+        return self._by_key.get(" ".join(text.split()).lower(), [])
+
+    def names(self) -> list[str]:
+        return sorted({c.name for matches in self._by_key.values() for c in matches})
+
+
+def import_plan(rows: list[dict], *, region) -> dict:
+    """What importing these rows into the region would do, without writing anything.
+
+    Returns {"rows": [...], "counts": {...}} where each row has `action` (create, update,
+    unchanged or error), `changes` (field: [old, new]) and `errors` (messages), plus the ids
+    the writer needs (`user_id`, `councillor_id`, `council_id`). Existing people are matched by
+    email, so importing the same file twice changes nothing the second time.
+    """
+    councils = CouncilLookup.current()
+    emails = {row["email"].strip().lower() for row in rows if row["email"].strip()}
+    users = {}
+    councillors = {}
+    email_list = sorted(emails)
+    for start in range(0, len(email_list), 2000):
+        chunk = email_list[start : start + 2000]
+        for user in User.objects.filter(email__in=chunk):
+            users[user.email.lower()] = user
+        for councillor in Councillor.objects.filter(user__email__in=chunk).select_related(
+            "user", "council__region"
+        ):
+            councillors[councillor.user.email.lower()] = councillor
+
+    seen_emails: dict[str, int] = {}
+    planned = []
+    for row in rows:
+        planned.append(_plan_row(row, region, councils, users, councillors, seen_emails))
+    counts = dict.fromkeys(("create", "update", "unchanged", "error"), 0)
+    for row in planned:
+        counts[row["action"]] += 1
+    return {"rows": planned, "counts": counts}
+
+
+def _plan_row(row, region, councils, users, councillors, seen_emails) -> dict:
+    errors = []
+    result = {
+        "line": row["line"],
+        "full_name": row["full_name"][: NAME_MAX + 20],
+        "email": row["email"][: EMAIL_MAX + 20],
+        "council": row["council"][:200],
+        "ward": row["ward"][: WARD_MAX + 20],
+        "phone": row["phone"][: PHONE_MAX + 20],
+        "changes": {},
+        "user_id": None,
+        "councillor_id": None,
+        "council_id": None,
+    }
+    if row.get("extra_fields"):
+        errors.append("The row has more fields than the header line.")
+
+    def check(cleaner, key, *args, **kwargs):
+        try:
+            return cleaner(row[key], *args, **kwargs)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            return None
+
+    full_name = check(clean_person_name, "full_name")
+    email = check(clean_email, "email")
+    ward = check(clean_ward, "ward")
+    phone = check(clean_phone, "phone")
+
+    council = None
+    if not row["council"].strip():
+        errors.append("Enter the council (its GSS code or name).")
+    else:
+        matches = councils.find(row["council"])
+        if not matches:
+            errors.append(f"No council called '{row['council'][:200]}' was found.")
+        elif len(matches) > 1:
+            errors.append("More than one council has that name: use its GSS code.")
+        elif matches[0].region_id != region.pk:
+            errors.append(f"{matches[0].name} is in {matches[0].region.name}, not {region.name}.")
+        else:
+            council = matches[0]
+
+    if email:
+        if email in seen_emails:
+            errors.append(f"The email address is also on line {seen_emails[email]}.")
+        else:
+            seen_emails[email] = row["line"]
+
+    existing = councillors.get(email) if email else None
+    if existing is not None and existing.council.region_id != region.pk:
+        errors.append(
+            "This email belongs to a councillor in another region; "
+            "ask the national office to move them."
+        )
+
+    if errors:
+        result.update(action="error", errors=errors)
+        return result
+
+    result.update(full_name=full_name, email=email, ward=ward, phone=phone, errors=[])
+    result["council_id"] = council.pk
+    result["council"] = council.name
+    if existing is None:
+        user = users.get(email)
+        result["user_id"] = user.pk if user else None
+        result["action"] = "create"
+        return result
+
+    changes = {}
+    if existing.user.full_name != full_name:
+        changes["full_name"] = [existing.user.full_name, full_name]
+    if existing.council_id != council.pk:
+        changes["council"] = [existing.council.name, council.name]
+    if existing.ward != ward:
+        changes["ward"] = [existing.ward, ward]
+    # A blank phone in the file leaves a known number alone.
+    if phone and existing.phone != phone:
+        changes["phone"] = [existing.phone, phone]
+    if existing.left_on is not None:
+        changes["left_on"] = [existing.left_on.isoformat(), None]
+    result.update(
+        user_id=existing.user_id,
+        councillor_id=existing.pk,
+        changes=changes,
+        action="update" if changes else "unchanged",
+    )
+    return result

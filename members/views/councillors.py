@@ -1,0 +1,93 @@
+"""The councillors of a council: listed for anyone who can see the council, changed by the
+region's representatives and staff."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from members.access import get_councillor_for_user_or_404
+from members.forms.onboarding import CouncillorAddForm, CouncillorEditForm, CouncillorLeaveForm
+from members.models import Councillor
+from members.services import onboarding
+from regions.access import get_council_for_user_or_404, manages_region
+
+
+def _councillor_on_council(user, council, pk):
+    councillor = get_councillor_for_user_or_404(user, pk, manage=True)
+    if councillor.council_id != council.pk:
+        raise Http404("No such councillor on this council.")
+    return councillor
+
+
+@login_required
+def council_councillors(request, slug):
+    council = get_council_for_user_or_404(request.user, slug)
+    # Names and wards are shared with everyone who can see the council; contact details and
+    # changes are for the region's representatives and staff (the template checks `manages`).
+    councillors = Councillor.objects.serving().filter(council=council).select_related("user")
+    context = {
+        "council": council,
+        "councillors": councillors,
+        "manages": manages_region(request.user, council.region_id),
+    }
+    return render(request, "members/councillors_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def councillor_add(request, slug):
+    council = get_council_for_user_or_404(request.user, slug, manage=True)
+    form = CouncillorAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            councillor = onboarding.councillor_add(
+                council=council,
+                by=request.user,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, f"{councillor.user.full_name} has been added and invited to the portal."
+            )
+            return redirect("council_councillors", slug=council.slug)
+    return render(request, "members/councillors_add.html", {"form": form, "council": council})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def councillor_edit(request, slug, pk):
+    council = get_council_for_user_or_404(request.user, slug, manage=True)
+    councillor = _councillor_on_council(request.user, council, pk)
+    initial = {
+        "full_name": councillor.user.full_name,
+        "ward": councillor.ward,
+        "phone": councillor.phone,
+    }
+    form = CouncillorEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        onboarding.councillor_update(councillor=councillor, **form.cleaned_data)
+        messages.success(request, f"{councillor.user.full_name}'s details have been saved.")
+        return redirect("council_councillors", slug=council.slug)
+    context = {"form": form, "council": council, "councillor": councillor}
+    return render(request, "members/councillors_edit.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def councillor_leave(request, slug, pk):
+    council = get_council_for_user_or_404(request.user, slug, manage=True)
+    councillor = _councillor_on_council(request.user, council, pk)
+    form = CouncillorLeaveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        onboarding.councillor_mark_left(councillor=councillor, left_on=form.cleaned_data["left_on"])
+        messages.success(
+            request, f"{councillor.user.full_name} is recorded as no longer a councillor."
+        )
+        return redirect("council_councillors", slug=council.slug)
+    context = {"form": form, "council": council, "councillor": councillor}
+    return render(request, "members/councillors_leave.html", context)

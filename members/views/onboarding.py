@@ -1,0 +1,339 @@
+"""Joining, invitations, CSV import and export of councillors, and appointing representatives."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from members import imports
+from members.access import (
+    councillors_managed_by,
+    get_import_for_user_or_404,
+    get_join_request_for_user_or_404,
+    imports_managed_by,
+    join_requests_managed_by,
+)
+from members.forms.onboarding import (
+    ImportUploadForm,
+    JoinForm,
+    RefuseForm,
+    RepresentativeAppointForm,
+)
+from members.models import CouncillorImport, Decision, User
+from members.services import onboarding, representative_appoint
+from regions.access import (
+    get_region_for_user_or_404,
+    get_representative_for_user_or_404,
+    groups_visible_to,
+    regions_managed_by,
+)
+from regions.models import GroupOfficer, Region, RegionalRepresentative
+
+# The import preview lists every row that would change something or has an error; a very
+# large file's unchanged rows are only counted.
+PREVIEW_ROW_LIMIT = 5_000
+
+
+def _require_manager(user) -> None:
+    if not regions_managed_by(user).exists():
+        raise PermissionDenied
+
+
+def _require_staff(user) -> None:
+    if not user.is_national_staff:
+        raise PermissionDenied
+
+
+# Joining
+
+
+@require_http_methods(["GET", "POST"])
+def join(request):
+    lookup = imports.CouncilLookup.current()
+    form = JoinForm(request.POST or None, lookup=lookup)
+    if request.method == "POST" and form.is_valid():
+        try:
+            onboarding.join_request_submit(
+                full_name=form.cleaned_data["full_name"],
+                email=form.cleaned_data["email"],
+                council=form.cleaned_data["council"],
+                ward=form.cleaned_data["ward"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("join_thanks")
+    return render(request, "members/join.html", {"form": form, "council_names": lookup.names()})
+
+
+def join_thanks(request):
+    return render(request, "members/join_thanks.html")
+
+
+@login_required
+def join_requests(request):
+    _require_manager(request.user)
+    managed = join_requests_managed_by(request.user).select_related("council__region")
+    context = {
+        "pending": managed.filter(status=Decision.PENDING).order_by("requested_at"),
+        "decided": managed.exclude(status=Decision.PENDING)
+        .select_related("decided_by")
+        .order_by("-decided_at")[:20],
+    }
+    return render(request, "members/join_requests.html", context)
+
+
+@login_required
+@require_POST
+def join_request_approve(request, pk):
+    join_request = get_join_request_for_user_or_404(request.user, pk)
+    try:
+        onboarding.join_request_approve(join_request=join_request, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"{join_request.full_name} has been added and an invitation is on its way."
+        )
+    return redirect("join_requests")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join_request_refuse(request, pk):
+    join_request = get_join_request_for_user_or_404(request.user, pk)
+    form = RefuseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            onboarding.join_request_refuse(
+                join_request=join_request, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"The request from {join_request.full_name} was refused.")
+        return redirect("join_requests")
+    return render(
+        request, "members/join_request_refuse.html", {"form": form, "join_request": join_request}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, uidb64, token):
+    try:
+        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))), is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "members/join_invitation_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        onboarding.invitation_accept(user=user, password=form.cleaned_data["new_password1"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to the portal. Your password is set.")
+        return redirect("home")
+    return render(request, "members/join_invitation.html", {"form": form, "invited": user})
+
+
+# CSV import
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request, region_slug):
+    region = get_region_for_user_or_404(request.user, region_slug, manage=True)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            councillor_import = onboarding.councillor_import_preview(
+                region=region, uploaded_by=request.user, filename=upload.name, raw=upload.read()
+            )
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("import_detail", pk=councillor_import.pk)
+    recent = imports_managed_by(request.user).filter(region=region).defer("content", "report")
+    context = {"form": form, "region": region, "recent": recent[:10]}
+    return render(request, "members/import_upload.html", context)
+
+
+@login_required
+def import_detail(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    report = councillor_import.report or {}
+    shown = [row for row in report.get("rows", []) if row["action"] != "unchanged"]
+    context = {
+        "import": councillor_import,
+        "region": councillor_import.region,
+        "counts": report.get("counts", {}),
+        "rows": shown[:PREVIEW_ROW_LIMIT],
+        "rows_hidden": max(0, len(shown) - PREVIEW_ROW_LIMIT),
+        "to_write": sum(report.get("counts", {}).get(key, 0) for key in ("create", "update")),
+        "in_progress": councillor_import.status
+        in (CouncillorImport.Status.QUEUED, CouncillorImport.Status.RUNNING),
+    }
+    return render(request, "members/import_detail.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    try:
+        councillor_import = onboarding.councillor_import_confirm(
+            councillor_import=councillor_import
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if councillor_import.status == CouncillorImport.Status.DONE:
+            messages.success(request, "The import is complete.")
+        else:
+            messages.success(request, "The import has started; this page shows its progress.")
+    return redirect("import_detail", pk=councillor_import.pk)
+
+
+@login_required
+def import_progress(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    total = councillor_import.total_rows
+    return JsonResponse(
+        {
+            "status": councillor_import.status,
+            "status_label": councillor_import.get_status_display(),
+            "processed_rows": councillor_import.processed_rows,
+            "total_rows": total,
+            "finished": councillor_import.status
+            in (CouncillorImport.Status.DONE, CouncillorImport.Status.FAILED),
+        }
+    )
+
+
+# CSV export
+
+
+def _csv_cell(value) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(imports.FORMULA_STARTS) or text.startswith(("\t", "\r")):
+        return "'" + text
+    return text
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # lets Excel recognise UTF-8
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return response
+
+
+@login_required
+def export_councillors(request, region_slug):
+    region = get_region_for_user_or_404(request.user, region_slug, manage=True)
+    councillors = (
+        councillors_managed_by(request.user)
+        .serving()
+        .filter(council__region=region)
+        .select_related("user", "council")
+        .order_by("council__short_name", "user__full_name", "pk")
+    )
+    rows = (
+        (
+            c.user.full_name,
+            c.user.email,
+            c.council.name,
+            c.council.gss_code,
+            c.ward,
+            c.phone,
+            "yes" if c.labour_coop else "no",
+        )
+        for c in councillors
+    )
+    header = ["full_name", "email", "council", "council_gss", "ward", "phone", "labour_coop"]
+    return _csv_response(f"{region.slug}-councillors.csv", header, rows)
+
+
+@login_required
+def export_groups(request, region_slug):
+    region = get_region_for_user_or_404(request.user, region_slug, manage=True)
+    officers = (
+        GroupOfficer.objects.current()
+        .filter(role__in=[GroupOfficer.Role.LEADER, GroupOfficer.Role.SECRETARY])
+        .select_related("user")
+    )
+    groups = (
+        groups_visible_to(request.user)
+        .filter(council__region=region)
+        .select_related("council")
+        .prefetch_related(Prefetch("officers", queryset=officers, to_attr="current_officers"))
+        .order_by("council__short_name")
+    )
+
+    def holder(group, role):
+        return ", ".join(
+            o.user.full_name or o.user.email for o in group.current_officers if o.role == role
+        )
+
+    rows = (
+        (
+            g.council.name,
+            g.name,
+            g.contact_email,
+            holder(g, GroupOfficer.Role.LEADER),
+            holder(g, GroupOfficer.Role.SECRETARY),
+            g.council.labour_seats,
+        )
+        for g in groups
+    )
+    header = ["council", "group", "contact_email", "leader", "secretary", "labour_seats"]
+    return _csv_response(f"{region.slug}-groups.csv", header, rows)
+
+
+# Regional representatives
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def representatives(request):
+    _require_staff(request.user)
+    form = RepresentativeAppointForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        person, region = form.cleaned_data["email"], form.cleaned_data["region"]
+        representative_appoint(user=person, region=region)
+        messages.success(request, f"{person} is now a representative for {region}.")
+        return redirect("representatives")
+    current = RegionalRepresentative.objects.current().select_related("user")
+    regions = Region.objects.prefetch_related(
+        Prefetch("representatives", queryset=current, to_attr="current_representatives")
+    )
+    return render(request, "members/representatives.html", {"form": form, "regions": regions})
+
+
+@login_required
+@require_POST
+def representative_remove(request, pk):
+    _require_staff(request.user)
+    representative = get_representative_for_user_or_404(request.user, pk)
+    if representative.end_date is not None:
+        raise Http404("That appointment has already ended.")
+    onboarding.representative_remove(representative=representative)
+    messages.success(
+        request,
+        f"{representative.user} is no longer a representative for {representative.region}.",
+    )
+    return redirect("representatives")

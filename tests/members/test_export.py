@@ -1,0 +1,156 @@
+"""CSV exports of a region's councillors and Labour groups."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    GroupOfficerFactory,
+    RegionFactory,
+    RepresentativeFactory,
+)
+
+from members.models import Councillor, User
+from regions.models import Council, CouncilGroup, GroupOfficer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def region():
+    return RegionFactory(name="Region X", slug="region-x")
+
+
+@pytest.fixture
+def rep_client(client, region):
+    client.force_login(RepresentativeFactory(region=region).user)
+    return client
+
+
+def read_csv(response):
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_councillor_export_lists_serving_councillors_of_the_region_only(rep_client, region):
+    council = CouncilFactory(region=region, name="Oakfield Borough Council", gss_code="E0600001")
+    CouncillorFactory(
+        council=council, user__full_name="Ada Lovelace", user__email="ada@example.org", ward="North"
+    )
+    CouncillorFactory(council=council, user__full_name="Gone Person", left_on="2024-05-01")
+    CouncillorFactory(user__full_name="Elsewhere Person")  # another region
+
+    rows = read_csv(rep_client.get(reverse("export_councillors", args=["region-x"])))
+
+    assert [row["full_name"] for row in rows] == ["Ada Lovelace"]
+    assert rows[0]["email"] == "ada@example.org"
+    assert rows[0]["council"] == "Oakfield Borough Council"
+    assert rows[0]["council_gss"] == "E0600001"
+    assert rows[0]["ward"] == "North"
+
+
+def test_exported_cells_cannot_run_as_spreadsheet_formulas(rep_client, region):
+    council = CouncilFactory(region=region)
+    CouncillorFactory(
+        council=council,
+        user__full_name='=HYPERLINK("http://evil.example","x")',
+        ward="@SUM(A1)",
+        phone="+44 20 7946 0000",
+    )
+    [row] = read_csv(rep_client.get(reverse("export_councillors", args=["region-x"])))
+    assert row["full_name"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["ward"] == "'@SUM(A1)"
+    assert row["phone"] == "'+44 20 7946 0000"
+
+
+def test_an_exported_file_imports_back_unchanged(rep_client, region):
+    council = CouncilFactory(region=region, gss_code="E0600001")
+    CouncillorFactory(council=council, phone="+44 20 7946 0000", ward="North")
+    export = rep_client.get(reverse("export_councillors", args=["region-x"])).content
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rep_client.post(
+        reverse("import_upload", args=["region-x"]),
+        {"file": SimpleUploadedFile("back.csv", export, content_type="text/csv")},
+    )
+    from members.models import CouncillorImport
+
+    assert CouncillorImport.objects.get().report["counts"] == {
+        "create": 0,
+        "update": 0,
+        "unchanged": 1,
+        "error": 0,
+    }
+
+
+def test_group_export_names_leader_secretary_and_seats(rep_client, region):
+    council = CouncilFactory(region=region, name="Oakfield Borough Council", labour_seats=31)
+    group = CouncilGroupFactory(
+        council=council, name="Oakfield Labour Group", contact_email="group@example.org"
+    )
+    GroupOfficerFactory(group=group, role="leader", user__full_name="Lena Leader")
+    GroupOfficerFactory(group=group, role="secretary", user__full_name="Sam Secretary")
+    GroupOfficerFactory(group=group, role="chief_whip", user__full_name="Wanda Whip")
+    CouncilGroupFactory(council=CouncilFactory())  # another region
+
+    rows = read_csv(rep_client.get(reverse("export_groups", args=["region-x"])))
+
+    assert rows == [
+        {
+            "council": "Oakfield Borough Council",
+            "group": "Oakfield Labour Group",
+            "contact_email": "group@example.org",
+            "leader": "Lena Leader",
+            "secretary": "Sam Secretary",
+            "labour_seats": "31",
+        }
+    ]
+
+
+def _bulk_councillors(council, count):
+    users = User.objects.bulk_create(
+        User(email=f"bulk-{council.pk}-{n}@example.org", full_name=f"Person {n}", password="!")
+        for n in range(count)
+    )
+    Councillor.objects.bulk_create(
+        Councillor(user=user, council=council, ward=f"Ward {n}") for n, user in enumerate(users)
+    )
+
+
+def _bulk_groups(region, count):
+    councils = Council.objects.bulk_create(
+        CouncilFactory.build(region=region) for _ in range(count)
+    )
+    groups = CouncilGroup.objects.bulk_create(
+        CouncilGroup(council=c, name=f"{c.short_name} Labour") for c in councils
+    )
+    leader = User.objects.create(email=f"leader-{region.pk}@example.org", full_name="Lead")
+    GroupOfficer.objects.bulk_create(
+        GroupOfficer(group=g, role="leader", user=leader) for g in groups
+    )
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_councillor_export_makes_a_fixed_number_of_queries(
+    rep_client, region, count, django_assert_max_num_queries
+):
+    _bulk_councillors(CouncilFactory(region=region), count)
+    with django_assert_max_num_queries(12):
+        response = rep_client.get(reverse("export_councillors", args=["region-x"]))
+    assert len(read_csv(response)) == count
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_group_export_makes_a_fixed_number_of_queries(
+    rep_client, region, count, django_assert_max_num_queries
+):
+    _bulk_groups(region, count)
+    with django_assert_max_num_queries(12):
+        response = rep_client.get(reverse("export_groups", args=["region-x"]))
+    assert len(read_csv(response)) == count

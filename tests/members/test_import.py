@@ -1,0 +1,252 @@
+"""CSV import of councillors: preview row by row, all-or-nothing, idempotent."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from factories import CouncilFactory, CouncillorFactory, RegionFactory, RepresentativeFactory
+from polling import wait_for
+
+from members.models import Councillor, CouncillorImport, User
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "full_name,email,council,ward,phone\n"
+
+
+@pytest.fixture
+def region_x():
+    return RegionFactory(name="Region X", slug="region-x")
+
+
+@pytest.fixture
+def council_x(region_x):
+    return CouncilFactory(
+        region=region_x, name="Oakfield Borough Council", short_name="Oakfield", gss_code="E0600001"
+    )
+
+
+@pytest.fixture
+def council_y():
+    return CouncilFactory(
+        region=RegionFactory(name="Region Y", slug="region-y"),
+        name="Elmbridge District Council",
+        short_name="Elmbridge",
+        gss_code="E0700002",
+    )
+
+
+@pytest.fixture
+def rep_client(client, region_x):
+    rep = RepresentativeFactory(region=region_x)
+    client.force_login(rep.user)
+    client.rep = rep.user
+    return client
+
+
+def upload(client, region_slug, text, *, name="councillors.csv", encoding="utf-8"):
+    data = text.encode(encoding) if isinstance(text, str) else text
+    return client.post(
+        reverse("import_upload", args=[region_slug]),
+        {"file": SimpleUploadedFile(name, data, content_type="text/csv")},
+    )
+
+
+def latest_import():
+    return CouncillorImport.objects.latest("uploaded_at")
+
+
+def rows_by_line(councillor_import):
+    return {row["line"]: row for row in councillor_import.report["rows"]}
+
+
+GOOD_ROWS = (
+    "Ada Lovelace,ada@example.org,E0600001,North Ward,020 7946 0000\n"
+    "Mary Seacole,MARY@example.org,oakfield borough council,South Ward,\n"
+)
+
+
+def test_preview_reports_every_bad_row_and_writes_nothing(rep_client, council_x, council_y):
+    long_name = "N" * 151
+    text = (
+        HEADER
+        + GOOD_ROWS
+        + "Nobody Known,unknown@example.org,Nowhere Council,Ward,\n"  # line 4
+        + "Out Side,outside@example.org,E0700002,Ward,\n"  # 5: council in another region
+        + "Bad Email,not-an-email,E0600001,Ward,\n"  # 6
+        + "Ada Again,ada@example.org,E0600001,Ward,\n"  # 7: duplicate email in the file
+        + ",noname@example.org,E0600001,Ward,\n"  # 8: missing name
+        + f"{long_name},long@example.org,E0600001,Ward,\n"  # 9: overlong
+        + "Bad Phone,phone@example.org,E0600001,Ward,call me maybe\n"  # 10
+        + "<script>alert(1)</script>,script@example.org,E0600001,Ward,\n"  # 11
+    )
+    users_before = User.objects.count()
+
+    response = upload(rep_client, "region-x", text)
+
+    imp = latest_import()
+    assert response.status_code == 302
+    assert response.url == reverse("import_detail", args=[imp.pk])
+    rows = rows_by_line(imp)
+    assert rows[2]["action"] == rows[3]["action"] == "create"
+    assert "No council called 'Nowhere Council'" in rows[4]["errors"][0]
+    assert "is in Region Y, not Region X" in rows[5]["errors"][0]
+    assert "valid email" in rows[6]["errors"][0]
+    assert "also on line 2" in rows[7]["errors"][0]
+    assert "full name" in rows[8]["errors"][0]
+    assert "too long" in rows[9]["errors"][0]
+    assert "phone number" in rows[10]["errors"][0]
+    assert "cannot contain" in rows[11]["errors"][0]
+    assert imp.report["counts"] == {"create": 2, "update": 0, "unchanged": 0, "error": 8}
+
+    page = rep_client.get(response.url)
+    assert "8 rows with errors" in page.text
+    assert "Nothing can be imported" in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>alert(1)" not in page.text
+
+    refused = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
+    assert "The file has errors" in refused.text
+    assert User.objects.count() == users_before
+    assert not Councillor.objects.exists()
+    imp.refresh_from_db()
+    assert imp.status == CouncillorImport.Status.PREVIEWED
+
+
+def test_fixed_file_imports_exactly_the_good_rows(rep_client, council_x):
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    imp = latest_import()
+
+    response = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
+
+    assert "The import is complete" in response.text
+    imp.refresh_from_db()
+    assert imp.status == CouncillorImport.Status.DONE
+    assert imp.processed_rows == imp.total_rows == 2
+    people = {
+        c.user.email: (c.user.full_name, c.council_id, c.ward, c.phone)
+        for c in Councillor.objects.select_related("user")
+    }
+    assert people == {
+        "ada@example.org": ("Ada Lovelace", council_x.pk, "North Ward", "020 7946 0000"),
+        "mary@example.org": ("Mary Seacole", council_x.pk, "South Ward", ""),
+    }
+    ada = User.objects.get(email="ada@example.org")
+    assert not ada.has_usable_password()
+    assert ada.history.count() == 1
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(rep_client, council_x):
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
+    snapshot = list(Councillor.objects.values().order_by("pk"))
+    history = Councillor.history.count()
+
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    second = latest_import()
+    assert second.report["counts"] == {"create": 0, "update": 0, "unchanged": 2, "error": 0}
+    rep_client.post(reverse("import_confirm", args=[second.pk]))
+
+    assert list(Councillor.objects.values().order_by("pk")) == snapshot
+    assert Councillor.history.count() == history
+    assert User.objects.filter(email__in=["ada@example.org", "mary@example.org"]).count() == 2
+
+
+def test_preview_shows_which_fields_of_an_existing_councillor_change(rep_client, council_x):
+    existing = CouncillorFactory(
+        council=council_x, ward="Old Ward", user__email="ada@example.org", user__full_name="Ada L"
+    )
+    upload(rep_client, "region-x", HEADER + "Ada Lovelace,ada@example.org,E0600001,Old Ward,\n")
+    row = latest_import().report["rows"][0]
+    assert row["action"] == "update"
+    assert row["changes"] == {"full_name": ["Ada L", "Ada Lovelace"]}
+
+    rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
+    existing.user.refresh_from_db()
+    assert existing.user.full_name == "Ada Lovelace"
+
+
+def test_councillor_of_another_region_cannot_be_changed_by_import(rep_client, council_x, council_y):
+    CouncillorFactory(council=council_y, user__email="ada@example.org")
+    upload(rep_client, "region-x", HEADER + "Ada Lovelace,ada@example.org,E0600001,Ward,\n")
+    row = latest_import().report["rows"][0]
+    assert row["action"] == "error"
+    assert "another region" in row["errors"][0]
+
+
+def test_windows_1252_file_with_bom_less_header_is_read(rep_client, council_x):
+    text = HEADER + "Zoë Brontë,zoe@example.org,E0600001,Saint Hélier,\n"
+    upload(rep_client, "region-x", text, encoding="cp1252")
+    row = latest_import().report["rows"][0]
+    assert row["action"] == "create"
+    assert row["full_name"] == "Zoë Brontë"
+
+
+def test_utf8_file_with_bom_is_read(rep_client, council_x):
+    upload(rep_client, "region-x", "\ufeff" + HEADER + GOOD_ROWS, encoding="utf-8")
+    assert latest_import().report["counts"]["create"] == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (b"name,mail\nA,b@example.org\n", "Missing: full_name, email, council, ward"),
+        (HEADER.encode(), "no councillors"),
+        (b"\x00\x01\x02binary", "not a CSV file"),
+        (HEADER.encode() + b'"Unclosed,a@example.org,E0600001,Ward,\n', "not valid CSV"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message_not_a_500(rep_client, council_x, content, message):
+    response = upload(rep_client, "region-x", content)
+    assert response.status_code == 200
+    assert message in response.text
+    assert not CouncillorImport.objects.exists()
+
+
+def test_files_over_the_size_limit_are_refused(rep_client, council_x):
+    big = HEADER + "x" * (2 * 1024 * 1024 + 1)
+    response = upload(rep_client, "region-x", big)
+    assert "larger than 2 MB" in response.text
+    assert not CouncillorImport.objects.exists()
+
+
+def test_files_over_the_row_limit_are_refused(rep_client, council_x):
+    rows = "".join(f"P,p{n}@example.org,E0600001,W\n" for n in range(20_001))
+    response = upload(rep_client, "region-x", "full_name,email,council,ward\n" + rows)
+    assert "more than 20,000 rows" in response.text
+    assert not CouncillorImport.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_large_import_runs_in_the_worker_to_completion(celery_worker, client):
+    region = RegionFactory(name="Region Big", slug="region-big")
+    CouncilFactory(region=region, gss_code="E0800001")
+    rep = RepresentativeFactory(region=region)
+    client.force_login(rep.user)
+    rows = "".join(
+        f"Person {n},person-{n}@example.org,E0800001,Ward {n % 40}\n" for n in range(1_200)
+    )
+
+    upload(client, "region-big", HEADER + rows)
+    imp = latest_import()
+    assert imp.total_rows == 1_200
+    response = client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
+    assert "has started" in response.text
+
+    def finished():
+        imp.refresh_from_db()
+        return imp.status in ("done", "failed")
+
+    wait_for(finished, timeout=120, interval=0.5)
+    assert imp.status == CouncillorImport.Status.DONE
+    assert imp.processed_rows == imp.total_rows == 1_200
+    assert Councillor.objects.filter(council__region=region).count() == 1_200
+    progress = client.get(reverse("import_progress", args=[imp.pk])).json()
+    assert progress == {
+        "status": "done",
+        "status_label": "Done",
+        "processed_rows": 1_200,
+        "total_rows": 1_200,
+        "finished": True,
+    }

@@ -1,0 +1,258 @@
+"""Joining: the public form, the representative's decision, and the emailed invitation."""
+
+import re
+import uuid
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.urls import reverse
+from factories import (
+    PASSWORD,
+    CouncilFactory,
+    RegionFactory,
+    RepresentativeFactory,
+    UserFactory,
+)
+from polling import wait_for
+from workers import current_database_url, worker_start, worker_stop
+
+from alc_portal.celery import app as celery_app
+from alc_portal.mailcatcher import SmtpCatcher
+from members.models import Councillor, Decision, JoinRequest, User
+from members.services import onboarding
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-long-new-password-77"
+
+
+@pytest.fixture
+def council():
+    return CouncilFactory(
+        region=RegionFactory(name="Region X", slug="region-x"),
+        name="Oakfield Borough Council",
+        short_name="Oakfield",
+        gss_code="E0600001",
+        slug="oakfield",
+    )
+
+
+def join_data(**overrides):
+    data = {
+        "full_name": "Grace Hopper",
+        "council": "Oakfield Borough Council",
+        "ward": "Riverside",
+        "email": "grace@example.org",
+    }
+    return {**data, **overrides}
+
+
+def test_join_form_lists_councils_and_creates_a_pending_request(client, council):
+    page = client.get(reverse("join"))
+    assert '<option value="Oakfield Borough Council">' in page.text
+
+    response = client.post(reverse("join"), join_data(council="oakfield"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("join_thanks")
+    request = JoinRequest.objects.get()
+    assert (request.full_name, request.email, request.council, request.ward) == (
+        "Grace Hopper",
+        "grace@example.org",
+        council,
+        "Riverside",
+    )
+    assert request.status == Decision.PENDING
+    assert "Thank you" in client.get(response.url).text
+
+
+def test_join_form_accepts_the_gss_code(client, council):
+    client.post(reverse("join"), join_data(council="e0600001"))
+    assert JoinRequest.objects.get().council == council
+
+
+def test_join_refuses_an_email_that_already_has_an_account(client, council):
+    UserFactory(email="grace@example.org")
+    response = client.post(reverse("join"), join_data(email="Grace@Example.org"))
+    assert response.status_code == 200
+    assert "already has an account" in response.text
+    assert not JoinRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("full_name", "G" * 151, "at most 150 characters"),
+        ("full_name", "<script>alert(1)</script>", "cannot contain"),
+        ("full_name", "", "This field is required"),
+        ("email", "grace@", "Enter a valid email address"),
+        ("ward", "W" * 151, "at most 150 characters"),
+        ("council", "Atlantis Council", "could not find that council"),
+    ],
+)
+def test_bad_join_input_is_explained_next_to_the_field(client, council, field, value, message):
+    response = client.post(reverse("join"), join_data(**{field: value}))
+    assert response.status_code == 200
+    error_list = re.search(
+        rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', response.text, re.S
+    )
+    assert error_list and message in error_list.group(1)
+    assert re.search(rf'aria-describedby="[^"]*id_{field}_error', response.text)
+    assert "<script>alert(1)" not in response.text
+    assert not JoinRequest.objects.exists()
+
+
+def test_join_form_needs_the_csrf_token(council):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(reverse("join"), join_data())
+    assert response.status_code == 403
+    assert not JoinRequest.objects.exists()
+
+
+def test_rep_refuses_a_request_with_a_reason(client, council):
+    request = JoinRequest.objects.create(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    rep = RepresentativeFactory(region=council.region)
+    client.force_login(rep.user)
+
+    response = client.post(
+        reverse("join_request_refuse", args=[request.pk]), {"reason": "Not a Labour councillor."}
+    )
+
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Decision.REFUSED
+    assert request.reason == "Not a Labour councillor."
+    assert request.decided_by == rep.user
+    assert not User.objects.filter(email="grace@example.org").exists()
+
+
+def test_approving_creates_an_unverified_account_and_queues_one_invitation(
+    client, council, django_capture_on_commit_callbacks
+):
+    request = JoinRequest.objects.create(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    rep = RepresentativeFactory(region=council.region)
+    client.force_login(rep.user)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("join_request_approve", args=[request.pk]))
+    assert len(callbacks) == 1
+
+    user = User.objects.get(email="grace@example.org")
+    assert not user.has_usable_password()
+    assert EmailAddress.objects.get(user=user).verified is False
+    councillor = Councillor.objects.get(user=user)
+    assert (councillor.council, councillor.ward) == (council, "Riverside")
+    request.refresh_from_db()
+    assert request.status == Decision.APPROVED
+
+    # A second approval (a double click) changes nothing.
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("join_request_approve", args=[request.pk]))
+    assert response.status_code == 404
+    assert callbacks == []
+    assert User.objects.filter(email="grace@example.org").count() == 1
+
+
+def test_invitation_is_sent_only_once(council, settings):
+    catcher = SmtpCatcher(host="127.0.0.1", port=0)
+    catcher.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = catcher.host, catcher.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        request = JoinRequest.objects.create(
+            full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+        )
+        onboarding.join_request_approve(join_request=request, by=UserFactory())
+        assert onboarding.invitation_send(join_request_id=request.pk)
+        assert not onboarding.invitation_send(join_request_id=request.pk)
+        catcher.wait_for(1)
+        assert len(catcher.messages) == 1
+        request.refresh_from_db()
+        assert request.invited_at is not None
+    finally:
+        catcher.stop()
+
+
+def test_an_invalid_invitation_link_is_refused(client, council):
+    user = UserFactory()
+    response = client.get(reverse("invitation_accept", args=["MQ", "not-a-token"]))
+    assert response.status_code == 400
+    assert "not valid" in response.text
+    response = client.post(
+        reverse("invitation_accept", args=["MQ", "not-a-token"]),
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+@pytest.fixture
+def invitation_worker(monkeypatch, transactional_db):
+    """A real SMTP server, and a real worker that sends to it, listening on a queue of its own
+    (so no other test worker, which sends elsewhere, can take the task)."""
+    catcher = SmtpCatcher(host="127.0.0.1", port=0)
+    catcher.start()
+    queue = f"invitation-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.delenv("EMAIL_URL", raising=False)
+    monkeypatch.setenv("EMAIL_HOST", catcher.host)
+    monkeypatch.setenv("EMAIL_PORT", str(catcher.port))
+    monkeypatch.setenv("EMAIL_USE_TLS", "0")
+    monkeypatch.setenv("CELERY_TASK_DEFAULT_QUEUE", queue)
+    proc = worker_start(database_url=current_database_url(), name="invite")
+    # Tasks queued from this process go to the same private queue.
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    try:
+        yield catcher
+    finally:
+        worker_stop(proc)
+        catcher.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_join_approve_invitation_and_first_login_end_to_end(client, invitation_worker):
+    council = CouncilFactory(name="Oakfield Borough Council", short_name="Oakfield")
+    client.post(reverse("join"), join_data())
+    request = JoinRequest.objects.get(email="grace@example.org")
+
+    rep = RepresentativeFactory(region=council.region)
+    client.force_login(rep.user)
+    page = client.get(reverse("join_requests"))
+    assert "Grace Hopper" in page.text
+    client.post(reverse("join_request_approve", args=[request.pk]))
+    client.logout()
+
+    invitation_worker.wait_for(1, timeout=60)
+    [message] = invitation_worker.messages
+    assert message.rcpt_tos == ["grace@example.org"]
+    assert "invitation" in message["Subject"].lower()
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Oakfield Borough Council" in body
+    link = re.search(r"http://127.0.0.1:8000(/invitation/\S+/\S+/)", body).group(1)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert link in html
+    # The message is out before the worker's transaction commits.
+    wait_for(lambda: JoinRequest.objects.get(pk=request.pk).invited_at is not None)
+
+    response = client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    grace = User.objects.get(email="grace@example.org")
+    assert EmailAddress.objects.get(user=grace).verified
+
+    # The link works once; then the person logs in with the new password.
+    client.logout()
+    assert client.get(link).status_code == 400
+    response = client.post(
+        reverse("account_login"), {"login": "grace@example.org", "password": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(grace.pk)
