@@ -1,0 +1,244 @@
+"""Who a mailing goes to: its audience rule resolved into addresses and merge-field values.
+
+The rule picks council Labour groups (on councils in being today) by region, council type,
+control and election date, then which addresses of each group receive the mailing. Resolving
+makes the same small number of queries however many groups match, so the composer can show a
+live count and the sender can snapshot thousands of deliveries.
+
+Control: a choice is a party code (``CONTROL_CHOICES``). A council matches when its control
+label names that party as a whole word, so "LAB" matches "LAB", "LAB min", "LAB Mayor",
+"LAB/LD" and "LD/LAB/GRN" but not "CON". Several choices match any of them.
+
+Addresses: the group contact address, the current leader and secretary (their account
+addresses), and every serving councillor on the council who has not opted out of campaign
+mailings. Only active accounts count. When the leader's or secretary's office is vacant and
+``fall_back_to_contact`` is set, the group contact address is used instead. Each address
+appears once, lower-cased; when it belongs to several groups the first group (by council name)
+supplies its merge values, and a person's own address keeps their name rather than the
+group's. Addresses on the suppression list are left out and reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Lower
+
+from members.models import Councillor
+from regions.models import Council, CouncilGroup, Election, GroupOfficer
+
+from .models import Mailing, Suppression
+
+Recipients = Mailing.Recipients
+
+# Party codes as they appear in the council data's control labels.
+CONTROL_CHOICES = [
+    ("LAB", "Labour"),
+    ("CON", "Conservative"),
+    ("LD", "Liberal Democrat"),
+    ("GRN", "Green"),
+    ("SNP", "SNP"),
+    ("PC", "Plaid Cymru"),
+    ("REF", "Reform UK"),
+    ("IND", "Independent"),
+]
+CONTROL_CODES = frozenset(code for code, _ in CONTROL_CHOICES)
+
+# What the greeting says when writing to a group's shared address rather than a person.
+CONTACT_FIRST_NAME = "colleague"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipient:
+    email: str
+    context: dict
+
+
+@dataclasses.dataclass
+class Audience:
+    recipients: list[Recipient]
+    suppressed: list[str]
+    # (group id, group name, council name) for groups none of whose addresses will be written to.
+    groups_without_address: list[tuple[int, str, str]]
+
+    @property
+    def count(self) -> int:
+        return len(self.recipients)
+
+
+def election_date_text(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def control_filter(controls: Iterable[str]) -> Q:
+    query = Q()
+    for code in controls:
+        if code in CONTROL_CODES:
+            query |= Q(council__control__regex=rf"(^|[/ ]){code}($|[/ ])")
+    return query
+
+
+def audience_groups(
+    *,
+    region_ids: Iterable[int] = (),
+    council_kinds: Iterable[str] = (),
+    controls: Iterable[str] = (),
+    election_date: date | None = None,
+):
+    """The Labour groups an audience rule picks, without their addresses."""
+    groups = CouncilGroup.objects.filter(council__in=Council.objects.current().values("pk"))
+    region_ids = list(region_ids)
+    if region_ids:
+        groups = groups.filter(council__region_id__in=region_ids)
+    council_kinds = list(council_kinds)
+    if council_kinds:
+        groups = groups.filter(council__kind__in=council_kinds)
+    query = control_filter(controls)
+    if query:
+        groups = groups.filter(query)
+    if election_date:
+        groups = groups.filter(
+            council__in=Election.objects.filter(date=election_date).values("council_id")
+        )
+    return groups.order_by("council__short_name", "pk")
+
+
+def audience_resolve_rule(
+    *,
+    region_ids: Iterable[int] = (),
+    council_kinds: Iterable[str] = (),
+    controls: Iterable[str] = (),
+    election_date: date | None = None,
+    recipients: Iterable[str] = (),
+    fall_back_to_contact: bool = True,
+) -> Audience:
+    """Resolve rule values (as on a Mailing, regions as ids) into an Audience."""
+    kinds = set(recipients)
+    groups = audience_groups(
+        region_ids=region_ids,
+        council_kinds=council_kinds,
+        controls=controls,
+        election_date=election_date,
+    ).select_related("council__region")
+    if election_date:
+        elections = Election.objects.filter(date=election_date)
+    else:
+        elections = Election.objects.upcoming()
+    groups = groups.prefetch_related(
+        Prefetch("council__elections", queryset=elections, to_attr="audience_elections")
+    )
+    offices = [r for r in (Recipients.LEADER, Recipients.SECRETARY) if r in kinds]
+    if offices:
+        groups = groups.prefetch_related(
+            Prefetch(
+                "officers",
+                queryset=GroupOfficer.objects.current()
+                .filter(role__in=offices)
+                .select_related("user"),
+                to_attr="audience_officers",
+            )
+        )
+    if Recipients.ALL_COUNCILLORS in kinds:
+        groups = groups.prefetch_related(
+            Prefetch(
+                "council__councillors",
+                queryset=Councillor.objects.serving()
+                .filter(user__is_active=True, wants_campaign_mailings=True)
+                .select_related("user")
+                .order_by("user__full_name", "pk"),
+                to_attr="audience_councillors",
+            )
+        )
+
+    candidates: list[tuple[CouncilGroup, list[tuple[str, dict]]]] = []
+    for group in groups:
+        candidates.append((group, _group_addresses(group, kinds, offices, fall_back_to_contact)))
+
+    every_address = {email for _, addresses in candidates for email, _ in addresses}
+    suppressed = _suppressed(every_address)
+
+    seen: dict[str, Recipient] = {}
+    without_address = []
+    for group, addresses in candidates:
+        usable = [(email, person) for email, person in addresses if email not in suppressed]
+        if not usable:
+            without_address.append((group.pk, group.name, group.council.name))
+        group_context = _group_context(group)
+        for email, person in usable:
+            if email not in seen:
+                seen[email] = Recipient(email=email, context={"recipient": person, **group_context})
+    return Audience(
+        recipients=list(seen.values()),
+        suppressed=sorted(suppressed),
+        groups_without_address=without_address,
+    )
+
+
+def audience_resolve(mailing: Mailing) -> Audience:
+    """Resolve a saved mailing's audience rule."""
+    return audience_resolve_rule(
+        region_ids=[region.pk for region in mailing.regions.all()],
+        council_kinds=mailing.council_kinds or (),
+        controls=mailing.controls or (),
+        election_date=mailing.election_date,
+        recipients=mailing.recipients or (),
+        fall_back_to_contact=mailing.fall_back_to_contact,
+    )
+
+
+def _person(user) -> dict:
+    return {"first_name": user.first_name, "full_name": user.full_name}
+
+
+def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[str, dict]]:
+    """A group's addresses for the chosen recipient kinds, people before the shared address so
+    that a person's own address keeps their name."""
+    contact = group.contact_email.strip().lower()
+    contact_person = {"first_name": CONTACT_FIRST_NAME, "full_name": group.name}
+    addresses: list[tuple[str, dict]] = []
+    use_contact = Recipients.CONTACT in kinds
+    holders = {}
+    for officer in getattr(group, "audience_officers", ()):
+        if officer.user.is_active and officer.user.email:
+            holders.setdefault(officer.role, officer.user)
+    for role in offices:
+        user = holders.get(role)
+        if user:
+            addresses.append((user.email.strip().lower(), _person(user)))
+        elif fall_back_to_contact:
+            use_contact = True
+    for councillor in getattr(group.council, "audience_councillors", ()):
+        if councillor.user.email:
+            addresses.append((councillor.user.email.strip().lower(), _person(councillor.user)))
+    if use_contact and contact:
+        addresses.append((contact, contact_person))
+    return addresses
+
+
+def _group_context(group) -> dict:
+    council = group.council
+    elections = council.audience_elections
+    election = elections[0] if elections else None
+    return {
+        "group": {"name": group.name},
+        "council": {"name": council.name},
+        "region": {"name": council.region.name},
+        "election": {
+            "date": election_date_text(election.date) if election else "",
+            "seats_up": election.seats_up if election else "",
+            "labour_seats_up": election.labour_seats_up if election else "",
+        },
+    }
+
+
+def _suppressed(emails: set[str]) -> set[str]:
+    if not emails:
+        return set()
+    return set(
+        Suppression.objects.annotate(address=Lower("email"))
+        .filter(address__in=emails)
+        .values_list("address", flat=True)
+    )

@@ -1,0 +1,257 @@
+"""Forms for campaigns and for composing mailings. Querysets are scoped to the person using
+them, so a representative can't name another region's id in a POST."""
+
+from pathlib import Path
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from regions.access import regions_managed_by
+from regions.models import Council
+
+from .access import campaigns_visible_to, is_staff
+from .audience import CONTROL_CHOICES
+from .models import Adoption, Campaign, CampaignResource, Mailing
+from .rendering import MERGE_FIELDS, template_errors
+
+RESOURCE_MAX_BYTES = 10 * 1024 * 1024
+# Allowed upload types and the first bytes a genuine file of that type starts with.
+RESOURCE_TYPES = {
+    ".pdf": (b"%PDF-",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".pptx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+}
+# Slugs that would hide other pages under /campaigns/.
+RESERVED_SLUGS = {"mailings", "new"}
+
+
+class DescribedErrorsMixin:
+    """Tie each field's error message to the field for screen readers (aria-describedby)."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            ids = [f"{bound.auto_id}_error"]
+            if bound.help_text:
+                ids.append(f"{bound.auto_id}_helptext")
+            self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+            self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+class CampaignForm(DescribedErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["title", "summary", "body"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "body": forms.Textarea}
+        help_texts = {
+            "body": "Markdown: **bold**, _italic_, [a link](https://example.org), lists with - ."
+        }
+
+
+class ResourceForm(DescribedErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = CampaignResource
+        fields = ["title", "url", "file"]
+        labels = {"url": "Link (web address)", "file": "Or upload a file"}
+        help_texts = {
+            "file": "PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), OpenDocument (.odt), "
+            f"PNG or JPEG; at most {filesizeformat(RESOURCE_MAX_BYTES)}."
+        }
+
+    # A web address typed without a scheme is taken to be https.
+    url = forms.URLField(label="Link (web address)", required=False, assume_scheme="https")
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return upload
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in RESOURCE_TYPES:
+            raise ValidationError(
+                "This type of file can't be uploaded. Use PDF, .docx, .xlsx, .pptx, .odt, "
+                "PNG or JPEG."
+            )
+        if upload.size > RESOURCE_MAX_BYTES:
+            raise ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit is "
+                f"{filesizeformat(RESOURCE_MAX_BYTES)}."
+            )
+        head = upload.read(16)
+        upload.seek(0)
+        if not head.startswith(RESOURCE_TYPES[suffix]):
+            raise ValidationError(f"The file's contents are not a {suffix} file.")
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("url") and not cleaned.get("file"):
+            raise ValidationError("Give a link or upload a file.")
+        if cleaned.get("url") and cleaned.get("file"):
+            raise ValidationError("Give a link or upload a file, not both.")
+        return cleaned
+
+
+class AdoptionForm(DescribedErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = Adoption
+        fields = ["council", "adopted_on"]
+        widgets = {"adopted_on": forms.DateInput(attrs={"type": "date"})}
+        labels = {"adopted_on": "Adopted on"}
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["council"].queryset = Council.objects.current().order_by("short_name")
+
+    def clean_council(self):
+        council = self.cleaned_data["council"]
+        if Adoption.objects.filter(campaign=self.campaign, council=council).exists():
+            raise ValidationError(f"{council} has already adopted this campaign.")
+        return council
+
+
+class AudienceForm(DescribedErrorsMixin, forms.Form):
+    """The audience rule of a mailing. Used on its own for the live count."""
+
+    regions = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every region.",
+    )
+    council_kinds = forms.MultipleChoiceField(
+        label="Council types",
+        choices=Council.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every type.",
+    )
+    controls = forms.MultipleChoiceField(
+        label="Control",
+        choices=CONTROL_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Councils run by, or jointly by, any party ticked. None ticked: any control.",
+    )
+    election_date = forms.DateField(
+        label="Only councils with an election on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    recipients = forms.MultipleChoiceField(
+        label="Send to",
+        choices=Mailing.Recipients.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one kind of recipient."},
+    )
+    fall_back_to_contact = forms.BooleanField(
+        label="When the leader's or secretary's office is vacant, use the group contact address",
+        required=False,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["regions"].queryset = regions_managed_by(user).order_by("name")
+        if not is_staff(user):
+            self.fields["regions"].help_text = "Your region. Tick exactly one."
+
+    def clean_regions(self):
+        regions = list(self.cleaned_data["regions"])
+        if is_staff(self.user):
+            return regions
+        own = list(self.fields["regions"].queryset)
+        if not regions and len(own) == 1:
+            regions = own
+        if len(regions) != 1:
+            raise ValidationError("Tick exactly one of your regions.")
+        return regions
+
+    def rule(self) -> dict:
+        """The cleaned rule as keyword arguments for audience_resolve_rule."""
+        data = self.cleaned_data
+        return {
+            "region_ids": [r.pk for r in data["regions"]],
+            "council_kinds": data["council_kinds"],
+            "controls": data["controls"],
+            "election_date": data["election_date"],
+            "recipients": data["recipients"],
+            "fall_back_to_contact": data["fall_back_to_contact"],
+        }
+
+
+class MailingForm(AudienceForm, forms.ModelForm):
+    class Meta:
+        model = Mailing
+        fields = ["campaign", "subject", "from_name", "reply_to", "body"]
+        labels = {"from_name": "From (name)", "reply_to": "Reply-to address"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+
+    field_order = [
+        "campaign",
+        "subject",
+        "from_name",
+        "reply_to",
+        "body",
+        "regions",
+        "council_kinds",
+        "controls",
+        "election_date",
+        "recipients",
+        "fall_back_to_contact",
+    ]
+
+    def __init__(self, *args, user, **kwargs):
+        instance = kwargs.get("instance")
+        if instance is not None and instance.pk and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "regions": list(instance.regions.all()),
+                "council_kinds": instance.council_kinds,
+                "controls": instance.controls,
+                "election_date": instance.election_date,
+                "recipients": instance.recipients,
+                "fall_back_to_contact": instance.fall_back_to_contact,
+            }
+        elif instance is None:
+            kwargs.setdefault(
+                "initial",
+                {"recipients": [Mailing.Recipients.CONTACT], "fall_back_to_contact": True},
+            )
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["campaign"].queryset = campaigns_visible_to(user)
+        self.fields["campaign"].required = False
+        self.fields["body"].help_text = "Markdown. Merge fields: " + ", ".join(
+            "{{ " + name + " }}" for name in MERGE_FIELDS
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        subject = cleaned.get("subject")
+        body = cleaned.get("body")
+        if subject is not None and body is not None:
+            for message in template_errors(subject, body):
+                field = "subject" if message.startswith("Subject") else "body"
+                self.add_error(field, message)
+        return cleaned
+
+
+class ScheduleForm(DescribedErrorsMixin, forms.Form):
+    when = forms.DateTimeField(
+        label="Send at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def clean_when(self):
+        when = self.cleaned_data["when"]
+        if when <= timezone.now():
+            raise ValidationError("Choose a time in the future.")
+        return when

@@ -1,0 +1,120 @@
+// The mailing composer's live audience count: when any audience field changes, ask the server
+// how many addresses the rule reaches and show it in the live region (screen readers hear it).
+(function () {
+  "use strict";
+  var form = document.getElementById("mailing-form");
+  var output = document.getElementById("audience-count");
+  if (!form || !output || !window.fetch) return;
+  var url = form.getAttribute("data-count-url");
+  var fields = ["regions", "council_kinds", "controls", "election_date", "recipients",
+    "fall_back_to_contact"];
+  var timer = null;
+  var latest = 0;
+
+  function element(tag, text) {
+    var node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function plural(n, one, many) { return n === 1 ? one : many; }
+
+  function list(items, limit) {
+    var ul = element("ul");
+    ul.className = "compact-list";
+    items.slice(0, limit).forEach(function (text) { ul.appendChild(element("li", text)); });
+    return ul;
+  }
+
+  function show(data) {
+    output.replaceChildren();
+    var p = element("p");
+    p.appendChild(element("strong", String(data.count)));
+    p.appendChild(document.createTextNode(
+      " " + plural(data.count, "address", "addresses") + " will receive this mailing."));
+    output.appendChild(p);
+    if (data.suppressed.length) {
+      output.appendChild(element("p", data.suppressed.length +
+        " suppressed (unsubscribed, bounced or complained), not written to:"));
+      output.appendChild(list(data.suppressed, 50));
+    }
+    var groups = data.groups_without_address;
+    if (groups.length) {
+      output.appendChild(element("p", groups.length + " " + plural(groups.length, "group", "groups") +
+        " with no usable address:"));
+      output.appendChild(list(groups.map(function (g) { return g.name + " (" + g.council + ")"; }),
+        data.groups_shown));
+      if (groups.length > data.groups_shown) {
+        output.appendChild(element("p", "and " + (groups.length - data.groups_shown) + " more."));
+      }
+    }
+  }
+
+  function showErrors(errors) {
+    output.replaceChildren();
+    var messages = [];
+    Object.keys(errors).forEach(function (name) {
+      errors[name].forEach(function (e) { messages.push(e.message); });
+    });
+    output.appendChild(element("p", "Can't count yet: " + messages.join(" ")));
+  }
+
+  function update() {
+    var params = new URLSearchParams();
+    var data = new FormData(form);
+    fields.forEach(function (name) {
+      data.getAll(name).forEach(function (value) { params.append(name, value); });
+    });
+    var request = ++latest;
+    output.setAttribute("aria-busy", "true");
+    fetch(url + "?" + params.toString(), {
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      if (request !== latest) return;  // a newer request is on its way
+      if (result.ok) show(result.body); else showErrors(result.body.errors || {});
+    }).catch(function () {
+      if (request === latest) output.replaceChildren(element("p", "The count could not be updated."));
+    }).finally(function () {
+      if (request === latest) output.removeAttribute("aria-busy");
+    });
+  }
+
+  function schedule(event) {
+    if (!event.target.name || fields.indexOf(event.target.name) === -1) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 400);
+  }
+
+  form.addEventListener("change", schedule);
+  form.addEventListener("input", schedule);
+})();
+
+// The mailing page's progress bar (#mailing-progress): the share of deliveries finished, whether
+// sent, failed, suppressed or cancelled. The counts beside it are filled by mailing_progress.js.
+(function () {
+  "use strict";
+  var bar = document.getElementById("mailing-progress");
+  if (!bar || !window.fetch) return;
+  var url = bar.getAttribute("data-progress-url");
+  var active = ["sending", "paused", "scheduled"];
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        var done = data.total - data.pending;
+        var percent = data.total ? Math.floor((100 * done) / data.total) : 0;
+        if (active.indexOf(data.status) === -1 && data.total) percent = 100;
+        bar.value = percent;
+        bar.textContent = percent + "%";
+        bar.setAttribute("aria-valuetext", percent + "% (" + data.sent + " sent)");
+        if (active.indexOf(data.status) !== -1) window.setTimeout(poll, 1500);
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  }
+  poll();
+})();

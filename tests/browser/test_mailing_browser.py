@@ -1,0 +1,132 @@
+"""Staff write to every Welsh Labour group with elections on 6 May 2027, in a real browser, with
+a real Celery worker sending to a real SMTP server; the pages pass axe-core."""
+
+import datetime
+import uuid
+
+import pytest
+from accessibility import assert_accessible
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from browsing import log_in
+from factories import PASSWORD, CampaignFactory, MailingFactory, StaffFactory
+from polling import wait_for
+from workers import current_database_url, worker_start, worker_stop
+
+from alc_portal.celery import app as celery_app
+from alc_portal.mailcatcher import SmtpCatcher
+from campaigns.models import Mailing
+from regions.models import CouncilGroup, Election
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+POLLING_DAY = datetime.date(2027, 5, 6)
+# A secret of whole base32 blocks, so the two-factor step can check the code.
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _log_in(page, user):
+    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+    TOTP.activate(user, SECRET)
+    log_in(page, user.email, PASSWORD, totp_secret=SECRET)
+
+
+@pytest.fixture
+def staff(page):
+    user = StaffFactory()
+    _log_in(page, user)
+    return user
+
+
+@pytest.fixture
+def welsh_groups(gb_councils):
+    """Welsh groups with an election on 6 May 2027, each given a contact address."""
+    groups = list(
+        CouncilGroup.objects.filter(
+            council__region__slug="wales",
+            council__in=Election.objects.filter(date=POLLING_DAY).values("council_id"),
+        )
+    )
+    for group in groups:
+        group.contact_email = f"{group.council.slug}@labour.example.org"
+        group.save(update_fields=["contact_email"])
+    return groups
+
+
+@pytest.fixture
+def sender(monkeypatch):
+    """An SMTP server and a worker of our own, on a private queue, that sends to it."""
+    catcher = SmtpCatcher().start()
+    queue = f"mailing-browser-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    with monkeypatch.context() as patch:
+        patch.setenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+        patch.setenv("EMAIL_HOST", catcher.host)
+        patch.setenv("EMAIL_PORT", str(catcher.port))
+        patch.setenv("CELERY_TASK_DEFAULT_QUEUE", queue)
+        proc = worker_start(database_url=current_database_url(), name="mailing-browser")
+    yield catcher
+    worker_stop(proc)
+    catcher.stop()
+
+
+def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_groups, sender):
+    page.goto("/campaigns/mailings/new/")
+    page.get_by_label("Subject").fill("Ready for {{ election.date }}")
+    page.get_by_label("Body").fill(
+        "Dear {{ recipient.first_name }},\n\nGood luck to **{{ group.name }}**."
+    )
+    page.get_by_role("checkbox", name="Wales").check()
+    page.get_by_label("Only councils with an election on").fill("2027-05-06")
+    count = page.locator("#audience-count")
+    expected = f"{len(welsh_groups)} addresses will receive this mailing."
+    count.get_by_text(expected).wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="Save mailing").click()
+    page.wait_for_load_state()
+    mailing = Mailing.objects.get()
+    assert page.url.endswith(mailing.get_absolute_url())
+
+    page.get_by_role("link", name="Preview for a recipient").click()
+    first = sorted(welsh_groups, key=lambda g: g.council.short_name)[0]
+    assert page.locator("#preview-subject").inner_text() == "Ready for 6 May 2027"
+    assert f"Good luck to **{first.name}**." in page.locator("#preview-text").inner_text()
+    frame = page.frame_locator("iframe.preview-frame")
+    assert frame.locator("strong").first.inner_text() == first.name
+
+    page.goto(mailing.get_absolute_url())
+    page.get_by_role("button", name="Send now").click()
+    page.wait_for_load_state()
+    bar = page.locator("#mailing-progress")
+    wait_for(lambda: bar.get_attribute("value") == "100", timeout=60)
+    assert len(sender.messages) == len(welsh_groups)
+    assert {m["To"] for m in sender.messages} == {g.contact_email for g in welsh_groups}
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_campaign_and_mailing_pages_are_accessible(page, staff, gb_councils, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    campaign = CampaignFactory(body="## Why\n\n- one\n- two")
+    mailing = MailingFactory(subject="Good luck in May")
+    for url in [
+        "/campaigns/",
+        campaign.get_absolute_url(),
+        f"/campaigns/{campaign.slug}/edit/",
+        f"/campaigns/{campaign.slug}/resources/add/",
+        "/campaigns/mailings/",
+        "/campaigns/mailings/new/",
+        mailing.get_absolute_url(),
+        f"/campaigns/mailings/{mailing.pk}/edit/",
+        f"/campaigns/mailings/{mailing.pk}/preview/",
+    ]:
+        page.goto(url)
+        assert page.locator("h1").count() == 1, url
+        assert_accessible(page)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, (url, scroll_width)

@@ -1,0 +1,264 @@
+"""Who may use each campaigns page: every URL that shows or changes a campaign or a mailing,
+by every role. Refused changes leave the database as it was."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from factories import (
+    CampaignFactory,
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    MailingFactory,
+    RegionFactory,
+    RepresentativeFactory,
+    StaffFactory,
+)
+
+from campaigns.models import Adoption, Campaign, CampaignResource, Delivery, Mailing
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Six people per test: the production hasher would make this module take minutes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world():
+    x = RegionFactory(name="Region X")
+    y = RegionFactory(name="Region Y")
+    council_x = CouncilFactory(region=x)
+    CouncilGroupFactory(council=council_x)
+    campaign = CampaignFactory(slug="food")
+    resource = CampaignResource.objects.create(
+        campaign=campaign, title="Guide", url="https://example.org/guide"
+    )
+    adoption = Adoption.objects.create(
+        campaign=campaign, council=council_x, adopted_on=datetime.date(2025, 1, 1)
+    )
+    mailing = MailingFactory(owner_region=x, regions=[x], subject="Region X news")
+    users = {
+        "anonymous": None,
+        "councillor_a": CouncillorFactory(council=council_x).user,
+        "councillor_b": CouncillorFactory(council=CouncilFactory(region=y)).user,
+        "rep_x": RepresentativeFactory(region=x).user,
+        "rep_y": RepresentativeFactory(region=y).user,
+        "staff": StaffFactory(),
+    }
+    return {
+        "x": x,
+        "y": y,
+        "council": council_x,
+        "campaign": campaign,
+        "resource": resource,
+        "adoption": adoption,
+        "mailing": mailing,
+        "users": users,
+    }
+
+
+def state():
+    """Everything a refused request must leave alone."""
+    mailings = list(
+        Mailing.objects.order_by("pk").values_list(
+            "pk", "subject", "status", "approved_by", "owner_region", "scheduled_for"
+        )
+    )
+    regions = list(Mailing.regions.through.objects.order_by("pk").values_list("region_id"))
+    campaigns = list(Campaign.objects.order_by("pk").values_list("pk", "title", "summary"))
+    return (
+        mailings,
+        regions,
+        campaigns,
+        CampaignResource.objects.count(),
+        Adoption.objects.count(),
+        Delivery.objects.count(),
+    )
+
+
+def login(client, world, role):
+    user = world["users"][role]
+    if user:
+        client.force_login(user)
+
+
+def mailing_post(world, region):
+    return {
+        "subject": "Changed",
+        "from_name": "ALC",
+        "body": "Hello {{ group.name }}",
+        "regions": [region.pk],
+        "recipients": ["contact"],
+    }
+
+
+# (name, method, url, data) -> expected status per role, in ROLES order.
+def campaign_cases(w):
+    slug = w["campaign"].slug
+    council = CouncilFactory(region=w["x"])
+    return [
+        ("list", "get", reverse("campaigns:campaigns"), None, [302, 200, 200, 200, 200, 200]),
+        ("detail", "get", reverse("campaigns:campaign", args=[slug]), None,
+         [302, 200, 200, 200, 200, 200]),
+        ("create form", "get", reverse("campaigns:campaign_create"), None,
+         [302, 403, 403, 403, 403, 200]),
+        ("create", "post", reverse("campaigns:campaign_create"),
+         {"title": "New", "summary": "s", "body": ""}, [302, 403, 403, 403, 403, 302]),
+        ("edit form", "get", reverse("campaigns:campaign_edit", args=[slug]), None,
+         [302, 403, 403, 403, 403, 200]),
+        ("edit", "post", reverse("campaigns:campaign_edit", args=[slug]),
+         {"title": "Edited", "summary": "s", "body": ""}, [302, 403, 403, 403, 403, 302]),
+        ("resource form", "get", reverse("campaigns:resource_add", args=[slug]), None,
+         [302, 403, 403, 403, 403, 200]),
+        ("resource add", "post", reverse("campaigns:resource_add", args=[slug]),
+         {"title": "More", "url": "https://example.org/more"}, [302, 403, 403, 403, 403, 302]),
+        ("resource remove", "post",
+         reverse("campaigns:resource_remove", args=[slug, w["resource"].pk]), {},
+         [302, 403, 403, 403, 403, 302]),
+        ("adoption form", "get", reverse("campaigns:adoption_add", args=[slug]), None,
+         [302, 403, 403, 403, 403, 200]),
+        ("adoption add", "post", reverse("campaigns:adoption_add", args=[slug]),
+         {"council": council.pk, "adopted_on": "2025-02-02"}, [302, 403, 403, 403, 403, 302]),
+        ("adoption remove", "post",
+         reverse("campaigns:adoption_remove", args=[slug, w["adoption"].pk]), {},
+         [302, 403, 403, 403, 403, 302]),
+        ("unknown campaign", "get", reverse("campaigns:campaign", args=["nope"]), None,
+         [302, 404, 404, 404, 404, 404]),
+    ]  # fmt: skip
+
+
+def mailing_cases(w):
+    pk = w["mailing"].pk
+    when = {"when": "2040-01-01T09:00"}
+    return [
+        ("list", "get", reverse("campaigns:mailings"), None, [302, 403, 403, 200, 200, 200]),
+        ("new form", "get", reverse("campaigns:mailing_create"), None,
+         [302, 403, 403, 200, 200, 200]),
+        ("count", "get", reverse("campaigns:audience_count") + "?recipients=contact", None,
+         [302, 403, 403, 200, 200, 200]),
+        ("detail", "get", reverse("campaigns:mailing", args=[pk]), None,
+         [302, 404, 404, 200, 404, 200]),
+        ("edit form", "get", reverse("campaigns:mailing_edit", args=[pk]), None,
+         [302, 404, 404, 200, 404, 200]),
+        ("edit", "post", reverse("campaigns:mailing_edit", args=[pk]),
+         mailing_post(w, w["x"]), [302, 404, 404, 302, 404, 302]),
+        ("preview", "get", reverse("campaigns:mailing_preview", args=[pk]), None,
+         [302, 404, 404, 200, 404, 200]),
+        ("preview html", "get", reverse("campaigns:mailing_preview_html", args=[pk]), None,
+         [302, 404, 404, 200, 404, 200]),
+        ("submit", "post", reverse("campaigns:mailing_submit", args=[pk]), {},
+         [302, 404, 404, 302, 404, 302]),
+        ("approve", "post", reverse("campaigns:mailing_approve", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
+        ("schedule", "post", reverse("campaigns:mailing_schedule", args=[pk]), when,
+         [302, 404, 404, 403, 404, 302]),
+        ("send", "post", reverse("campaigns:mailing_send", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
+        ("test send", "post", reverse("campaigns:mailing_test_send", args=[pk]), {},
+         [302, 404, 404, None, 404, None]),
+    ]  # fmt: skip
+
+
+def run(client, world, role, cases_for, name):
+    login(client, world, role)
+    _, method, url, data, expected = next(c for c in cases_for(world) if c[0] == name)
+    want = expected[ROLES.index(role)]
+    before = state()
+    response = client.get(url) if method == "get" else client.post(url, data)
+    if want is None:
+        return
+    assert response.status_code == want, (name, role, response.status_code)
+    if want == 302 and role == "anonymous":
+        assert "/accounts/login/" in response.url
+    if method == "post" and want != 302:
+        assert state() == before
+    if method == "post" and role == "anonymous":
+        assert state() == before
+
+
+CAMPAIGN_NAMES = [
+    "list", "detail", "create form", "create", "edit form", "edit", "resource form",
+    "resource add", "resource remove", "adoption form", "adoption add", "adoption remove",
+    "unknown campaign",
+]  # fmt: skip
+MAILING_NAMES = [
+    "list", "new form", "count", "detail", "edit form", "edit", "preview", "preview html",
+    "submit", "approve", "schedule", "send", "test send",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", CAMPAIGN_NAMES)
+def test_campaign_pages_by_role(client, world, role, name):
+    run(client, world, role, campaign_cases, name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", MAILING_NAMES)
+def test_mailing_pages_by_role(client, world, role, name):
+    run(client, world, role, mailing_cases, name)
+
+
+def test_resource_file_needs_login_and_an_existing_file(client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "guide.pdf").write_bytes(b"%PDF-1.4")
+    stored = CampaignResource.objects.create(
+        campaign=world["campaign"], title="PDF", file="guide.pdf"
+    )
+    url = reverse("campaigns:resource_file", args=["food", stored.pk])
+    assert client.get(url).status_code == 302
+    for role in ROLES[1:]:
+        client.force_login(world["users"][role])
+        assert client.get(url).status_code == 200
+    link_only = reverse("campaigns:resource_file", args=["food", world["resource"].pk])
+    assert client.get(link_only).status_code == 404
+
+
+def test_rep_posting_another_regions_id_changes_nothing(client, world):
+    client.force_login(world["users"]["rep_x"])
+    before = state()
+    url = reverse("campaigns:mailing_edit", args=[world["mailing"].pk])
+    response = client.post(url, mailing_post(world, world["y"]))
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert state() == before
+    created = client.post(reverse("campaigns:mailing_create"), mailing_post(world, world["y"]))
+    assert created.status_code == 200
+    assert state() == before
+
+
+def test_rep_cannot_read_another_regions_audience_count(client, world):
+    client.force_login(world["users"]["rep_y"])
+    response = client.get(
+        reverse("campaigns:audience_count"),
+        {"regions": world["x"].pk, "recipients": "contact"},
+    )
+    assert response.status_code == 400
+    assert "count" not in response.json()
+
+
+def test_rep_sees_only_their_regions_mailings_in_the_list(client, world):
+    MailingFactory(owner_region=world["y"], subject="Region Y news")
+    MailingFactory(subject="National news")
+    client.force_login(world["users"]["rep_x"])
+    page = client.get(reverse("campaigns:mailings")).content.decode()
+    assert "Region X news" in page
+    assert "Region Y news" not in page
+    assert "National news" not in page
+
+
+def test_rep_cannot_edit_their_mailing_once_it_is_sending(client, world):
+    mailing = world["mailing"]
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENDING)
+    client.force_login(world["users"]["rep_x"])
+    before = state()
+    url = reverse("campaigns:mailing_edit", args=[mailing.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, mailing_post(world, world["x"])).status_code == 403
+    assert state() == before

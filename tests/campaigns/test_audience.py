@@ -1,0 +1,244 @@
+import datetime
+
+import pytest
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    CouncillorFactory,
+    ElectionFactory,
+    GroupOfficerFactory,
+    MailingFactory,
+    RegionFactory,
+    SuppressionFactory,
+    UserFactory,
+)
+
+from campaigns.audience import audience_resolve, audience_resolve_rule
+from regions.models import Council, CouncilGroup, Election
+
+pytestmark = pytest.mark.django_db
+
+POLLING_DAY = datetime.date(2027, 5, 6)
+
+
+def emails(audience):
+    return [r.email for r in audience.recipients]
+
+
+def test_contact_address_of_each_group_is_a_recipient():
+    group = CouncilGroupFactory(contact_email="Group@Labour.Example.org")
+    audience = audience_resolve_rule(recipients=["contact"])
+    assert emails(audience) == ["group@labour.example.org"]
+    context = audience.recipients[0].context
+    assert context["group"] == {"name": group.name}
+    assert context["council"] == {"name": group.council.name}
+    assert context["region"] == {"name": group.council.region.name}
+
+
+def test_leader_and_secretary_get_their_own_address_and_name():
+    group = CouncilGroupFactory()
+    leader = GroupOfficerFactory(
+        group=group, role="leader", user=UserFactory(full_name="Ada Lovelace")
+    )
+    secretary = GroupOfficerFactory(group=group, role="secretary")
+    audience = audience_resolve_rule(recipients=["leader", "secretary"])
+    assert sorted(emails(audience)) == sorted([leader.user.email, secretary.user.email])
+    by_email = {r.email: r.context for r in audience.recipients}
+    assert by_email[leader.user.email]["recipient"] == {
+        "first_name": "Ada",
+        "full_name": "Ada Lovelace",
+    }
+    assert group.contact_email not in emails(audience)
+
+
+def test_former_officers_are_not_recipients():
+    group = CouncilGroupFactory()
+    GroupOfficerFactory(
+        group=group,
+        role="leader",
+        start_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2021, 1, 1),
+    )
+    audience = audience_resolve_rule(recipients=["leader"], fall_back_to_contact=False)
+    assert emails(audience) == []
+    assert audience.groups_without_address == [(group.pk, group.name, group.council.name)]
+
+
+def test_vacant_office_falls_back_to_the_contact_address():
+    group = CouncilGroupFactory()
+    assert emails(audience_resolve_rule(recipients=["leader"])) == [group.contact_email]
+
+
+def test_vacant_office_without_fallback_gives_no_address():
+    CouncilGroupFactory()
+    audience = audience_resolve_rule(recipients=["leader"], fall_back_to_contact=False)
+    assert audience.count == 0
+    assert len(audience.groups_without_address) == 1
+
+
+def test_all_serving_active_councillors_who_want_mailings():
+    group = CouncilGroupFactory()
+    serving = CouncillorFactory(council=group.council)
+    CouncillorFactory(council=group.council, left_on=datetime.date(2024, 5, 2))
+    CouncillorFactory(council=group.council, user=UserFactory(is_active=False))
+    CouncillorFactory(council=group.council, wants_campaign_mailings=False)
+    CouncillorFactory()  # another council
+    audience = audience_resolve_rule(recipients=["all_councillors"])
+    assert emails(audience) == [serving.user.email]
+
+
+def test_an_address_is_written_to_once_across_groups_and_kinds():
+    person = UserFactory(email="shared@example.org")
+    first = CouncilGroupFactory(council=CouncilFactory(short_name="Aberdeen"))
+    second = CouncilGroupFactory(
+        council=CouncilFactory(short_name="Bristol"), contact_email="SHARED@example.org"
+    )
+    GroupOfficerFactory(group=first, role="leader", user=person)
+    GroupOfficerFactory(group=first, role="secretary", user=person)
+    audience = audience_resolve_rule(recipients=["leader", "secretary", "contact"])
+    assert emails(audience).count("shared@example.org") == 1
+    assert sorted(emails(audience)) == sorted(["shared@example.org", first.contact_email])
+    shared = next(r for r in audience.recipients if r.email == "shared@example.org")
+    assert shared.context["group"]["name"] == first.name
+    assert second.pk not in [g[0] for g in audience.groups_without_address]
+
+
+def test_suppressed_addresses_are_reported_not_written_to_whatever_their_case():
+    kept = CouncilGroupFactory()
+    gone = CouncilGroupFactory(contact_email="gone@example.org")
+    SuppressionFactory(email="Gone@Example.ORG")
+    audience = audience_resolve_rule(recipients=["contact"])
+    assert emails(audience) == [kept.contact_email]
+    assert audience.suppressed == ["gone@example.org"]
+    assert audience.groups_without_address == [(gone.pk, gone.name, gone.council.name)]
+
+
+def test_groups_without_any_address_are_listed():
+    group = CouncilGroupFactory(contact_email="")
+    audience = audience_resolve_rule(recipients=["contact"])
+    assert audience.count == 0
+    assert audience.groups_without_address == [(group.pk, group.name, group.council.name)]
+
+
+def test_rule_filters_by_region_kind_and_control():
+    north = RegionFactory(name="North")
+    south = RegionFactory(name="South")
+    wanted = CouncilGroupFactory(
+        council=CouncilFactory(
+            region=north, kind=Council.Kind.METROPOLITAN_DISTRICT, control="LD/LAB"
+        )
+    )
+    CouncilGroupFactory(
+        council=CouncilFactory(region=south, kind=Council.Kind.METROPOLITAN_DISTRICT, control="LAB")
+    )
+    CouncilGroupFactory(
+        council=CouncilFactory(region=north, kind=Council.Kind.UNITARY, control="LAB")
+    )
+    CouncilGroupFactory(
+        council=CouncilFactory(region=north, kind=Council.Kind.METROPOLITAN_DISTRICT, control="CON")
+    )
+    audience = audience_resolve_rule(
+        region_ids=[north.pk],
+        council_kinds=[Council.Kind.METROPOLITAN_DISTRICT],
+        controls=["LAB"],
+        recipients=["contact"],
+    )
+    assert emails(audience) == [wanted.contact_email]
+
+
+def test_abolished_councils_are_left_out():
+    CouncilGroupFactory(council=CouncilFactory(end_date=datetime.date(2020, 4, 1)))
+    assert audience_resolve_rule(recipients=["contact"]).count == 0
+
+
+def test_election_values_come_from_the_chosen_election_date():
+    group = CouncilGroupFactory()
+    ElectionFactory(council=group.council, date=POLLING_DAY, seats_up=40, labour_seats_up=22)
+    ElectionFactory(council=group.council, date=datetime.date(2028, 5, 4))
+    CouncilGroupFactory()  # no election that day
+    audience = audience_resolve_rule(election_date=POLLING_DAY, recipients=["contact"])
+    assert emails(audience) == [group.contact_email]
+    assert audience.recipients[0].context["election"] == {
+        "date": "6 May 2027",
+        "seats_up": 40,
+        "labour_seats_up": 22,
+    }
+
+
+def test_election_values_are_the_next_election_or_empty_without_a_date():
+    with_poll = CouncilGroupFactory(council=CouncilFactory(short_name="A"))
+    ElectionFactory(council=with_poll.council, date=datetime.date(2029, 5, 3), seats_up=19)
+    ElectionFactory(council=with_poll.council, date=POLLING_DAY, seats_up=17)
+    CouncilGroupFactory(council=CouncilFactory(short_name="B"))
+    first, second = audience_resolve_rule(recipients=["contact"]).recipients
+    assert first.context["election"]["date"] == "6 May 2027"
+    assert first.context["election"]["seats_up"] == 17
+    assert second.context["election"] == {"date": "", "seats_up": "", "labour_seats_up": ""}
+
+
+def test_saved_mailing_rule_is_resolved(gb_councils):
+    wales = RegionFactory(name="Wales")
+    mailing = MailingFactory(
+        regions=[wales],
+        election_date=POLLING_DAY,
+        recipients=["contact"],
+        fall_back_to_contact=True,
+    )
+    CouncilGroup.objects.filter(council__region=wales).update(contact_email="")
+    audience = audience_resolve(mailing)
+    expected = CouncilGroup.objects.filter(
+        council__region=wales,
+        council__in=Election.objects.filter(date=POLLING_DAY).values("council_id"),
+    )
+    assert expected.count() > 10
+    assert audience.count == 0
+    assert {g[2] for g in audience.groups_without_address} == {g.council.name for g in expected}
+
+
+def test_welsh_and_scottish_groups_with_elections_on_6_may_2027(gb_councils):
+    regions = list(RegionFactory._meta.model.objects.filter(name__in=["Wales", "Scotland"]))
+    audience = audience_resolve_rule(
+        region_ids=[r.pk for r in regions],
+        election_date=POLLING_DAY,
+        recipients=["contact"],
+    )
+    names = {g[2] for g in audience.groups_without_address}
+    assert "Cardiff Council" in names or any("Cardiff" in n for n in names)
+    assert any("Glasgow" in n for n in names)
+    assert not any("Manchester" in n for n in names)
+    assert (
+        len(names)
+        == CouncilGroup.objects.filter(
+            council__region__in=regions, council__elections__date=POLLING_DAY
+        ).count()
+    )
+
+
+def make_groups(count):
+    region = RegionFactory(name="Scale")
+    councils = CouncilFactory._meta.model.objects.bulk_create(
+        CouncilFactory.build(region=region, gss_code=f"S{n:08d}", slug=f"scale-{n}")
+        for n in range(count)
+    )
+    groups = CouncilGroup.objects.bulk_create(
+        CouncilGroup(council=c, name=f"Group {n}", contact_email=f"g{n}@example.org")
+        for n, c in enumerate(councils)
+    )
+    Election.objects.bulk_create(
+        Election(council=c, date=POLLING_DAY, seats_up=10, labour_seats_up=5) for c in councils
+    )
+    return groups
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_resolving_makes_a_fixed_number_of_queries(count, django_assert_max_num_queries):
+    groups = make_groups(count)
+    for group in groups[:5]:
+        GroupOfficerFactory(group=group, role="leader")
+        CouncillorFactory(council=group.council)
+    mailing = MailingFactory(
+        election_date=POLLING_DAY, recipients=["contact", "leader", "secretary", "all_councillors"]
+    )
+    with django_assert_max_num_queries(7):
+        audience = audience_resolve(mailing)
+    assert audience.count == count + 10
