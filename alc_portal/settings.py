@@ -42,6 +42,7 @@ if DEBUG:
     # Only ever used on a developer's machine: production has no default secret.
     SECRET_KEY = env.str("SECRET_KEY", default="development-only-key-never-used-in-production")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 else:
     SECRET_KEY = _required("SECRET_KEY", env.str)
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
@@ -51,6 +52,10 @@ else:
     ALLOWED_HOSTS = _required("ALLOWED_HOSTS", env.list)
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set the environment variable ALLOWED_HOSTS.")
+    # Where people reach the portal: the start of every link in an email.
+    PORTAL_URL = _required("PORTAL_URL", env.str)
+    if not PORTAL_URL.startswith("https://"):
+        raise ImproperlyConfigured("The environment variable PORTAL_URL must start with https://.")
 
 DATABASES = {"default": _required("DATABASE_URL", env.db_url)}
 if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
@@ -80,6 +85,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_celery_beat",
     "simple_history",
+    "anymail",
     "members",
     "regions",
     "campaigns",
@@ -158,6 +164,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
+        # The broker shares this Redis database: the prefix keeps the two apart.
+        "KEY_PREFIX": "alc-cache",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
@@ -195,6 +203,14 @@ else:
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# SMTP by default; any django-anymail ESP instead, e.g. anymail.backends.postmark.EmailBackend,
+# configured with ANYMAIL_* variables (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_WEBHOOK_SECRET...).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in env.ENVIRON.items()
+    if name.startswith("ANYMAIL_") and value
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ALC Portal <portal@alc.example.org>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
@@ -214,6 +230,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Workers consume (and tasks go to) this queue; separate deployments or test runs sharing one
+# Redis can use different names.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+
+# Mailings (campaigns.services.sending). The beat schedule is read into the database by
+# django_celery_beat's DatabaseScheduler.
+
+MAILING_MESSAGE_ID_DOMAIN = env.str(
+    "MAILING_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >")
+)
+MAILING_UNSUBSCRIBE_MAILTO = env.str("MAILING_UNSUBSCRIBE_MAILTO", default="")
+MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=100)
+MAILING_PARALLEL_TASKS = env.int("MAILING_PARALLEL_TASKS", default=2)
+MAILING_TASK_SECONDS = env.float("MAILING_TASK_SECONDS", default=30)
+MAILING_CLAIM_TIMEOUT = env.float("MAILING_CLAIM_TIMEOUT", default=60)
+MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
+MAILING_RETRY_BASE_SECONDS = env.float("MAILING_RETRY_BASE_SECONDS", default=30)
+MAILING_RETRY_MAX_SECONDS = env.float("MAILING_RETRY_MAX_SECONDS", default=60 * 60)
+MAILING_SWEEP_SECONDS = env.float("MAILING_SWEEP_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE = {
+    "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
+    "mailings-start-scheduled": {"task": "campaigns.tasks.mailings_start_due", "schedule": 60.0},
+}
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.
 CONTENT_SECURITY_POLICY = {

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from campaigns.views import sending as campaigns_sending
+
 from . import health
 
 urlpatterns = [
@@ -9,5 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("regions/", include("regions.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("unsubscribe/<str:token>/", campaigns_sending.unsubscribe, name="unsubscribe"),
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include("members.urls")),
 ]

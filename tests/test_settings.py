@@ -11,6 +11,7 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "k3#9vP!x2@LqZr8&Tm5^Wn1*Yb7(Hc4)Jd6_Fe0+Gs-Ua=Ri%Oo$Ek~Al;Bm:Cn",
     "ALLOWED_HOSTS": "portal.alc.example.org",
+    "PORTAL_URL": "https://portal.alc.example.org",
     "DATABASE_URL": "postgres://alc:secret@db.internal:5432/alc_portal",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.org:587",
@@ -35,7 +36,9 @@ def test_check_deploy_is_clean_with_production_values():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "PORTAL_URL", "DATABASE_URL", "REDIS_URL"]
+)
 def test_production_refuses_to_start_without(name):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
     result = _manage("check", env=env)
@@ -51,6 +54,7 @@ def test_production_refuses_to_start_without(name):
         ("REDIS_URL", "http://redis.internal"),
         ("DEBUG", "perhaps"),
         ("EMAIL_URL", "pigeon://loft"),
+        ("PORTAL_URL", "http://portal.alc.example.org"),
     ],
 )
 def test_production_refuses_a_bad_value(name, value):

@@ -1,0 +1,327 @@
+"""Turn a mailing's subject and Markdown body, plus one recipient's plain values, into a message.
+
+Templates are deliberately small: `{{ field }}` merge fields from MERGE_FIELDS, optionally with
+one of the filters in FILTERS (`{{ recipient.first_name|default:"colleague" }}`,
+`{{ election.date|date:"j F Y" }}`). Template tags (`{% ... %}`) are refused, so a template
+can always be checked when it is saved and can never fail or loop at send time.
+
+Speed: a mailing is thousands of messages from one template, so the expensive work (Markdown,
+sanitising with nh3, the HTML wrapper, CSS inlining) is done once per (subject, body), with a
+marker where each merge field goes. Each message then only escapes its values and joins
+strings. Merge values are inserted as plain text: a value containing Markdown or HTML shows
+literally, it never becomes markup. `render_message_simple` does the straightforward
+render-everything-per-message version; tests check that both give the same result.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import css_inline
+import markdown
+import nh3
+from django.template import Engine, TemplateSyntaxError
+from django.template.base import Node, TextNode, VariableNode
+from django.template.loader import render_to_string
+from django.utils import dateformat
+from django.utils.safestring import mark_safe
+
+MERGE_FIELDS = (
+    "recipient.first_name",
+    "recipient.full_name",
+    "group.name",
+    "council.name",
+    "region.name",
+    "election.date",
+    "election.seats_up",
+    "election.labour_seats_up",
+)
+
+FILTERS = ("default", "upper", "lower", "title", "capfirst", "date")
+
+# Values for previews and for checking that a template renders.
+SAMPLE_CONTEXT = {
+    "recipient": {"first_name": "Alex", "full_name": "Alex Example"},
+    "group": {"name": "Example Labour Group"},
+    "council": {"name": "Example Borough Council"},
+    "region": {"name": "Example Region"},
+    "election": {"date": "2027-05-06", "seats_up": 48, "labour_seats_up": 20},
+}
+
+WRAPPER_TEMPLATE = "campaigns/email/message.html"
+MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
+# Sanitised HTML may contain what Markdown produces; no images (tracking pixels), no scripts.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}}
+
+# Merge templates are compiled with their own engine: Django's filters, no loaders, no
+# autoescaping (escaping happens where the value lands: HTML or plain text).
+_ENGINE = Engine(autoescape=False, debug=False)
+_MARKER = "ALCMERGEFIELDMARK"
+_MARKER_RE = re.compile(_MARKER + r"(\d+)Z")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class _Field:
+    path: tuple[str, ...]
+    filters: tuple  # ((function, name, argument or None), ...)
+
+    def value(self, context: dict) -> str:
+        value: Any = context
+        for part in self.path:
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        value = "" if value is None else value
+        for func, name, arg in self.filters:
+            if name == "date":
+                value = _format_date(value, arg)
+            elif arg is None:
+                value = func(value)
+            else:
+                value = func(value, arg)
+        return str(value)
+
+
+def _format_date(value, fmt) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if not isinstance(value, datetime.date):
+        return "" if value in ("", None) else str(value)
+    return dateformat.format(value, fmt or "j F Y")
+
+
+def _field_list() -> str:
+    return ", ".join("{{ " + name + " }}" for name in MERGE_FIELDS)
+
+
+def _parse(source: str) -> list:
+    """Compile one template into text and _Field parts; raise ValueError with a clear message."""
+    if _MARKER in source:
+        raise ValueError("contains text reserved for merge fields")
+    try:
+        template = _ENGINE.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(
+            f"{exc}. Use only merge fields such as {{{{ group.name }}}}: {_field_list()}"
+        ) from None
+    parts: list = []
+    for node in template.nodelist:
+        if isinstance(node, TextNode):
+            if any(brace in node.s for brace in ("{{", "}}", "{%", "%}")):
+                raise ValueError(
+                    "has an unclosed or stray {{ or }}: write merge fields as {{ group.name }}"
+                )
+            parts.append(node.s)
+        elif isinstance(node, VariableNode):
+            parts.append(_field(node))
+        else:
+            raise ValueError(_tag_message(node))
+    return parts
+
+
+def _tag_message(node: Node) -> str:
+    token = getattr(node, "token", None)
+    shown = f"{{% {token.contents} %}}" if token is not None else "a template tag"
+    return f"{shown} is not allowed: use only merge fields such as {{{{ group.name }}}}."
+
+
+def _field(node: VariableNode) -> _Field:
+    expression = node.filter_expression
+    variable = expression.var
+    name = getattr(variable, "var", None)
+    if not isinstance(name, str) or getattr(variable, "literal", None) is not None:
+        raise ValueError(
+            f"{{{{ {expression.token} }}}} is not a merge field. Fields: {_field_list()}"
+        )
+    if name not in MERGE_FIELDS:
+        raise ValueError(f"{{{{ {name} }}}} is not a merge field. Fields: {_field_list()}")
+    filters = []
+    for func, args in expression.filters:
+        filter_name = getattr(func, "_filter_name", func.__name__)
+        if filter_name not in FILTERS:
+            raise ValueError(
+                f"The filter |{filter_name} is not allowed. Filters: {', '.join(FILTERS)}"
+            )
+        arg = None
+        if args:
+            lookup, arg_var = args[0]
+            if lookup:
+                raise ValueError(
+                    f"The argument to |{filter_name} must be quoted text, "
+                    f'such as |{filter_name}:"..."'
+                )
+            arg = str(arg_var.resolve({}) if hasattr(arg_var, "resolve") else arg_var)
+        filters.append((func, filter_name, arg))
+    return _Field(tuple(name.split(".")), tuple(filters))
+
+
+def template_errors(subject: str, body: str) -> list[str]:
+    """What is wrong with a subject and body as merge templates; empty when both are valid."""
+    errors = []
+    for label, source in (("Subject", subject), ("Body", body)):
+        try:
+            parts = _parse(source or "")
+            # A filter may still reject its argument (a bad date format, say): try the sample.
+            for part in parts:
+                if isinstance(part, _Field):
+                    part.value(SAMPLE_CONTEXT)
+        except ValueError as exc:
+            errors.append(f"{label}: {exc}")
+        except Exception as exc:  # a filter failing on its argument
+            errors.append(f"{label}: {exc}")
+    return errors
+
+
+def _markdown_to_html(source: str) -> str:
+    rendered = markdown.markdown(source, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
+
+
+def _wrap(*, subject: str, content_html: str, unsubscribe_url: str | None) -> str:
+    page = render_to_string(
+        WRAPPER_TEMPLATE,
+        {
+            "subject": subject,
+            # Sanitised by nh3 in _markdown_to_html.
+            "content": mark_safe(content_html),  # noqa: S308
+            "unsubscribe_url": unsubscribe_url,
+        },
+    )
+    return css_inline.inline(page)
+
+
+def _text_footer(unsubscribe_url: str | None) -> str:
+    if not unsubscribe_url:
+        return ""
+    return f"\n\n--\nTo stop receiving these emails: {unsubscribe_url}\n"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    subject: tuple
+    text: tuple
+    html: tuple
+    fields: tuple  # the _Field of each marker number
+    has_unsubscribe: bool
+
+    def render(self, context: dict) -> Rendered:
+        values = [field.value(context) for field in self.fields]
+        # Subject: one line, whatever the values contain.
+        subject = " ".join(_join(self.subject, values, str).split())
+        text = _join(self.text, values, str)
+        page = _join(self.html, values, html.escape)
+        return Rendered(subject=subject, text=text, html=page)
+
+
+def _join(parts: tuple, values: list[str], escape) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, int):
+            out.append(escape(values[part]))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def _split(source: str) -> tuple:
+    """Split text containing markers into a tuple of str and marker numbers."""
+    pieces = _MARKER_RE.split(source)
+    out: list = []
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            out.append(int(piece))
+        elif piece:
+            out.append(piece)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(subject: str, body: str, has_unsubscribe: bool) -> _Compiled:
+    fields: list[_Field] = []
+
+    def marked(parts: list) -> str:
+        out = []
+        for part in parts:
+            if isinstance(part, _Field):
+                out.append(f"{_MARKER}{len(fields)}Z")
+                fields.append(part)
+            else:
+                out.append(part)
+        return "".join(out)
+
+    subject_marked = marked(_parse(subject))
+    body_marked = marked(_parse(body))
+    # The unsubscribe link is the last "field": values[-1] at render time.
+    unsubscribe_marker = f"{_MARKER}{len(fields)}Z" if has_unsubscribe else None
+    html_marked = _wrap(
+        subject=subject_marked,
+        content_html=_markdown_to_html(body_marked),
+        unsubscribe_url=unsubscribe_marker,
+    )
+    text_marked = body_marked.strip() + "\n" + _text_footer(unsubscribe_marker)
+    if has_unsubscribe:
+        fields.append(_Field(("unsubscribe_url",), ()))
+    return _Compiled(
+        subject=_split(subject_marked),
+        text=_split(text_marked),
+        html=_split(html_marked),
+        fields=tuple(fields),
+        has_unsubscribe=has_unsubscribe,
+    )
+
+
+def render_message(*, subject: str, body: str, context: dict) -> Rendered:
+    """Render one message. `context` is nested plain values, e.g. {"group": {"name": ...}};
+    an `unsubscribe_url` key at the top level adds the unsubscribe footer.
+
+    Raises ValueError if the templates are invalid (template_errors says why).
+    """
+    compiled = _compile(subject, body, bool(context.get("unsubscribe_url")))
+    return compiled.render(context)
+
+
+def render_message_simple(*, subject: str, body: str, context: dict) -> Rendered:
+    """The same result as render_message, computed from scratch for every message.
+
+    Kept as the reference the fast path is tested against, and as the benchmark's baseline.
+    """
+    subject_parts = _parse(subject)
+    body_parts = _parse(body)
+    subject_text = "".join(p.value(context) if isinstance(p, _Field) else p for p in subject_parts)
+    subject_text = " ".join(subject_text.split())
+    body_text = "".join(p.value(context) if isinstance(p, _Field) else p for p in body_parts)
+    body_html_source = "".join(
+        _markdown_safe(p.value(context)) if isinstance(p, _Field) else p for p in body_parts
+    )
+    unsubscribe_url = context.get("unsubscribe_url") or None
+    page = _wrap(
+        subject=subject_text,
+        content_html=_markdown_to_html(body_html_source),
+        unsubscribe_url=unsubscribe_url,
+    )
+    text = body_text.strip() + "\n" + _text_footer(unsubscribe_url)
+    return Rendered(subject=subject_text, text=text, html=page)
+
+
+def _markdown_safe(value: str) -> str:
+    """Escape a value so Markdown shows it literally: HTML entities and backslash-escapes."""
+    escaped = html.escape(value, quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!])", r"\\\1", escaped)

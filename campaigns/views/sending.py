@@ -1,0 +1,165 @@
+"""Watching and steering a mailing being sent, the one-click unsubscribe, and the suppression
+list. Progress is visible to whoever may see the mailing; pausing, resuming, cancelling and
+re-sending are for national staff."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..access import get_mailing_for_user_or_404, is_staff, require_staff
+from ..models import Delivery, Suppression
+from ..services import sending
+from ..services.suppression import suppression_add, suppression_remove
+from ..unsubscribe import unsubscribe_token_read
+
+FAILED_SHOWN = 200
+SUPPRESSIONS_PER_PAGE = 100
+
+
+@login_required
+@require_GET
+def mailing_sending(request, pk):
+    mailing = get_mailing_for_user_or_404(request.user, pk)
+    failed = list(
+        Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED)
+        .order_by("email")
+        .values("email", "attempts", "last_error")[:FAILED_SHOWN]
+    )
+    return render(
+        request,
+        "campaigns/sending.html",
+        {
+            "mailing": mailing,
+            "progress": sending.mailing_progress(mailing),
+            "failed": failed,
+            "failed_shown": FAILED_SHOWN,
+            "may_control": is_staff(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def mailing_progress(request, pk):
+    mailing = get_mailing_for_user_or_404(request.user, pk)
+    return JsonResponse(sending.mailing_progress(mailing))
+
+
+def _control(action, done: str, nothing: str):
+    @login_required
+    @require_POST
+    def view(request, pk):
+        mailing = get_mailing_for_user_or_404(request.user, pk)
+        require_staff(request.user)
+        result = action(mailing_id=mailing.pk, user=request.user)
+        if result:
+            messages.success(request, done.format(count=result))
+        else:
+            messages.warning(request, nothing)
+        return redirect("campaigns:mailing_sending", pk=mailing.pk)
+
+    view.__name__ = action.__name__
+    return view
+
+
+mailing_pause = _control(
+    sending.mailing_pause, "Paused. Messages being sent now will finish.", "It is not sending."
+)
+mailing_resume = _control(sending.mailing_resume, "Sending again.", "It is not paused.")
+mailing_cancel = _control(
+    sending.mailing_cancel,
+    "Cancelled: nothing more will be sent.",
+    "It can no longer be cancelled.",
+)
+mailing_resend_failed = _control(
+    sending.mailing_resend_failed,
+    "Trying the {count} failed addresses again.",
+    "There are no failed addresses to try again.",
+)
+
+
+# --- unsubscribe: no login, no session, no CSRF token (RFC 8058 one-click) -------------------
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    found = unsubscribe_token_read(token)
+    if found is None:
+        return render(request, "campaigns/unsubscribe_invalid.html", status=400)
+    email, mailing_id = found
+    if request.method == "POST":
+        suppression_add(
+            email=email,
+            reason=Suppression.Reason.UNSUBSCRIBED,
+            mailing_id=mailing_id if _mailing_exists(mailing_id) else None,
+        )
+        return render(request, "campaigns/unsubscribe_done.html", {"email": email})
+    return render(request, "campaigns/unsubscribe.html", {"email": email, "token": token})
+
+
+def _mailing_exists(mailing_id) -> bool:
+    from ..models import Mailing
+
+    return mailing_id is not None and Mailing.objects.filter(pk=mailing_id).exists()
+
+
+# --- the suppression list (staff) -------------------------------------------------------------
+
+
+class SuppressionForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    note = forms.CharField(max_length=500, required=False, label="Reason (optional)")
+
+    def full_clean(self):
+        super().full_clean()
+        # Point each field with an error at its message, for screen readers.
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["aria-describedby"] = f"{self[name].id_for_label}-error"
+                widget.attrs["aria-invalid"] = "true"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def suppression_list(request):
+    require_staff(request.user)
+    form = SuppressionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        added = suppression_add(
+            email=form.cleaned_data["email"],
+            reason=Suppression.Reason.STAFF,
+            note=form.cleaned_data["note"],
+        )
+        if added:
+            messages.success(request, f"{form.cleaned_data['email']} will not be written to.")
+        else:
+            messages.info(request, f"{form.cleaned_data['email']} was already suppressed.")
+        return redirect("campaigns:suppressions")
+    query = request.GET.get("q", "").strip()[:254]
+    suppressions = Suppression.objects.order_by("-created_at", "pk")
+    if query:
+        suppressions = suppressions.filter(email__icontains=query)
+    page = Paginator(suppressions, SUPPRESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "campaigns/suppression_list.html",
+        {"form": form, "page": page, "query": query},
+    )
+
+
+@login_required
+@require_POST
+def suppression_delete(request, pk):
+    require_staff(request.user)
+    suppression = get_object_or_404(Suppression, pk=pk)
+    suppression_remove(suppression_id=suppression.pk)
+    messages.success(request, f"{suppression.email} may be written to again.")
+    return redirect(reverse("campaigns:suppressions"))

@@ -1,0 +1,122 @@
+import pytest
+from django.urls import reverse
+from factories import (
+    MailingFactory,
+    RegionFactory,
+    RepresentativeFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+from campaigns.models import Delivery, Mailing, Suppression
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wales():
+    return RegionFactory(name="Wales")
+
+
+@pytest.fixture
+def mailing(wales):
+    mailing = MailingFactory(owner_region=wales, status=Mailing.Status.SENDING)
+    Delivery.objects.create(mailing=mailing, email="a@example.org", status="sent")
+    Delivery.objects.create(
+        mailing=mailing, email="b@example.org", status="failed", last_error="550 no <b>"
+    )
+    Delivery.objects.create(mailing=mailing, email="c@example.org")
+    return mailing
+
+
+def test_staff_see_progress_json(client, mailing):
+    client.force_login(StaffFactory())
+    data = client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).json()
+    assert (data["sent"], data["failed"], data["pending"], data["total"]) == (1, 1, 1, 3)
+    assert data["status"] == "sending"
+
+
+def test_sending_page_shows_counts_and_failed_replies_escaped(client, mailing):
+    client.force_login(StaffFactory())
+    response = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk]))
+    assert response.status_code == 200
+    assert "b@example.org" in response.text
+    assert "550 no &lt;b&gt;" in response.text
+    assert "Pause" in response.text
+
+
+def test_rep_sees_their_regions_progress_but_cannot_control_it(client, mailing, wales):
+    rep = RepresentativeFactory(region=wales).user
+    client.force_login(rep)
+    assert client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).status_code == 200
+    for name in ("mailing_pause", "mailing_cancel", "mailing_resend_failed"):
+        assert client.post(reverse(f"campaigns:{name}", args=[mailing.pk])).status_code == 403
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENDING
+
+
+def test_rep_of_another_region_gets_404(client, mailing):
+    rep = RepresentativeFactory(region=RegionFactory(name="Scotland")).user
+    client.force_login(rep)
+    assert client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).status_code == 404
+    assert client.post(reverse("campaigns:mailing_pause", args=[mailing.pk])).status_code == 404
+
+
+def test_councillor_gets_404(client, mailing):
+    client.force_login(UserFactory())
+    assert client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).status_code == 404
+
+
+def test_staff_pause_resume_cancel_and_resend(client, mailing, django_capture_on_commit_callbacks):
+    client.force_login(StaffFactory())
+    client.post(reverse("campaigns:mailing_pause", args=[mailing.pk]))
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.PAUSED
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("campaigns:mailing_resume", args=[mailing.pk]))
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENDING
+    client.post(reverse("campaigns:mailing_resend_failed", args=[mailing.pk]))
+    assert Delivery.objects.get(email="b@example.org").status == "pending"
+    client.post(reverse("campaigns:mailing_cancel", args=[mailing.pk]))
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.CANCELLED
+    assert Delivery.objects.filter(status="cancelled").count() == 2
+
+
+def test_progress_needs_login(client, mailing):
+    response = client.get(reverse("campaigns:mailing_progress", args=[mailing.pk]))
+    assert response.status_code == 302
+
+
+def test_staff_add_and_remove_suppressions(client):
+    client.force_login(StaffFactory())
+    url = reverse("campaigns:suppressions")
+    client.post(url, {"email": "Someone@Example.org", "note": "<script>asked by phone</script>"})
+    suppression = Suppression.objects.get()
+    assert (suppression.email, suppression.reason) == ("someone@example.org", "staff")
+    page = client.get(url)
+    assert "someone@example.org" in page.text
+    assert "&lt;script&gt;" in page.text
+    client.post(reverse("campaigns:suppression_delete", args=[suppression.pk]))
+    assert not Suppression.objects.exists()
+
+
+def test_bad_email_is_reported_next_to_the_field(client):
+    client.force_login(StaffFactory())
+    response = client.post(reverse("campaigns:suppressions"), {"email": "not an address"})
+    assert response.status_code == 200
+    assert 'aria-describedby="id_email-error"' in response.text
+    assert not Suppression.objects.exists()
+
+
+def test_suppression_list_is_staff_only(client, wales):
+    client.force_login(RepresentativeFactory(region=wales).user)
+    assert client.get(reverse("campaigns:suppressions")).status_code == 403
+    client.post(reverse("campaigns:suppressions"), {"email": "x@example.org"})
+    assert not Suppression.objects.exists()
+
+
+def test_suppression_list_makes_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    client.force_login(StaffFactory())
+    Suppression.objects.bulk_create(
+        [Suppression(email=f"s{n}@example.org", reason="staff") for n in range(300)]
+    )
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("campaigns:suppressions")).status_code == 200
