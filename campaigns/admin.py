@@ -1,12 +1,17 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
+
+# A web address typed without a scheme is taken to be https.
+URL_FIELDS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ResourceInline(admin.TabularInline):
     model = CampaignResource
     extra = 0
+    formfield_overrides = URL_FIELDS_HTTPS
 
 
 class AdoptionInline(admin.TabularInline):
@@ -44,3 +49,18 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["email", "reason", "created_at"]
     list_filter = ["reason"]
     search_fields = ["email"]
+
+
+@admin.register(CampaignResource)
+class CampaignResourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "campaign", "url", "file", "added_at"]
+    formfield_overrides = URL_FIELDS_HTTPS
+    list_select_related = ["campaign"]
+    search_fields = ["title", "campaign__title"]
+
+
+@admin.register(Adoption)
+class AdoptionAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "council", "adopted_on"]
+    list_select_related = ["campaign", "council"]
+    autocomplete_fields = ["council"]

@@ -4,8 +4,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Councillor,
+    CouncillorImport,
     EqualityMonitoring,
     ErasureRequest,
+    JoinRequest,
     LevyWaiver,
     Position,
     ProfileChange,
@@ -93,3 +95,29 @@ class EqualityMonitoringAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Position)
+class PositionAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "councillor", "start_date", "end_date"]
+    list_select_related = ["councillor__user"]
+    search_fields = ["title", "councillor__user__full_name"]
+    raw_id_fields = ["councillor"]
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "email", "council", "status", "requested_at", "invited_at"]
+    list_filter = ["status"]
+    list_select_related = ["council"]
+    search_fields = ["full_name", "email", "council__name"]
+    raw_id_fields = ["council", "decided_by"]
+
+
+@admin.register(CouncillorImport)
+class CouncillorImportAdmin(admin.ModelAdmin):
+    list_display = ["filename", "region", "status", "processed_rows", "total_rows", "uploaded_at"]
+    list_filter = ["status", "region"]
+    list_select_related = ["region"]
+    readonly_fields = ["content", "report"]
+    raw_id_fields = ["uploaded_by"]

@@ -54,3 +54,11 @@ class GroupOfficerAdmin(SimpleHistoryAdmin):
     list_select_related = ["group", "user"]
     search_fields = ["group__name", "user__full_name", "user__email"]
     autocomplete_fields = ["group", "user"]
+
+
+@admin.register(Election)
+class ElectionAdmin(admin.ModelAdmin):
+    list_display = ["council", "date", "seats_up", "labour_seats_up"]
+    list_filter = ["date"]
+    list_select_related = ["council"]
+    search_fields = ["council__name"]

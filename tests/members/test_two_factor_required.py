@@ -1,0 +1,56 @@
+"""Staff and representatives see other people's details: they must enrol in two-factor
+authentication before they can use anything but their account pages."""
+
+import pytest
+from django.urls import reverse
+from factories import CouncillorFactory, RegionFactory, UserFactory
+
+from members.models import StaffRole
+from members.services import two_factor_enrol
+from regions.models import RegionalRepresentative
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def representative_without_two_factor():
+    user = UserFactory()
+    RegionalRepresentative.objects.create(user=user, region=RegionFactory(name="Testshire"))
+    return user
+
+
+@pytest.fixture
+def staff_without_two_factor():
+    user = UserFactory(is_staff=True)
+    StaffRole.objects.create(user=user)
+    return user
+
+
+@pytest.mark.parametrize("who", ["representative_without_two_factor", "staff_without_two_factor"])
+@pytest.mark.parametrize("url", ["/", "/regions/testshire/", "/admin/", "/campaigns/mailings/"])
+def test_roles_without_two_factor_are_sent_to_enrol(client, request, who, url):
+    RegionFactory(name="Testshire")
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+
+
+def test_the_enrolment_and_account_pages_stay_open(client, representative_without_two_factor):
+    client.force_login(representative_without_two_factor)
+    # allauth first asks for the password again before a new authenticator is added.
+    response = client.get(reverse("mfa_activate_totp"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
+    assert client.get(reverse("account_email")).status_code == 200
+
+
+def test_once_enrolled_a_representative_gets_their_pages(client, representative_without_two_factor):
+    two_factor_enrol(user=representative_without_two_factor, totp_secret="JBSWY3DPEHPK3PXP")
+    client.force_login(representative_without_two_factor)
+    assert client.get("/regions/testshire/").status_code == 200
+
+
+def test_councillors_need_not_enrol(client):
+    client.force_login(CouncillorFactory().user)
+    assert client.get("/").status_code == 200
