@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from alc_portal.forms import DescribedFieldsMixin
 from regions.access import regions_managed_by
 from regions.models import Council
 
@@ -32,23 +33,7 @@ RESOURCE_TYPES = {
 RESERVED_SLUGS = {"mailings", "new"}
 
 
-class DescribedErrorsMixin:
-    """Tie each field's error message to the field for screen readers (aria-describedby)."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name not in self.fields:
-                continue
-            bound = self[name]
-            ids = [f"{bound.auto_id}_error"]
-            if bound.help_text:
-                ids.append(f"{bound.auto_id}_helptext")
-            self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
-            self.fields[name].widget.attrs["aria-invalid"] = "true"
-
-
-class CampaignForm(DescribedErrorsMixin, forms.ModelForm):
+class CampaignForm(DescribedFieldsMixin, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["title", "summary", "body"]
@@ -58,7 +43,7 @@ class CampaignForm(DescribedErrorsMixin, forms.ModelForm):
         }
 
 
-class ResourceForm(DescribedErrorsMixin, forms.ModelForm):
+class ResourceForm(DescribedFieldsMixin, forms.ModelForm):
     class Meta:
         model = CampaignResource
         fields = ["title", "url", "file"]
@@ -101,7 +86,7 @@ class ResourceForm(DescribedErrorsMixin, forms.ModelForm):
         return cleaned
 
 
-class AdoptionForm(DescribedErrorsMixin, forms.ModelForm):
+class AdoptionForm(DescribedFieldsMixin, forms.ModelForm):
     class Meta:
         model = Adoption
         fields = ["council", "adopted_on"]
@@ -120,7 +105,7 @@ class AdoptionForm(DescribedErrorsMixin, forms.ModelForm):
         return council
 
 
-class AudienceForm(DescribedErrorsMixin, forms.Form):
+class AudienceForm(DescribedFieldsMixin, forms.Form):
     """The audience rule of a mailing. Used on its own for the live count."""
 
     regions = forms.ModelMultipleChoiceField(
@@ -245,7 +230,7 @@ class MailingForm(AudienceForm, forms.ModelForm):
         return cleaned
 
 
-class ScheduleForm(DescribedErrorsMixin, forms.Form):
+class ScheduleForm(DescribedFieldsMixin, forms.Form):
     when = forms.DateTimeField(
         label="Send at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )

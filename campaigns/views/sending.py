@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alc_portal.forms import DescribedFieldsMixin
+
 from ..access import get_mailing_for_user_or_404, is_staff, require_staff
 from ..models import Delivery, Suppression
 from ..services import sending
@@ -113,18 +115,9 @@ def _mailing_exists(mailing_id) -> bool:
 # --- the suppression list (staff) -------------------------------------------------------------
 
 
-class SuppressionForm(forms.Form):
+class SuppressionForm(DescribedFieldsMixin, forms.Form):
     email = forms.EmailField(max_length=254)
-    note = forms.CharField(max_length=500, required=False, label="Reason (optional)")
-
-    def full_clean(self):
-        super().full_clean()
-        # Point each field with an error at its message, for screen readers.
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["aria-describedby"] = f"{self[name].id_for_label}-error"
-                widget.attrs["aria-invalid"] = "true"
+    note = forms.CharField(max_length=500, required=False, label="Reason")
 
 
 @login_required

@@ -4,36 +4,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alc_portal.forms import DescribedFieldsMixin
 from members import imports
 from members.models import User
 from regions.access import regions_managed_by
 from regions.models import Region
 
 
-class _DescribedBy:
-    """Tie each field to its help text and errors (aria-describedby), for screen readers."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._describe()
-
-    def full_clean(self):
-        super().full_clean()
-        self._describe()
-
-    def _describe(self):
-        errors = getattr(self, "_errors", None) or {}
-        for name, field in self.fields.items():
-            field_id = self.auto_id % self.add_prefix(name)
-            ids = [f"{field_id}_helptext"] if field.help_text else []
-            if errors.get(name):
-                ids.append(f"{field_id}_error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-
-
-class _PersonFields(_DescribedBy, forms.Form):
+class _PersonFields(DescribedFieldsMixin, forms.Form):
     """Name, ward and phone, checked with the same rules as the CSV import."""
 
     full_name = forms.CharField(
@@ -93,7 +71,7 @@ class JoinForm(_PersonFields):
         return email
 
 
-class RefuseForm(_DescribedBy, forms.Form):
+class RefuseForm(DescribedFieldsMixin, forms.Form):
     reason = forms.CharField(
         label="Reason for refusing",
         max_length=1000,
@@ -124,7 +102,7 @@ class CouncillorEditForm(_PersonFields):
         return imports.clean_phone(self.cleaned_data.get("phone", ""))
 
 
-class CouncillorLeaveForm(_DescribedBy, forms.Form):
+class CouncillorLeaveForm(DescribedFieldsMixin, forms.Form):
     left_on = forms.DateField(
         label="No longer a councillor from",
         initial=timezone.localdate,
@@ -136,7 +114,7 @@ class CouncillorLeaveForm(_DescribedBy, forms.Form):
     )
 
 
-class ImportUploadForm(_DescribedBy, forms.Form):
+class ImportUploadForm(DescribedFieldsMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text=(
@@ -157,7 +135,7 @@ class ImportUploadForm(_DescribedBy, forms.Form):
         return upload
 
 
-class RepresentativeAppointForm(_DescribedBy, forms.Form):
+class RepresentativeAppointForm(DescribedFieldsMixin, forms.Form):
     email = forms.EmailField(
         label="Email address of the person to appoint",
         max_length=imports.EMAIL_MAX,

@@ -6,6 +6,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from alc_portal.forms import DescribedFieldsMixin
 from members.models import Councillor, Position, User
 from regions.models import Council
 
@@ -38,29 +39,12 @@ def name_validate(value: str) -> str:
     return value
 
 
-class DescribedByMixin:
-    """Point each field at its help text and error messages, so screen readers read them."""
-
-    def _describe(self, name, field):
-        prefix = self.auto_id % self.add_prefix(name)
-        ids = [f"{prefix}_helptext"] if field.help_text else []
-        if self._errors and self._errors.get(name):
-            ids.append(f"{prefix}_error")
-            field.widget.attrs["aria-invalid"] = "true"
-        if ids:
-            field.widget.attrs["aria-describedby"] = " ".join(ids)
-
-    def __getitem__(self, name):
-        self._describe(name, self.fields[name])
-        return super().__getitem__(name)
-
-
 class CouncilChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
 
 
-class ProfileForm(DescribedByMixin, forms.Form):
+class ProfileForm(DescribedFieldsMixin, forms.Form):
     full_name = forms.CharField(max_length=150)
     preferred_name = forms.CharField(
         max_length=80, required=False, help_text="What people call you, if not your first name."
@@ -145,7 +129,7 @@ class ProfileForm(DescribedByMixin, forms.Form):
         }
 
 
-class PositionForm(DescribedByMixin, forms.ModelForm):
+class PositionForm(DescribedFieldsMixin, forms.ModelForm):
     class Meta:
         model = Position
         fields = ["title", "start_date"]
@@ -168,7 +152,7 @@ PositionFormSet = forms.inlineformset_factory(
 )
 
 
-class LevyWaiverForm(DescribedByMixin, forms.Form):
+class LevyWaiverForm(DescribedFieldsMixin, forms.Form):
     DECLARATION = (
         "I declare that my income is below the association's threshold and the information "
         "I have given is true"
@@ -193,7 +177,7 @@ class LevyWaiverForm(DescribedByMixin, forms.Form):
         return self.cleaned_data["circumstances"].strip()
 
 
-class DecisionForm(DescribedByMixin, forms.Form):
+class DecisionForm(DescribedFieldsMixin, forms.Form):
     """Approve or refuse a request. A refusal needs a reason the applicant will read."""
 
     decision = forms.ChoiceField(
@@ -223,7 +207,7 @@ class DecisionForm(DescribedByMixin, forms.Form):
         return cleaned
 
 
-class ErasureRequestForm(DescribedByMixin, forms.Form):
+class ErasureRequestForm(DescribedFieldsMixin, forms.Form):
     confirm = forms.BooleanField(
         label="I understand that my account will be closed and my personal data erased",
         error_messages={"required": "Tick the box to confirm that you want your data erased."},
@@ -261,7 +245,7 @@ EQUALITY_QUESTIONS = {
 }  # fmt: skip
 
 
-class EqualityMonitoringForm(DescribedByMixin, forms.Form):
+class EqualityMonitoringForm(DescribedFieldsMixin, forms.Form):
     consent = forms.BooleanField(
         label=(
             "I agree that the association may keep these answers to monitor the diversity of "

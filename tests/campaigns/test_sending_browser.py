@@ -61,7 +61,7 @@ def test_suppression_list_is_accessible_and_works_by_keyboard(page, staff):
     page.get_by_label("Email").fill("not an address")
     with page.expect_navigation():
         page.get_by_label("Email").press("Enter")
-    assert page.locator("#id_email-error").is_visible()
+    assert page.locator("#id_email_error").is_visible()
     for width in (1280, 320):
         page.set_viewport_size({"width": width, "height": 800})
         assert_accessible(page)

@@ -102,7 +102,7 @@ def test_bad_email_is_reported_next_to_the_field(client):
     client.force_login(StaffFactory())
     response = client.post(reverse("campaigns:suppressions"), {"email": "not an address"})
     assert response.status_code == 200
-    assert 'aria-describedby="id_email-error"' in response.text
+    assert 'aria-describedby="id_email_error"' in response.text
     assert not Suppression.objects.exists()
 
 
