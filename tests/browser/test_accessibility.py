@@ -35,6 +35,7 @@ def test_role_home_pages_are_accessible(demo, page, width):
         log_in(page, email, DEMO_PASSWORD, totp_secret=DEMO_TOTP_SECRET)
         for path in paths:
             page.goto(path)
+            assert page.url.endswith(path), f"{email} was sent to {page.url} instead of {path}"
             assert_accessible(page)
             # Nothing is wider than the screen: a phone never scrolls sideways.
             assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -112,3 +112,9 @@ def test_demo_data_can_be_loaded_twice_without_changing_anything(gb_councils):
         RegionalRepresentative.objects.count(),
     )
     assert counts == (8, 5, 1, 2)
+    # Staff and representatives can use their pages: they are enrolled in two-factor.
+    from allauth.mfa.utils import is_mfa_enabled
+
+    for email in ["staff@demo.alc.example.org", "rep.london@demo.alc.example.org",
+                  "rep.wales@demo.alc.example.org"]:  # fmt: skip
+        assert is_mfa_enabled(User.objects.get(email=email))

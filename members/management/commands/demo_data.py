@@ -43,6 +43,9 @@ class Command(BaseCommand):
         for email, name, region_name in REPRESENTATIVES:
             user, new = services.user_ensure(email=email, full_name=name, password=DEMO_PASSWORD)
             services.representative_appoint(user=user, region=Region.objects.get(name=region_name))
+            recovery[user.email] = services.two_factor_enrol(
+                user=user, totp_secret=DEMO_TOTP_SECRET
+            )
             created += [user.email] if new else []
 
         for email, name, gss_code, ward in COUNCILLORS:
