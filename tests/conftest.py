@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from workers import current_database_url, worker_start, worker_stop
 
+from alc_portal.mailcatcher import SmtpCatcher
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
@@ -21,9 +23,27 @@ def gb_councils(db):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup):
-    """A real Celery worker process using the test database and the test Redis."""
-    proc = worker_start(database_url=current_database_url())
+def worker_smtp():
+    """The SMTP server the session's Celery worker sends its mail to (invitations, say)."""
+    catcher = SmtpCatcher(host="127.0.0.1", port=0).start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, worker_smtp):
+    """A real Celery worker process using the test database, the test Redis and worker_smtp."""
+    saved = {name: os.environ.get(name) for name in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_URL")}
+    os.environ.pop("EMAIL_URL", None)
+    os.environ["EMAIL_HOST"], os.environ["EMAIL_PORT"] = worker_smtp.host, str(worker_smtp.port)
+    try:
+        proc = worker_start(database_url=current_database_url())
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     yield proc
     worker_stop(proc)
 

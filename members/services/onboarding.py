@@ -349,6 +349,7 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
             for user in new_users
         )
     user_ids = {user.email: user.pk for user in new_users}
+    _invite_imported(new_users, creates, by=by, reason=reason)
     if creates:
         bulk_create_with_history(
             [
@@ -392,6 +393,30 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
         bulk_update_with_history(
             renamed, User, ["full_name"], default_user=by, default_change_reason=reason
         )
+
+
+def _invite_imported(new_users: list[User], rows: list[dict], *, by, reason: str) -> None:
+    """New people from an import are invited like anyone else a representative adds: an
+    approved join request records it, and the invitation goes once the import commits."""
+    if not new_users:
+        return
+    row_for = {row["email"]: row for row in rows}
+    now = timezone.now()
+    records = JoinRequest.objects.bulk_create(
+        JoinRequest(
+            full_name=user.full_name,
+            email=user.email,
+            council_id=row_for[user.email]["council_id"],
+            ward=row_for[user.email]["ward"],
+            status=Decision.APPROVED,
+            decided_by=by,
+            decided_at=now,
+            reason=reason,
+        )
+        for user in new_users
+    )
+    for record in records:
+        _queue_invitation(record.pk)
 
 
 # Regional representatives

@@ -6,7 +6,7 @@ from django.urls import reverse
 from factories import CouncilFactory, CouncillorFactory, RegionFactory, RepresentativeFactory
 from polling import wait_for
 
-from members.models import Councillor, CouncillorImport, User
+from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
 
 pytestmark = pytest.mark.django_db
 
@@ -219,7 +219,8 @@ def test_files_over_the_row_limit_are_refused(rep_client, council_x):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_large_import_runs_in_the_worker_to_completion(celery_worker, client):
+def test_large_import_runs_in_the_worker_to_completion(celery_worker, worker_smtp, client):
+    worker_smtp.clear()
     region = RegionFactory(name="Region Big", slug="region-big")
     CouncilFactory(region=region, gss_code="E0800001")
     rep = RepresentativeFactory(region=region)
@@ -242,6 +243,12 @@ def test_large_import_runs_in_the_worker_to_completion(celery_worker, client):
     assert imp.status == CouncillorImport.Status.DONE
     assert imp.processed_rows == imp.total_rows == 1_200
     assert Councillor.objects.filter(council__region=region).count() == 1_200
+    # Every new councillor is invited, once, through the real SMTP server.
+    wait_for(lambda: len(worker_smtp.messages) >= 1_200, timeout=180, interval=0.5)
+    assert {m["To"] for m in worker_smtp.messages} == {
+        f"person-{n}@example.org" for n in range(1_200)
+    }
+    assert len(worker_smtp.messages) == 1_200
     progress = client.get(reverse("import_progress", args=[imp.pk])).json()
     assert progress == {
         "status": "done",
@@ -250,3 +257,25 @@ def test_large_import_runs_in_the_worker_to_completion(celery_worker, client):
         "total_rows": 1_200,
         "finished": True,
     }
+
+
+def test_new_councillors_from_an_import_are_invited_once_it_commits(
+    rep_client, council_x, django_capture_on_commit_callbacks
+):
+    CouncillorFactory(council=council_x, user__email="mary@example.org")
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    imp = latest_import()
+
+    with django_capture_on_commit_callbacks() as queued:
+        rep_client.post(reverse("import_confirm", args=[imp.pk]))
+
+    # Mary already has an account: only Ada is new, so only Ada is invited.
+    invited = JoinRequest.objects.get()
+    assert (invited.email, invited.status, invited.council_id, invited.ward) == (
+        "ada@example.org",
+        Decision.APPROVED,
+        council_x.pk,
+        "North Ward",
+    )
+    assert invited.decided_by == rep_client.rep
+    assert len(queued) == 1
