@@ -2,11 +2,13 @@
 
 import csv
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
@@ -42,6 +44,10 @@ from regions.models import GroupOfficer, Region, RegionalRepresentative
 # The import preview lists every row that would change something or has an error; a very
 # large file's unchanged rows are only counted.
 PREVIEW_ROW_LIMIT = 5_000
+JOIN_REQUESTS_PER_HOUR = 10
+TOO_MANY_JOIN_REQUESTS = (
+    "Too many requests to join have come from your network. Please try again in an hour."
+)
 
 
 def _require_manager(user) -> None:
@@ -58,22 +64,38 @@ def _require_staff(user) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+def _join_allowed(request) -> bool:
+    """At most JOIN_REQUESTS_PER_HOUR join requests from one address: the form is public."""
+    key = f"join-requests:{get_account_adapter().get_client_ip(request)}"
+    cache.add(key, 0, timeout=60 * 60)
+    try:
+        return cache.incr(key) <= JOIN_REQUESTS_PER_HOUR
+    except ValueError:  # expired between add and incr
+        return True
+
+
 def join(request):
     lookup = imports.CouncilLookup.current()
     form = JoinForm(request.POST or None, lookup=lookup)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            onboarding.join_request_submit(
-                full_name=form.cleaned_data["full_name"],
-                email=form.cleaned_data["email"],
-                council=form.cleaned_data["council"],
-                ward=form.cleaned_data["ward"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        if not _join_allowed(request):
+            form.add_error(None, TOO_MANY_JOIN_REQUESTS)
+            status = 429
         else:
-            return redirect("join_thanks")
-    return render(request, "members/join.html", {"form": form, "council_names": lookup.names()})
+            try:
+                onboarding.join_request_submit(
+                    full_name=form.cleaned_data["full_name"],
+                    email=form.cleaned_data["email"],
+                    council=form.cleaned_data["council"],
+                    ward=form.cleaned_data["ward"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("join_thanks")
+    context = {"form": form, "council_names": lookup.names()}
+    return render(request, "members/join.html", context, status=status)
 
 
 def join_thanks(request):

@@ -256,3 +256,14 @@ def test_join_approve_invitation_and_first_login_end_to_end(client, invitation_w
     )
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(grace.pk)
+
+
+def test_the_public_join_form_is_rate_limited_per_address(client):
+    CouncilFactory(name="Oakfield Borough Council", short_name="Oakfield")
+    for n in range(10):
+        response = client.post(reverse("join"), join_data(email=f"person{n}@example.org"))
+        assert response.status_code == 302
+    response = client.post(reverse("join"), join_data(email="one.more@example.org"))
+    assert response.status_code == 429
+    assert "Too many requests to join" in response.text
+    assert JoinRequest.objects.count() == 10
