@@ -501,42 +501,48 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
         # A killed worker is unaffected (the commit is done); only a crash of PostgreSQL itself
         # could forget the last fraction of a second of records, and resend those messages.
         cursor.execute("SET synchronous_commit TO off")
-        for index, delivery in enumerate(batch):
-            now = time.monotonic()
-            if now - claimed_at > hold_limit:
-                _release([d.pk for d in batch[index:]], worker)
-                return 0
-            if now >= next_status_check:
-                next_status_check = now + STATUS_CHECK_SECONDS
-                status = Mailing.objects.filter(pk=envelope.mailing_id).values_list(
-                    "status", flat=True
-                )
-                if list(status) != [Status.SENDING]:
+        try:
+            for index, delivery in enumerate(batch):
+                now = time.monotonic()
+                if now - claimed_at > hold_limit:
                     _release([d.pk for d in batch[index:]], worker)
-                    return None
-            if rate:
-                ok, wait = rate_slot(
-                    mailing_id=envelope.mailing_id, rate=rate, max_wait=MAX_RATE_WAIT
+                    return 0
+                if now >= next_status_check:
+                    next_status_check = now + STATUS_CHECK_SECONDS
+                    status = Mailing.objects.filter(pk=envelope.mailing_id).values_list(
+                        "status", flat=True
+                    )
+                    if list(status) != [Status.SENDING]:
+                        _release([d.pk for d in batch[index:]], worker)
+                        return None
+                if rate:
+                    ok, wait = rate_slot(
+                        mailing_id=envelope.mailing_id, rate=rate, max_wait=MAX_RATE_WAIT
+                    )
+                    if not ok:
+                        _release([d.pk for d in batch[index:]], worker)
+                        return wait
+                    if wait > 0:
+                        time.sleep(wait)
+                message, message_id = envelope.message(
+                    email=delivery.email, context=delivery.context
                 )
-                if not ok:
-                    _release([d.pk for d in batch[index:]], worker)
-                    return wait
-                if wait > 0:
-                    time.sleep(wait)
-            message, message_id = envelope.message(email=delivery.email, context=delivery.context)
-            try:
-                outbox.send(message)
-            except SendFailure as failure:
-                _record_failure(cursor, delivery, failure)
-                if failure.unreachable:
-                    # No server: hand the rest back rather than fail them one by one.
-                    delay = retry_delay(1)
-                    _release([d.pk for d in batch[index + 1 :]], worker, delay=delay)
-                    return delay
-                continue
-            # Recorded at once, in its own autocommitted statement: a worker killed now loses
-            # at most this one record, and that message is the only one sent twice.
-            _record_sent(cursor, delivery.pk, message_id, delivery.attempts + 1)
+                try:
+                    outbox.send(message)
+                except SendFailure as failure:
+                    _record_failure(cursor, delivery, failure)
+                    if failure.unreachable:
+                        # No server: hand the rest back rather than fail them one by one.
+                        delay = retry_delay(1)
+                        _release([d.pk for d in batch[index + 1 :]], worker, delay=delay)
+                        return delay
+                    continue
+                # Recorded at once, in its own autocommitted statement: a worker killed now loses
+                # at most this one record, and that message is the only one sent twice.
+                _record_sent(cursor, delivery.pk, message_id, delivery.attempts + 1)
+        finally:
+            # Only these records: the worker's other work commits as usual.
+            cursor.execute("SET synchronous_commit TO DEFAULT")
     return None
 
 
