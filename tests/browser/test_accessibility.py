@@ -49,3 +49,22 @@ def test_skip_link_is_first_and_moves_focus_to_main(page):
     assert skip.is_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_menu_folds_behind_a_button_on_a_phone_and_opens_by_keyboard(demo, page):
+    page.set_viewport_size({"width": 320, "height": 700})
+    log_in(page, "councillor@demo.alc.example.org", DEMO_PASSWORD)
+    menu = page.get_by_role("button", name="Menu")
+    profile_link = page.get_by_role("link", name="My profile")
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert not profile_link.is_visible()
+
+    menu.focus()
+    page.keyboard.press("Enter")
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert profile_link.is_visible()
+    assert_accessible(page)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert not menu.is_visible()
+    assert profile_link.is_visible()
