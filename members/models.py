@@ -172,7 +172,26 @@ class Decision(models.TextChoices):
     REFUSED = "refused", "Refused"
 
 
-class ProfileChange(models.Model):
+class DecidedRequest(models.Model):
+    """A request that waits for someone's decision: the outcome, who decided, when and why."""
+
+    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    def decision_record(self, *, by, approve: bool, reason: str = "") -> None:
+        """Set the outcome on this object; the caller saves it inside its transaction."""
+        self.status = Decision.APPROVED if approve else Decision.REFUSED
+        self.decided_by, self.decided_at, self.reason = by, timezone.now(), reason.strip()
+
+
+class ProfileChange(DecidedRequest):
     """A change of council or ward, waiting for the regional representative's approval."""
 
     councillor = models.ForeignKey(
@@ -180,13 +199,7 @@ class ProfileChange(models.Model):
     )
     council = models.ForeignKey("regions.Council", on_delete=models.PROTECT, related_name="+")
     ward = models.CharField(max_length=150, blank=True)
-    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
@@ -204,7 +217,7 @@ class ProfileChange(models.Model):
         return f"{self.councillor}: {self.council}, {self.ward} ({self.status})"
 
 
-class LevyWaiver(models.Model):
+class LevyWaiver(DecidedRequest):
     """An application to waive the association levy, decided by staff."""
 
     councillor = models.ForeignKey(
@@ -213,13 +226,7 @@ class LevyWaiver(models.Model):
     year = models.PositiveIntegerField()
     circumstances = models.TextField(max_length=2000)
     declaration = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     applied_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
@@ -237,19 +244,13 @@ class LevyWaiver(models.Model):
         return f"Levy waiver {self.year} for {self.councillor} ({self.status})"
 
 
-class ErasureRequest(models.Model):
+class ErasureRequest(DecidedRequest):
     """A person's request to erase their personal data, carried out by staff."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -277,20 +278,14 @@ class EqualityMonitoring(models.Model):
         return f"Equality monitoring for {self.user}"
 
 
-class JoinRequest(models.Model):
+class JoinRequest(DecidedRequest):
     """A newly elected councillor asking to join, approved by their region's representative."""
 
     full_name = models.CharField(max_length=150)
     email = models.EmailField()
     council = models.ForeignKey("regions.Council", on_delete=models.PROTECT, related_name="+")
     ward = models.CharField(max_length=150)
-    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
     requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -73,10 +73,8 @@ def join_request_approve(*, join_request: JoinRequest, by: User) -> Councillor:
     councillor = Councillor(user=user, council=join_request.council, ward=join_request.ward)
     councillor._change_reason = "Join request approved"
     councillor.save()
-    join_request.status = Decision.APPROVED
-    join_request.decided_by = by
-    join_request.decided_at = timezone.now()
-    join_request.save(update_fields=["status", "decided_by", "decided_at"])
+    join_request.decision_record(by=by, approve=True)
+    join_request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     _queue_invitation(join_request.pk)
     return councillor
 
@@ -86,10 +84,7 @@ def join_request_refuse(*, join_request: JoinRequest, by: User, reason: str) -> 
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != Decision.PENDING:
         raise ValidationError("This request has already been decided.")
-    join_request.status = Decision.REFUSED
-    join_request.decided_by = by
-    join_request.decided_at = timezone.now()
-    join_request.reason = reason
+    join_request.decision_record(by=by, approve=False, reason=reason)
     join_request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     return join_request
 

@@ -93,8 +93,7 @@ def profile_change_decide(
     change = ProfileChange.objects.select_for_update().get(pk=change.pk)
     if change.status != Decision.PENDING:
         raise ValidationError("This change has already been decided.")
-    change.status = Decision.APPROVED if approve else Decision.REFUSED
-    change.decided_by, change.decided_at, change.reason = by, timezone.now(), reason.strip()
+    change.decision_record(by=by, approve=approve, reason=reason)
     change._change_reason = f"{change.get_status_display()} by {by}"
     change.save()
     if approve:
@@ -127,8 +126,7 @@ def levy_waiver_decide(*, waiver: LevyWaiver, by: User, approve: bool, reason: s
         raise ValidationError("This application has already been decided.")
     if not approve and not reason.strip():
         raise ValidationError("Give a reason for refusing.")
-    waiver.status = Decision.APPROVED if approve else Decision.REFUSED
-    waiver.decided_by, waiver.decided_at, waiver.reason = by, timezone.now(), reason.strip()
+    waiver.decision_record(by=by, approve=approve, reason=reason)
     waiver._change_reason = f"{waiver.get_status_display()} by {by}"
     waiver.save()
 
@@ -163,8 +161,7 @@ def erasure_request_refuse(*, request: ErasureRequest, by: User, reason: str) ->
         raise ValidationError("This request has already been decided.")
     if not reason.strip():
         raise ValidationError("Give a reason for refusing.")
-    request.status, request.reason = Decision.REFUSED, reason.strip()
-    request.decided_by, request.decided_at = by, timezone.now()
+    request.decision_record(by=by, approve=False, reason=reason)
     request.save()
 
 
@@ -209,8 +206,7 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
     User.history.filter(id=user.pk).delete()
     personal_data_erased.send(sender=User, user_id=user.pk, emails=sorted(emails))
 
-    request.status, request.reason = Decision.APPROVED, reason.strip()
-    request.decided_by, request.decided_at = by, timezone.now()
+    request.decision_record(by=by, approve=True, reason=reason)
     request.save()
 
 
