@@ -24,6 +24,12 @@ class CouncilFilterForm(forms.Form):
     """Filters for the councils of a region; every field is optional."""
 
     HAS_GROUP_CHOICES = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+    MISSING_CHOICES = [
+        ("", "Any"),
+        ("address", "Contact address"),
+        ("leader", "Leader"),
+        ("secretary", "Secretary"),
+    ]
 
     kind = forms.ChoiceField(
         label="Type", choices=[("", "Any type"), *Council.Kind.choices], required=False
@@ -36,6 +42,12 @@ class CouncilFilterForm(forms.Form):
         help_text="A date, such as 2027-05-06.",
     )
     has_group = forms.ChoiceField(label="Labour group", choices=HAS_GROUP_CHOICES, required=False)
+    missing = forms.ChoiceField(
+        label="Group details missing",
+        choices=MISSING_CHOICES,
+        required=False,
+        help_text="Councils whose Labour group lacks this today.",
+    )
 
     def filter(self, councils):
         """The councils that match the valid filters; invalid ones are left out (and shown)."""
@@ -50,7 +62,17 @@ class CouncilFilterForm(forms.Form):
             councils = councils.filter(labour_group__isnull=False)
         elif data.get("has_group") == "no":
             councils = councils.filter(labour_group__isnull=True)
+        if data.get("missing"):
+            councils = councils.filter(labour_group__in=self._incomplete_groups(data["missing"]))
         return councils
+
+    @staticmethod
+    def _incomplete_groups(missing):
+        groups = CouncilGroup.objects.all()
+        if missing == "address":
+            return groups.without_contact_address()
+        role = {"leader": GroupOfficer.Role.LEADER, "secretary": GroupOfficer.Role.SECRETARY}
+        return groups.without_current(role[missing])
 
     def is_valid(self):
         return self.is_bound and super().is_valid()

@@ -11,6 +11,7 @@ from factories import (
     CouncilGroupFactory,
     CouncillorFactory,
     ElectionFactory,
+    GroupOfficerFactory,
     RegionFactory,
     RepresentativeFactory,
     StaffFactory,
@@ -102,6 +103,31 @@ def test_totals_cover_current_councils(rep_client, region):
 )
 def test_filters(rep_client, region, params, names):
     assert _council_names(rep_client.get(*_url(region, **params))) == names
+
+
+def test_filter_by_missing_group_details(rep_client, region):
+    alpha = CouncilGroup.objects.get(council__short_name="Alpha")
+    CouncilGroup.objects.filter(council__short_name="Beta").update(contact_email="")
+    leader = CouncillorFactory(council=alpha.council).user
+    GroupOfficerFactory(
+        group=alpha, role="leader", user=leader, start_date=datetime.date(2024, 5, 9)
+    )
+    # A leader who has stood down leaves the office vacant.
+    beta = CouncilGroup.objects.get(council__short_name="Beta")
+    GroupOfficerFactory(
+        group=beta, role="leader", start_date=datetime.date(2022, 5, 5),
+        end_date=datetime.date(2024, 5, 9),
+    )  # fmt: skip
+
+    assert _council_names(rep_client.get(*_url(region, missing="address"))) == ["Beta"]
+    assert _council_names(rep_client.get(*_url(region, missing="leader"))) == ["Beta"]
+    assert _council_names(rep_client.get(*_url(region, missing="secretary"))) == ["Alpha", "Beta"]
+
+
+def test_unknown_missing_choice_is_reported_and_ignored(rep_client, region):
+    response = rep_client.get(*_url(region, missing="treasurer"))
+    assert _council_names(response) == ["Alpha", "Beta", "Gamma"]
+    assert "Select a valid choice" in response.text
 
 
 def test_totals_follow_the_filters(rep_client, region):

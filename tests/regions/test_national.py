@@ -68,6 +68,17 @@ def test_figures_per_region_and_totals(staff_client):
     assert north.get_absolute_url() in response.text
 
 
+def test_incomplete_counts_link_to_the_groups_behind_them(staff_client):
+    north = RegionFactory(name="North", slug="north")
+    CouncilGroupFactory(council=CouncilFactory(region=north), contact_email="")
+    # A region with nothing missing has no link to an empty list.
+    complete = RegionFactory(name="South", slug="south")
+    text = staff_client.get(reverse("regions:national")).text
+    assert f'href="{north.get_absolute_url()}?missing=address"' in text
+    assert f'href="{north.get_absolute_url()}?missing=leader"' in text
+    assert f"{complete.get_absolute_url()}?missing=" not in text
+
+
 def test_staff_see_a_link_to_the_overview(staff_client):
     assert reverse("regions:national") in staff_client.get(reverse("home")).text
 
