@@ -1,12 +1,14 @@
 """Settings for ALC Portal, read from the environment.
 
-Production runs with DEBUG off and must be given SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
-REDIS_URL; a missing or malformed value stops start-up with a message naming the variable.
+Production runs with DEBUG off and must be given SECRET_KEY, ALLOWED_HOSTS, PORTAL_URL,
+DATABASE_URL, REDIS_URL, EMAIL_URL (or EMAIL_HOST, or an anymail EMAIL_BACKEND) and
+DEFAULT_FROM_EMAIL; a missing or malformed value stops start-up with a message naming the variable.
 `.env.example` lists every variable. `make run` and `make test` set DEBUG=1 and start an
 embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -36,6 +38,22 @@ def _bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"The environment variable {name} must be 1/0 or true/false.")
 
 
+def _number(name: str, default, kind=int, minimum=0):
+    """A whole (or, with kind=float, decimal) number of at least `minimum`, or its default."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be a number, not {raw!r}."
+        ) from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"The environment variable {name} must be at least {minimum}.")
+    return value
+
+
 DEBUG = _bool("DEBUG", default=False)
 
 if DEBUG:
@@ -63,13 +81,22 @@ if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
         "The environment variable DATABASE_URL must be a PostgreSQL URL: "
         "postgres://USER:PASSWORD@HOST:PORT/NAME"
     )
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_MAX_AGE", _number("DATABASE_CONN_MAX_AGE", 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if not DATABASES["default"].get("NAME"):
+    raise ImproperlyConfigured(
+        "The environment variable DATABASE_URL must name a database: "
+        "postgres://USER:PASSWORD@HOST:PORT/NAME"
+    )
+
 REDIS_URL = _required("REDIS_URL", env.str)
-if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured("The environment variable REDIS_URL must start with redis://.")
+_redis = urlsplit(REDIS_URL)
+if _redis.scheme not in ("redis", "rediss", "unix") or not (_redis.hostname or _redis.path):
+    raise ImproperlyConfigured(
+        "The environment variable REDIS_URL must be a Redis URL: redis://HOST:PORT/DB"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -157,7 +184,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ALC Portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Behind a proxy, the number of proxies whose X-Forwarded-For may be trusted: rate limits per
 # IP address would otherwise count every visitor as the proxy.
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = _number("TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ALC Portal"
 # Accept the previous and next 30-second code too: phone clocks drift.
@@ -200,12 +227,18 @@ MEDIA_URL = "media/"
 if "EMAIL_URL" in env:
     vars().update(_required("EMAIL_URL", env.email_url))
 else:
+    if not DEBUG and "EMAIL_HOST" not in env and "anymail" not in env.str("EMAIL_BACKEND", ""):
+        # The default below is `make run`'s local catcher: production mail would vanish there.
+        raise ImproperlyConfigured(
+            "Set the environment variable EMAIL_URL (or EMAIL_HOST) to your SMTP server, "
+            "or EMAIL_BACKEND to an anymail backend (see .env.example)."
+        )
     EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
-    EMAIL_PORT = env.int("EMAIL_PORT", default=1025)
+    EMAIL_PORT = _number("EMAIL_PORT", 1025, minimum=1)
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_TIMEOUT = _number("EMAIL_TIMEOUT", 20, minimum=1)
 # SMTP by default; any django-anymail ESP instead, e.g. anymail.backends.postmark.EmailBackend,
 # configured with ANYMAIL_* variables (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_WEBHOOK_SECRET...).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -214,7 +247,12 @@ ANYMAIL = {
     for name, value in env.ENVIRON.items()
     if name.startswith("ANYMAIL_") and value
 }
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ALC Portal <portal@alc.example.org>")
+if DEBUG:
+    DEFAULT_FROM_EMAIL = env.str(
+        "DEFAULT_FROM_EMAIL", default="ALC Portal <portal@alc.example.org>"
+    )
+else:
+    DEFAULT_FROM_EMAIL = _required("DEFAULT_FROM_EMAIL", env.str)
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # Celery: JSON only, tasks acknowledged after they finish so a killed worker's task runs again.
@@ -244,14 +282,14 @@ MAILING_MESSAGE_ID_DOMAIN = env.str(
     "MAILING_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >")
 )
 MAILING_UNSUBSCRIBE_MAILTO = env.str("MAILING_UNSUBSCRIBE_MAILTO", default="")
-MAILING_BATCH_SIZE = env.int("MAILING_BATCH_SIZE", default=100)
-MAILING_PARALLEL_TASKS = env.int("MAILING_PARALLEL_TASKS", default=2)
-MAILING_TASK_SECONDS = env.float("MAILING_TASK_SECONDS", default=30)
-MAILING_CLAIM_TIMEOUT = env.float("MAILING_CLAIM_TIMEOUT", default=60)
-MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
-MAILING_RETRY_BASE_SECONDS = env.float("MAILING_RETRY_BASE_SECONDS", default=30)
-MAILING_RETRY_MAX_SECONDS = env.float("MAILING_RETRY_MAX_SECONDS", default=60 * 60)
-MAILING_SWEEP_SECONDS = env.float("MAILING_SWEEP_SECONDS", default=30)
+MAILING_BATCH_SIZE = _number("MAILING_BATCH_SIZE", 100, minimum=1)
+MAILING_PARALLEL_TASKS = _number("MAILING_PARALLEL_TASKS", 2, minimum=1)
+MAILING_TASK_SECONDS = _number("MAILING_TASK_SECONDS", 30, float, minimum=0.1)
+MAILING_CLAIM_TIMEOUT = _number("MAILING_CLAIM_TIMEOUT", 60, float, minimum=0.1)
+MAILING_MAX_ATTEMPTS = _number("MAILING_MAX_ATTEMPTS", 8, minimum=1)
+MAILING_RETRY_BASE_SECONDS = _number("MAILING_RETRY_BASE_SECONDS", 30, float)
+MAILING_RETRY_MAX_SECONDS = _number("MAILING_RETRY_MAX_SECONDS", 60 * 60, float)
+MAILING_SWEEP_SECONDS = _number("MAILING_SWEEP_SECONDS", 30, float, minimum=0.1)
 CELERY_BEAT_SCHEDULE = {
     "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
     "mailings-start-scheduled": {"task": "campaigns.tasks.mailings_start_due", "schedule": 60.0},
@@ -281,7 +319,7 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_SECONDS = _number("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
@@ -300,4 +338,4 @@ LOGGING = {
 }
 
 # How long /healthz waits for a Celery worker to answer a ping.
-HEALTHZ_CELERY_TIMEOUT = env.float("HEALTHZ_CELERY_TIMEOUT", default=1.0)
+HEALTHZ_CELERY_TIMEOUT = _number("HEALTHZ_CELERY_TIMEOUT", 1.0, float, minimum=0.1)

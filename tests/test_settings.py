@@ -7,14 +7,21 @@ import sys
 import pytest
 from django.conf import settings
 
+
+def _env_example() -> dict[str, str]:
+    """The production values documented in .env.example, as a process manager would read them."""
+    values = {}
+    for line in (settings.BASE_DIR / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value.strip('"')
+    return values
+
+
+# The documented example, with the one value it leaves for each deployment to choose.
 PRODUCTION_ENV = {
-    "DEBUG": "0",
+    **_env_example(),
     "SECRET_KEY": "k3#9vP!x2@LqZr8&Tm5^Wn1*Yb7(Hc4)Jd6_Fe0+Gs-Ua=Ri%Oo$Ek~Al;Bm:Cn",
-    "ALLOWED_HOSTS": "portal.alc.example.org",
-    "PORTAL_URL": "https://portal.alc.example.org",
-    "DATABASE_URL": "postgres://alc:secret@db.internal:5432/alc_portal",
-    "REDIS_URL": "redis://redis.internal:6379/0",
-    "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.org:587",
 }
 
 
@@ -36,8 +43,22 @@ def test_check_deploy_is_clean_with_production_values():
     assert "System check identified no issues" in result.stdout
 
 
+def test_env_example_is_complete_and_production_like():
+    assert PRODUCTION_ENV["DEBUG"] == "0"
+    for name in ["ALLOWED_HOSTS", "PORTAL_URL", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"]:
+        assert PRODUCTION_ENV[name], name
+
+
 @pytest.mark.parametrize(
-    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "PORTAL_URL", "DATABASE_URL", "REDIS_URL"]
+    "name",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "PORTAL_URL",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DEFAULT_FROM_EMAIL",
+    ],
 )
 def test_production_refuses_to_start_without(name):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
@@ -55,10 +76,23 @@ def test_production_refuses_to_start_without(name):
         ("DEBUG", "perhaps"),
         ("EMAIL_URL", "pigeon://loft"),
         ("PORTAL_URL", "http://portal.alc.example.org"),
+        ("DATABASE_URL", "postgres://"),
+        ("REDIS_URL", "redis://"),
+        ("EMAIL_PORT", "twenty-five"),
+        ("EMAIL_TIMEOUT", "0"),
+        ("DATABASE_CONN_MAX_AGE", "a minute"),
+        ("SECURE_HSTS_SECONDS", "-1"),
+        ("TRUSTED_PROXY_COUNT", "one"),
+        ("MAILING_BATCH_SIZE", "1e3"),
+        ("MAILING_CLAIM_TIMEOUT", "soon"),
+        ("HEALTHZ_CELERY_TIMEOUT", "0"),
     ],
 )
 def test_production_refuses_a_bad_value(name, value):
-    result = _manage("check", env={**PRODUCTION_ENV, name: value})
+    env = {**PRODUCTION_ENV, name: value}
+    if name == "EMAIL_PORT":  # read only when the server is given by EMAIL_HOST
+        env = {k: v for k, v in env.items() if k != "EMAIL_URL"} | {"EMAIL_HOST": "smtp.example"}
+    result = _manage("check", env=env)
     assert result.returncode != 0
     assert name in result.stderr
 
@@ -76,3 +110,14 @@ def test_the_web_application_does_not_load_without_a_secret():
     )
     assert "loaded" not in result.stdout
     assert "Set the environment variable SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_send_mail_to_the_development_catcher():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set the environment variable EMAIL_URL" in result.stderr
+    # A mail server given by host name, or an email provider, is enough.
+    assert _manage("check", env={**env, "EMAIL_HOST": "smtp.example.org"}).returncode == 0
+    provider = {**env, "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend"}
+    assert _manage("check", env=provider).returncode == 0
