@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m alc_portal.embedded --
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint pytest install browser-deps clean
+.PHONY: run test lint pytest install browser-deps council-data clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ pytest: $(INSTALLED) browser-deps
 	$(EMBEDDED) sh -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) -m pytest $(PYTEST_ARGS)'
 
 test: lint pytest
+
+# Rebuild regions/data/councils.csv from ../shared/data. It reads and writes files only: the
+# database and Redis addresses are placeholders that are never contacted.
+council-data: $(INSTALLED)
+	DEBUG=1 DATABASE_URL=postgres://localhost/unused REDIS_URL=redis://localhost:6379/0 \
+		$(PY) manage.py build_council_data
 
 clean:
 	rm -rf var/test

@@ -3,11 +3,13 @@
 import csv
 import dataclasses
 import datetime
+import io
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from regions import councildata
@@ -160,7 +162,10 @@ def test_load_creates_regions_councils_elections_and_groups(records):
 
     assert Region.objects.count() == 11
     assert Council.objects.count() == len(records)
-    assert not Council.objects.filter(region__isnull=True).exists()
+    east_midlands = Council.objects.filter(region__name="East Midlands")
+    assert set(
+        east_midlands.filter(gss_code__in=["E10000007", "E10000019"]).values_list("name", flat=True)
+    ) == {"Derbyshire County Council", "Lincolnshire County Council"}
     assert result.regions.created == 11
     assert result.councils.created == len(records)
     assert result.elections.created == sum(len(r.elections) for r in records)
@@ -235,3 +240,25 @@ def test_reload_applies_changes_and_keeps_groups(tmp_path, records):
     assert Council.objects.get(gss_code=camden.gss_code).labour_seats == 0
     assert Election.objects.filter(council__gss_code=sheffield.gss_code).count() == 2
     assert not councils_load(path=path).changed
+
+
+# --- The rebuild command -------------------------------------------------------------------
+
+
+@needs_sources
+def test_rebuild_elsewhere_leaves_the_project_files_alone(tmp_path):
+    readme = councildata.PROJECT_README_PATH.read_text(encoding="utf-8")
+    committed = councildata.DEFAULT_CSV_PATH.read_text(encoding="utf-8")
+    call_command("build_council_data", output=tmp_path / "councils.csv", stdout=io.StringIO())
+    assert (tmp_path / "councils.csv").read_text(encoding="utf-8") == committed
+    assert councildata.PROJECT_README_PATH.read_text(encoding="utf-8") == readme
+
+
+def test_rebuild_names_a_missing_folder(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("build_council_data", source=tmp_path / "nowhere", stdout=io.StringIO())
+    if SOURCE_DIR.is_dir():
+        with pytest.raises(CommandError, match="Output directory .* does not exist"):
+            call_command(
+                "build_council_data", output=tmp_path / "no" / "councils.csv", stdout=io.StringIO()
+            )

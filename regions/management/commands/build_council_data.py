@@ -38,6 +38,8 @@ class Command(BaseCommand):
         except (councildata.CouncilDataError, OSError, KeyError, ValueError) as exc:
             raise CommandError(f"Cannot build the council data: {exc}") from exc
 
+        if not output.parent.is_dir():
+            raise CommandError(f"Output directory {output.parent} does not exist.")
         for line in result.report:
             self.stdout.write(f"  {line}")
         councildata.write_councils_csv(result.records, output)
@@ -46,7 +48,9 @@ class Command(BaseCommand):
         # Keep the summary tables in the data notes and the project README in step with it.
         table = councildata.summary_table(councildata.council_data_summary(output))
         readmes = [Path(output).parent / councildata.README_PATH.name]
-        readmes.append(councildata.PROJECT_README_PATH)
+        if output.resolve() == Path(councildata.DEFAULT_CSV_PATH).resolve():
+            # Only the project's own data file is described by the project README.
+            readmes.append(councildata.PROJECT_README_PATH)
         for readme in readmes:
             text = readme.read_text(encoding="utf-8") if readme.exists() else ""
             if councildata.SUMMARY_START in text and councildata.update_readme_summary(
