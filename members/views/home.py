@@ -1,7 +1,5 @@
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 
-from members.models import Councillor
 from regions.models import Council, Region
 
 
@@ -32,16 +30,10 @@ def home(request):
         ]
 
     if user.is_national_staff:
-        context["all_regions"] = Region.objects.annotate(
-            council_count=Count("councils", distinct=True),
-            group_count=Count("councils__labour_group", distinct=True),
-            councillor_count=Count("councils__councillors", distinct=True),
-            representative_count=Count(
-                "representatives",
-                filter=Q(representatives__end_date__isnull=True),
-                distinct=True,
-            ),
-        )
-        context["councillor_total"] = Councillor.objects.count()
+        # The same figures as the national overview: current councils, serving councillors,
+        # representatives appointed today.
+        regions = list(Region.objects.with_national_figures())
+        context["all_regions"] = regions
+        context["councillor_total"] = sum(r.councillor_count for r in regions)
 
     return render(request, "members/home.html", context)

@@ -1,8 +1,11 @@
+import datetime
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from factories import (
     TOTP_SECRET,
+    CouncilFactory,
     CouncillorFactory,
     RepresentativeFactory,
     StaffFactory,
@@ -62,6 +65,25 @@ def test_staff_see_every_region_with_counts(client, gb_councils):
     assert rows["Wales"].council_count == 22
     assert rows["Wales"].group_count == 20
     assert rows["London"].council_count == 33
+
+
+def test_staff_counts_leave_out_the_past(client, camden):
+    """Abolished councils, councillors who have left and past appointments are not counted."""
+    client.force_login(StaffFactory())
+    london = camden.region
+    CouncilFactory(region=london, end_date=datetime.date(2020, 3, 31))
+    CouncillorFactory(council=camden)
+    CouncillorFactory(council=camden, left_on=datetime.date(2024, 5, 2))
+    RepresentativeFactory(region=london)
+    RepresentativeFactory(
+        region=london, start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2022, 1, 1)
+    )
+    response = client.get(reverse("home"))
+    row = next(r for r in response.context["all_regions"] if r.pk == london.pk)
+    assert row.council_count == london.councils.current().count()
+    assert row.councillor_count == 1  # the one who has not left
+    assert len(row.current_representatives) == 1
+    assert response.context["councillor_total"] == row.councillor_count
 
 
 def test_one_person_may_hold_several_roles(client, camden):
