@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.urls import reverse
 from factories import (
@@ -123,17 +124,31 @@ def test_representative_home_makes_a_fixed_number_of_queries(
 
 
 def test_demo_data_can_be_loaded_twice_without_changing_anything(gb_councils):
+    def snapshot():
+        return {
+            "users": sorted(User.objects.values_list("email", "full_name", "password")),
+            "councillors": sorted(Councillor.objects.values_list("user__email", "council", "ward")),
+            "staff": StaffRole.objects.count(),
+            "representatives": sorted(
+                RegionalRepresentative.objects.values_list("user__email", "region__name")
+            ),
+            "authenticators": sorted(Authenticator.objects.values_list("user__email", "type")),
+            "history": Councillor.history.count() + User.history.count(),
+        }
+
     call_command("demo_data", verbosity=0)
-    counts = (User.objects.count(), Councillor.objects.count(), StaffRole.objects.count(),
-              RegionalRepresentative.objects.count())  # fmt: skip
+    before = snapshot()
     call_command("demo_data", verbosity=0)
-    assert counts == (
-        User.objects.count(),
-        Councillor.objects.count(),
-        StaffRole.objects.count(),
-        RegionalRepresentative.objects.count(),
-    )
-    assert counts == (8, 5, 1, 2)
+    assert snapshot() == before
+    assert len(before["users"]) == 8 and len(before["councillors"]) == 5
+    assert before["representatives"] == [
+        ("rep.london@demo.alc.example.org", "London"),
+        ("rep.wales@demo.alc.example.org", "Wales"),
+    ]
+    # Each address is the person's own name.
+    for email, name, _ in before["users"]:
+        if email.startswith("cllr."):
+            assert email.split("@")[0].removeprefix("cllr.") in name.lower().replace(" ", "")
     # Staff and representatives can use their pages: they are enrolled in two-factor.
     from allauth.mfa.utils import is_mfa_enabled
 

@@ -21,8 +21,8 @@ COUNCILLORS = [
     ("councillor@demo.alc.example.org", "Alex Brennard", "E09000007", "Kentish Town South"),
     ("cllr.okafor@demo.alc.example.org", "Tunde Okafor-Lisle", "E09000012", "Dalston"),
     ("cllr.venn@demo.alc.example.org", "Rosa Venn", "E09000022", "Brixton Acre Lane"),
-    ("cllr.hughes@demo.alc.example.org", "Carys Pendleton", "W06000015", "Splott"),
-    ("cllr.rees@demo.alc.example.org", "Owain Tregaron", "W06000011", "Castle"),
+    ("cllr.pendleton@demo.alc.example.org", "Carys Pendleton", "W06000015", "Splott"),
+    ("cllr.tregaron@demo.alc.example.org", "Owain Tregaron", "W06000011", "Castle"),
 ]
 
 
