@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import connection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Logs go with the test run's other files (`make test` sets ALC_VAR_DIR to var/test).
+LOG_DIR = Path(os.environ.get("ALC_VAR_DIR") or PROJECT_DIR / "var")
 
 
 def current_database_url() -> str:
@@ -26,7 +28,7 @@ def worker_start(*, database_url: str, redis_url: str | None = None, name: str =
     env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_CONN_MAX_AGE": "0"}
     if redis_url:
         env["REDIS_URL"] = redis_url
-    log_path = PROJECT_DIR / "var" / f"celery-{name}-{os.getpid()}.log"
+    log_path = LOG_DIR / f"celery-{name}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -77,7 +79,7 @@ def web_start(*, database_url: str, redis_url: str, name: str = "web"):
     """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-    log_path = PROJECT_DIR / "var" / f"web-{name}-{os.getpid()}.log"
+    log_path = LOG_DIR / f"web-{name}-{os.getpid()}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
