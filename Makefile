@@ -11,6 +11,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test lint pytest install browser-deps council-data clean
 
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ALC Portal needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
