@@ -1,0 +1,100 @@
+"""A councillor's email addresses: added, verified by the emailed link, made primary, removed."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.urls import reverse
+from factories import CouncillorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW = "dyfan.morgan@cardiff.example.gov.uk"
+
+
+@pytest.fixture
+def councillor(client):
+    councillor = CouncillorFactory()
+    client.force_login(councillor.user)
+    return councillor
+
+
+def _add(client, email):
+    return client.post(reverse("account_email"), {"action_add": "", "email": email}, follow=True)
+
+
+def _confirm_link(message) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_added_address_waits_for_verification_by_link(client, councillor, mailoutbox):
+    response = _add(client, NEW)
+    assert response.status_code == 200
+    address = EmailAddress.objects.get(email=NEW)
+    assert address.user == councillor.user
+    assert not address.verified and not address.primary
+
+    assert [m.to for m in mailoutbox] == [[NEW]]
+    link = _confirm_link(mailoutbox[0])
+    assert client.get(link).status_code == 200
+    client.post(link)
+    address.refresh_from_db()
+    assert address.verified
+
+
+def test_a_verified_address_can_be_made_primary(client, councillor):
+    old = councillor.user.email
+    EmailAddress.objects.create(user=councillor.user, email=NEW, verified=True, primary=False)
+
+    client.post(reverse("account_email"), {"action_primary": "", "email": NEW})
+
+    councillor.user.refresh_from_db()
+    assert councillor.user.email == NEW
+    assert EmailAddress.objects.get(email=NEW).primary
+    assert not EmailAddress.objects.get(email=old).primary
+
+
+def test_an_unverified_address_cannot_become_primary(client, councillor):
+    old = councillor.user.email
+    EmailAddress.objects.create(user=councillor.user, email=NEW, verified=False, primary=False)
+
+    client.post(reverse("account_email"), {"action_primary": "", "email": NEW})
+
+    councillor.user.refresh_from_db()
+    assert councillor.user.email == old
+    assert not EmailAddress.objects.get(email=NEW).primary
+
+
+def test_a_second_address_can_be_removed_but_not_the_primary(client, councillor):
+    EmailAddress.objects.create(user=councillor.user, email=NEW, verified=True, primary=False)
+    client.post(reverse("account_email"), {"action_remove": "", "email": NEW})
+    assert not EmailAddress.objects.filter(email=NEW).exists()
+
+    client.post(reverse("account_email"), {"action_remove": "", "email": councillor.user.email})
+    assert EmailAddress.objects.filter(email=councillor.user.email, primary=True).exists()
+
+
+def test_someone_elses_address_cannot_be_added(client, councillor, mailoutbox):
+    other = UserFactory(email="taken@example.org")
+    response = _add(client, "Taken@Example.org")
+    assert response.status_code == 200
+    # The page does not reveal whether the address belongs to someone (allauth's protection
+    # against account enumeration), but the address can never be verified for the councillor.
+    pending = EmailAddress.objects.get(user=councillor.user, email__iexact=other.email)
+    assert not pending.verified
+    # Even with the link allauth mails to the address, it stays unverified for the councillor.
+    assert [m.to for m in mailoutbox] == [["taken@example.org"]]
+    client.post(_confirm_link(mailoutbox[-1]))
+    pending.refresh_from_db()
+    assert not pending.verified
+    client.post(reverse("account_email"), {"action_primary": "", "email": pending.email})
+    councillor.user.refresh_from_db()
+    assert councillor.user.email != other.email
+    assert EmailAddress.objects.get(user=other).verified
+
+
+def test_the_profile_page_leads_to_the_email_addresses(client, councillor):
+    text = client.get(reverse("profile")).text
+    assert reverse("account_email") in text
