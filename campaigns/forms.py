@@ -31,6 +31,9 @@ RESOURCE_TYPES = {
 }
 # Slugs that would hide other pages under /campaigns/.
 RESERVED_SLUGS = {"mailings", "new"}
+RATE_LIMIT_MESSAGE = (
+    "Enter a number of messages per second greater than 0, such as 20 or 0.5, or leave it blank."
+)
 
 
 class CampaignForm(DescribedFieldsMixin, forms.ModelForm):
@@ -178,9 +181,20 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
 class MailingForm(AudienceForm, forms.ModelForm):
     class Meta:
         model = Mailing
-        fields = ["campaign", "subject", "from_name", "reply_to", "body"]
+        fields = ["campaign", "subject", "from_name", "reply_to", "body", "rate_limit"]
         labels = {"from_name": "From (name)", "reply_to": "Reply-to address"}
         widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+
+    # Staff only (removed for representatives below). A text box rather than type="number", so
+    # that whatever is typed reaches the server and gets a clear message if it is not a number.
+    rate_limit = forms.FloatField(
+        label="Messages per second",
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={"invalid": RATE_LIMIT_MESSAGE},
+        help_text="At most this many messages a second for this mailing, across all workers. "
+        "Blank: the portal's usual rate.",
+    )
 
     field_order = [
         "campaign",
@@ -194,6 +208,7 @@ class MailingForm(AudienceForm, forms.ModelForm):
         "election_date",
         "recipients",
         "fall_back_to_contact",
+        "rate_limit",
     ]
 
     def __init__(self, *args, user, **kwargs):
@@ -218,6 +233,15 @@ class MailingForm(AudienceForm, forms.ModelForm):
         self.fields["body"].help_text = "Markdown. Merge fields: " + ", ".join(
             "{{ " + name + " }}" for name in MERGE_FIELDS
         )
+        if not is_staff(user):
+            # How fast the national office sends is theirs to decide.
+            del self.fields["rate_limit"]
+
+    def clean_rate_limit(self):
+        rate = self.cleaned_data.get("rate_limit")
+        if rate is not None and not rate > 0:
+            raise ValidationError(RATE_LIMIT_MESSAGE)
+        return rate
 
     def clean(self):
         cleaned = super().clean()

@@ -94,6 +94,9 @@ def mailing_save(*, mailing: Mailing | None = None, data: dict, user) -> Mailing
     for field in CONTENT_FIELDS + AUDIENCE_FIELDS:
         setattr(mailing, field, data[field])
     mailing.fall_back_to_contact = data["fall_back_to_contact"]
+    if is_staff(user) and "rate_limit" in data:
+        # Only staff set how fast a mailing goes; a representative's edit keeps it.
+        mailing.rate_limit = data["rate_limit"]
     regions = list(data["regions"])
     if not is_staff(user):
         if len(regions) != 1 or regions[0].pk not in user.represented_region_ids:

@@ -1,13 +1,14 @@
 """Composing mailings: the list, the composer with its live audience count, the preview, a
 test send to oneself, and the buttons that submit, approve, send or schedule."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,12 +25,33 @@ from ..models import Mailing
 from ..rendering import SAMPLE_CONTEXT, render_message
 from ..services import compose, sending
 from ..smtp import SendFailure
+from ..unsubscribe import UnsubscribeLinks
+from .sending import progress_summary
 
 MAILINGS_PER_PAGE = 50
 # Groups without an address listed in full before "and N more".
 GROUPS_SHOWN = 50
-# Recipients offered in the preview's chooser.
-PREVIEW_CHOICES = 500
+# Recipients offered at once in the preview's chooser; a search finds any of the others.
+PREVIEW_CHOICES = 100
+SEARCH_MAX_LENGTH = 200
+# The preview's unsubscribe link is signed like the real one but with its own salt, so it looks
+# as sent without being a working link that would unsubscribe a real person if followed.
+PREVIEW_UNSUBSCRIBE_SALT = "campaigns.unsubscribe.preview"
+# Who the preview is addressed to when the audience has nobody yet.
+SAMPLE_EMAIL = "alex@example.org"
+STARTED = (
+    Mailing.Status.SENDING,
+    Mailing.Status.PAUSED,
+    Mailing.Status.SENT,
+    Mailing.Status.CANCELLED,
+)
+ALREADY_STARTED = {
+    Mailing.Status.SENDING: "This mailing is already being sent. Nothing has been sent twice.",
+    Mailing.Status.PAUSED: "This mailing is already being sent (it is paused). Nothing has been "
+    "sent twice.",
+    Mailing.Status.SENT: "This mailing has already been sent. Nothing has been sent twice.",
+    Mailing.Status.CANCELLED: "This mailing was cancelled, so it can't be sent or scheduled.",
+}
 # The sandboxed preview document: no scripts, no network, only the message's own styles.
 PREVIEW_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
@@ -97,8 +119,34 @@ def _mailing_form(request, mailing):
     return render(
         request,
         "campaigns/mailing_form.html",
-        {"form": form, "mailing": mailing, "audience": audience},
+        {
+            "form": form,
+            "mailing": mailing,
+            "audience": audience,
+            "has_rate_limit": "rate_limit" in form.fields,
+        },
     )
+
+
+def rate_limit_text(mailing) -> str:
+    """How fast this mailing may go: its own limit, or the portal-wide one, whichever is lower."""
+    portal = getattr(settings, "MAILING_RATE_LIMIT", None) or None
+    own = mailing.rate_limit
+
+    def per_second(rate) -> str:
+        number = f"{rate:,.2f}".rstrip("0").rstrip(".") if rate >= 1 else f"{rate:.3g}"
+        return f"{number} message{'' if number == '1' else 's'} per second"
+
+    if own and portal and portal < own:
+        return (
+            f"{per_second(own)} set for this mailing; the portal-wide limit of "
+            f"{per_second(portal)} applies"
+        )
+    if own:
+        return f"At most {per_second(own)} (set for this mailing)"
+    if portal:
+        return f"At most {per_second(portal)} (the portal-wide limit)"
+    return "No limit: as fast as the mail server accepts"
 
 
 @login_required
@@ -112,14 +160,6 @@ def audience_count(request):
     return JsonResponse(audience_summary(audience_resolve_rule(**form.rule())))
 
 
-def _url_or_blank(name, mailing):
-    """Links to the sending pages, which live in views/sending.py."""
-    try:
-        return reverse(name, args=[mailing.pk])
-    except NoReverseMatch:
-        return ""
-
-
 @login_required
 def mailing_detail(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
@@ -130,6 +170,7 @@ def mailing_detail(request, pk):
         Mailing.Status.AWAITING_APPROVAL,
         Mailing.Status.SCHEDULED,
     )
+    started = mailing.status in STARTED
     return render(
         request,
         "campaigns/mailing_detail.html",
@@ -137,6 +178,7 @@ def mailing_detail(request, pk):
             "mailing": mailing,
             "regions": mailing.regions.all(),
             "audience": audience_summary(audience_resolve(mailing)),
+            "rate_limit": rate_limit_text(mailing),
             "can_edit": manageable,
             "can_test": manageable or staff,
             "can_submit": manageable and not staff and mailing.status == Mailing.Status.DRAFT,
@@ -146,25 +188,61 @@ def mailing_detail(request, pk):
             and mailing.status in (Mailing.Status.DRAFT, Mailing.Status.AWAITING_APPROVAL),
             "can_send": sendable,
             "schedule_form": ScheduleForm() if sendable else None,
-            "progress_url": _url_or_blank("campaigns:mailing_progress", mailing),
-            "sending_url": _url_or_blank("campaigns:mailing_sending", mailing),
-            "started": mailing.status
-            in (
-                Mailing.Status.SENDING,
-                Mailing.Status.PAUSED,
-                Mailing.Status.SENT,
-                Mailing.Status.CANCELLED,
-            ),
+            "started": started,
+            "progress": progress_summary(mailing) if started else None,
         },
     )
 
 
-def _preview_recipient(request, audience):
+def _matches(recipient, words: list[str]) -> bool:
+    """Whether every word of a search appears in the recipient's name, address, group or
+    council (case-insensitively)."""
+    context = recipient.context
+    haystack = " ".join(
+        (
+            recipient.email,
+            str(context.get("recipient", {}).get("full_name", "")),
+            str(context.get("group", {}).get("name", "")),
+            str(context.get("council", {}).get("name", "")),
+        )
+    ).lower()
+    return all(word in haystack for word in words)
+
+
+def _preview_choice(request, audience) -> dict:
+    """The recipient to preview and what the chooser offers.
+
+    The whole audience is resolved anyway (a fixed number of queries), so searching it is a
+    filter in memory: any recipient can be found, however large the audience. The recipient
+    named in the request wins; otherwise the first match of the search, or the first recipient.
+    """
+    query = " ".join(request.GET.get("q", "").split())[:SEARCH_MAX_LENGTH]
+    words = query.lower().split()
+    everyone = audience.recipients
+    matches = [r for r in everyone if _matches(r, words)] if words else everyone
     chosen = request.GET.get("recipient", "").strip().lower()
-    for recipient in audience.recipients:
-        if recipient.email == chosen:
-            return recipient
-    return audience.recipients[0] if audience.recipients else None
+    recipient = next((r for r in everyone if r.email == chosen), None) if chosen else None
+    if recipient is None:
+        recipient = (matches or everyone or [None])[0]
+    options = matches[:PREVIEW_CHOICES]
+    if recipient is not None and all(r.email != recipient.email for r in options):
+        options = [recipient, *options]
+    return {
+        "query": query,
+        "recipient": recipient,
+        "options": options,
+        "match_count": len(matches),
+        "unlisted": max(0, len(matches) - PREVIEW_CHOICES),
+    }
+
+
+def _preview_context(mailing, recipient) -> dict:
+    """The merge values as sent to this recipient, with an unsubscribe link for the footer."""
+    context = recipient.context if recipient else SAMPLE_CONTEXT
+    email = recipient.email if recipient else SAMPLE_EMAIL
+    links = UnsubscribeLinks()
+    token = signing.dumps([email, mailing.pk], salt=PREVIEW_UNSUBSCRIBE_SALT)
+    return {**context, "unsubscribe_url": links.prefix + token + links.suffix}
 
 
 @login_required
@@ -172,19 +250,16 @@ def _preview_recipient(request, audience):
 def mailing_preview(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     audience = audience_resolve(mailing)
-    recipient = _preview_recipient(request, audience)
-    context = recipient.context if recipient else SAMPLE_CONTEXT
-    rendered = render_message(subject=mailing.subject, body=mailing.body, context=context)
+    choice = _preview_choice(request, audience)
+    rendered = render_message(
+        subject=mailing.subject,
+        body=mailing.body,
+        context=_preview_context(mailing, choice["recipient"]),
+    )
     return render(
         request,
         "campaigns/mailing_preview.html",
-        {
-            "mailing": mailing,
-            "recipients": audience.recipients[:PREVIEW_CHOICES],
-            "more_recipients": max(0, audience.count - PREVIEW_CHOICES),
-            "recipient": recipient,
-            "rendered": rendered,
-        },
+        {"mailing": mailing, "audience_count": audience.count, "rendered": rendered, **choice},
     )
 
 
@@ -194,9 +269,10 @@ def mailing_preview(request, pk):
 def mailing_preview_html(request, pk):
     """The HTML version of the message, shown in a sandboxed frame with a policy of its own."""
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    recipient = _preview_recipient(request, audience_resolve(mailing))
-    context = recipient.context if recipient else SAMPLE_CONTEXT
-    rendered = render_message(subject=mailing.subject, body=mailing.body, context=context)
+    recipient = _preview_choice(request, audience_resolve(mailing))["recipient"]
+    rendered = render_message(
+        subject=mailing.subject, body=mailing.body, context=_preview_context(mailing, recipient)
+    )
     response = HttpResponse(rendered.html, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = PREVIEW_CSP
     return response
@@ -208,8 +284,7 @@ def mailing_test_send(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     if not (is_staff(request.user) or may_manage_mailing(request.user, mailing)):
         raise PermissionDenied
-    audience = audience_resolve(mailing)
-    recipient = _preview_recipient(request, audience)
+    recipient = _preview_choice(request, audience_resolve(mailing))["recipient"]
     context = recipient.context if recipient else SAMPLE_CONTEXT
     try:
         sending.test_send(mailing=mailing, to_email=request.user.email, context=context)
@@ -238,10 +313,21 @@ def mailing_approve(request, pk):
     return redirect(mailing)
 
 
+def _already_started(request, mailing) -> bool:
+    """A second press of Send or Schedule once sending has begun (a double click, say): say so
+    on the mailing's page rather than refuse. Only staff may send, so others still get 403."""
+    if not is_staff(request.user) or mailing.status not in STARTED:
+        return False
+    messages.info(request, ALREADY_STARTED[mailing.status])
+    return True
+
+
 @login_required
 @require_POST
 def mailing_send(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
+    if _already_started(request, mailing):
+        return redirect(mailing)
     compose.mailing_ready_to_send(mailing=mailing, user=request.user)
     try:
         started = sending.mailing_start(mailing_id=mailing.pk, started_by=request.user)
@@ -251,7 +337,8 @@ def mailing_send(request, pk):
     if started:
         messages.success(request, "Sending has started.")
     else:
-        messages.warning(request, "This mailing has already been started.")
+        # Someone else (or this person, in another tab) started it a moment earlier.
+        messages.info(request, ALREADY_STARTED[Mailing.Status.SENDING])
     return redirect(mailing)
 
 
@@ -259,6 +346,8 @@ def mailing_send(request, pk):
 @require_POST
 def mailing_schedule(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
+    if _already_started(request, mailing):
+        return redirect(mailing)
     compose.mailing_ready_to_send(mailing=mailing, user=request.user)
     form = ScheduleForm(request.POST)
     if not form.is_valid():

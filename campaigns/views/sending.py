@@ -24,6 +24,15 @@ FAILED_SHOWN = 200
 SUPPRESSIONS_PER_PAGE = 100
 
 
+def progress_summary(mailing) -> dict:
+    """The mailing's progress counts plus `done`: the deliveries no longer waiting, whether
+    sent, failed, suppressed or cancelled. Progress bars fill with `done` out of `total`, so
+    they reach the end when nothing is left to send, whatever became of each message."""
+    progress = sending.mailing_progress(mailing)
+    progress["done"] = progress["total"] - progress["pending"]
+    return progress
+
+
 @login_required
 @require_GET
 def mailing_sending(request, pk):
@@ -38,7 +47,7 @@ def mailing_sending(request, pk):
         "campaigns/sending.html",
         {
             "mailing": mailing,
-            "progress": sending.mailing_progress(mailing),
+            "progress": progress_summary(mailing),
             "failed": failed,
             "failed_shown": FAILED_SHOWN,
             "may_control": is_staff(request.user),
@@ -50,7 +59,7 @@ def mailing_sending(request, pk):
 @require_GET
 def mailing_progress(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    return JsonResponse(sending.mailing_progress(mailing))
+    return JsonResponse(progress_summary(mailing))
 
 
 def _control(action, done: str, nothing: str):

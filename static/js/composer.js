@@ -91,30 +91,3 @@
   form.addEventListener("change", schedule);
   form.addEventListener("input", schedule);
 })();
-
-// The mailing page's progress bar (#mailing-progress): the share of deliveries finished, whether
-// sent, failed, suppressed or cancelled. The counts beside it are filled by mailing_progress.js.
-(function () {
-  "use strict";
-  var bar = document.getElementById("mailing-progress");
-  if (!bar || !window.fetch) return;
-  var url = bar.getAttribute("data-progress-url");
-  var active = ["sending", "paused", "scheduled"];
-
-  function poll() {
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) {
-        if (!data) return;
-        var done = data.total - data.pending;
-        var percent = data.total ? Math.floor((100 * done) / data.total) : 0;
-        if (active.indexOf(data.status) === -1 && data.total) percent = 100;
-        bar.value = percent;
-        bar.textContent = percent + "%";
-        bar.setAttribute("aria-valuetext", percent + "% (" + data.sent + " sent)");
-        if (active.indexOf(data.status) !== -1) window.setTimeout(poll, 1500);
-      })
-      .catch(function () { window.setTimeout(poll, 5000); });
-  }
-  poll();
-})();

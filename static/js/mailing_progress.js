@@ -1,13 +1,15 @@
-// Live progress for a mailing being sent: polls the progress JSON every two seconds while the
-// mailing is sending or paused and fills in the counts and the progress bar.
+// Live progress of a mailing, on its page and on its sending page (campaigns/progress.html):
+// while the mailing is scheduled, sending or paused, poll the progress JSON and fill in the bar
+// and every [data-field] inside the section. The bar counts the messages finished (sent, failed,
+// suppressed or cancelled) out of all of them, so it reaches the end when nothing is left to send.
 (function () {
   "use strict";
-  var section = document.querySelector("[data-progress-url]");
+  var section = document.querySelector("section[data-progress-url]");
   if (!section || !window.fetch) {
     return;
   }
   var url = section.getAttribute("data-progress-url");
-  var bar = document.getElementById("sending-bar");
+  var bar = section.querySelector("progress");
   var active = ["sending", "paused", "scheduled"];
 
   function show(data) {
@@ -19,8 +21,8 @@
     });
     if (bar) {
       bar.max = Math.max(1, data.total);
-      bar.value = data.sent;
-      bar.textContent = data.sent + " of " + data.total;
+      bar.value = data.done;
+      bar.textContent = data.done + " of " + data.total;
     }
     return active.indexOf(data.status) !== -1;
   }
@@ -32,12 +34,12 @@
       })
       .then(function (data) {
         if (data && show(data)) {
-          window.setTimeout(poll, 2000);
+          window.setTimeout(poll, 1500);
         }
       })
       .catch(function () {
         window.setTimeout(poll, 5000);
       });
   }
-  window.setTimeout(poll, 1000);
+  poll();
 })();

@@ -9,13 +9,20 @@ from accessibility import assert_accessible
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from browsing import log_in
-from factories import PASSWORD, CampaignFactory, MailingFactory, StaffFactory
+from factories import (
+    PASSWORD,
+    CampaignFactory,
+    CouncilFactory,
+    CouncilGroupFactory,
+    MailingFactory,
+    StaffFactory,
+)
 from polling import wait_for
 from workers import current_database_url, worker_start, worker_stop
 
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
-from campaigns.models import Mailing
+from campaigns.models import Delivery, Mailing
 from regions.models import CouncilGroup, Election
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,6 +90,7 @@ def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_group
     )
     page.get_by_role("checkbox", name="Wales").check()
     page.get_by_label("Only councils with an election on").fill("2027-05-06")
+    assert page.get_by_label("Messages per second").input_value() == ""
     count = page.locator("#audience-count")
     expected = f"{len(welsh_groups)} addresses will receive this mailing."
     count.get_by_text(expected).wait_for()
@@ -103,7 +111,12 @@ def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_group
     page.get_by_role("button", name="Send now").click()
     page.wait_for_load_state()
     bar = page.locator("#mailing-progress")
-    wait_for(lambda: bar.get_attribute("value") == "100", timeout=60)
+    total = str(len(welsh_groups))
+    wait_for(lambda: bar.get_attribute("value") == total, timeout=60)
+    assert bar.get_attribute("max") == total
+    summary = page.locator("#mailing-progress-summary")
+    wait_for(lambda: summary.inner_text().startswith("Sent: "), timeout=15)
+    assert f"{total} of {total} messages finished" in summary.inner_text()
     assert len(sender.messages) == len(welsh_groups)
     assert {m["To"] for m in sender.messages} == {g.contact_email for g in welsh_groups}
     assert_accessible(page)
@@ -114,6 +127,11 @@ def test_campaign_and_mailing_pages_are_accessible(page, staff, gb_councils, wid
     page.set_viewport_size({"width": width, "height": 900})
     campaign = CampaignFactory(body="## Why\n\n- one\n- two")
     mailing = MailingFactory(subject="Good luck in May")
+    sending = MailingFactory(subject="Being sent", status=Mailing.Status.SENDING, rate_limit=2.5)
+    Delivery.objects.bulk_create(
+        Delivery(mailing=sending, email=f"p{n}@example.org", status=status)
+        for n, status in enumerate(["sent", "failed", "suppressed", "pending"])
+    )
     for url in [
         "/campaigns/",
         campaign.get_absolute_url(),
@@ -124,9 +142,50 @@ def test_campaign_and_mailing_pages_are_accessible(page, staff, gb_councils, wid
         mailing.get_absolute_url(),
         f"/campaigns/mailings/{mailing.pk}/edit/",
         f"/campaigns/mailings/{mailing.pk}/preview/",
+        sending.get_absolute_url(),
+        f"/campaigns/mailings/{sending.pk}/sending/",
     ]:
         page.goto(url)
         assert page.locator("h1").count() == 1, url
         assert_accessible(page)
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= width, (url, scroll_width)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_preview_search_and_choice_work_by_keyboard(page, staff, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    for name in ("Aberdeen", "Bristol", "Cardiff"):
+        CouncilGroupFactory(council=CouncilFactory(short_name=name, name=f"{name} City Council"))
+    mailing = MailingFactory(subject="Hello", body="Dear {{ group.name }} in {{ council.name }}")
+    page.goto(f"/campaigns/mailings/{mailing.pk}/preview/")
+    assert "Aberdeen Labour Group" in page.locator("#preview-text").inner_text()
+    assert_accessible(page)
+
+    page.get_by_label("Find a recipient").focus()
+    page.keyboard.type("cardiff")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Dear Cardiff Labour Group in Cardiff City Council" in (
+        page.locator("#preview-text").inner_text()
+    )
+    assert "To stop receiving these emails:" in page.locator("#preview-text").inner_text()
+    frame = page.frame_locator("iframe.preview-frame")
+    assert frame.get_by_role("link", name="Unsubscribe from these emails").is_visible()
+
+    page.get_by_label("Find a recipient").fill("")
+    with page.expect_navigation():
+        page.get_by_label("Find a recipient").press("Enter")
+    page.get_by_label("Show it as sent to").focus()
+    page.keyboard.press("ArrowDown")  # Aberdeen to Bristol
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Dear Bristol Labour Group" in page.locator("#preview-text").inner_text()
+
+    page.get_by_label("Find a recipient").fill("nobody at all")
+    with page.expect_navigation():
+        page.get_by_label("Find a recipient").press("Enter")
+    assert page.locator("#id_q_error").inner_text() == "No recipient matches “nobody at all”."
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 from factories import (
@@ -33,7 +35,39 @@ def test_staff_see_progress_json(client, mailing):
     client.force_login(StaffFactory())
     data = client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).json()
     assert (data["sent"], data["failed"], data["pending"], data["total"]) == (1, 1, 1, 3)
+    assert data["done"] == 2
     assert data["status"] == "sending"
+
+
+@pytest.fixture
+def mixed(mailing):
+    """Besides one sent, one failed and one pending: suppressed, cancelled and being sent."""
+    for email, status in [
+        ("d@example.org", "suppressed"),
+        ("e@example.org", "cancelled"),
+        ("f@example.org", "claimed"),
+    ]:
+        Delivery.objects.create(mailing=mailing, email=email, status=status)
+    return mailing
+
+
+@pytest.mark.parametrize("page", ["mailing_sending", "mailing"])
+def test_progress_bar_counts_every_finished_message_not_only_the_sent(client, mixed, page):
+    client.force_login(StaffFactory())
+    response = client.get(reverse(f"campaigns:{page}", args=[mixed.pk]))
+    assert 'max="6" value="4"' in response.text
+    summary = response.text.split('id="mailing-progress-summary"')[1].split("</p>")[0]
+    assert " ".join(re.sub(r"<[^>]+>", "", summary).split()) == (
+        'role="status" aria-live="polite">Sending: 4 of 6 messages finished '
+        "(sent, failed, suppressed or cancelled); 2 still to send."
+    )
+
+
+def test_progress_bar_is_full_when_nothing_is_left_to_send(client, mixed):
+    Delivery.objects.filter(mailing=mixed, status__in=["pending", "claimed"]).update(status="sent")
+    client.force_login(StaffFactory())
+    response = client.get(reverse("campaigns:mailing_sending", args=[mixed.pk]))
+    assert 'max="6" value="6"' in response.text
 
 
 def test_sending_page_shows_counts_and_failed_replies_escaped(client, mailing):
