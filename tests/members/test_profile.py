@@ -1,5 +1,7 @@
 """A councillor keeps their own profile; a change of council or ward waits for approval."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -241,7 +243,10 @@ def test_bad_input_gets_a_message_next_to_the_field(client, councillor, field, v
     html = response.text
     error_at = html.index(f'id="id_{field}_error"')
     assert message in html[error_at : error_at + 400]
-    assert 'aria-describedby="' in html and f"id_{field}_error" in html
+    # The field's own control (input, select or textarea named after it) points at its error.
+    control = re.search(rf'<(?:input|select|textarea)\b[^>]*\bname="{field}"[^>]*>', html)
+    assert control, f"no control named {field}"
+    assert re.search(rf'\baria-describedby="[^"]*\bid_{field}_error\b', control.group(0))
     councillor.refresh_from_db()
     assert councillor.phone == "" and councillor.bio == "" and councillor.ward == "Castle"
     assert "<script>alert" not in html
@@ -289,6 +294,15 @@ def test_my_region_shows_reps_and_group_officers(client, councillor):
     assert group.name in text
     assert escape(leader.full_name) in text
     assert "Leader" in text
+
+
+def test_my_region_shows_no_email_of_an_officer_without_a_name(client, councillor):
+    group = CouncilGroupFactory(council=councillor.council)
+    secretary = GroupOfficerFactory(group=group, role="secretary", user__full_name="").user
+    client.force_login(councillor.user)
+    text = client.get(reverse("my_region")).text
+    assert secretary.email not in text
+    assert "(no name)" in text
 
 
 def test_profile_edit_makes_history(client, councillor):
