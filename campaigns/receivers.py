@@ -4,9 +4,9 @@ from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.dispatch import receiver
 
-from members.signals import personal_data_erased
+from members.signals import personal_data_erased, personal_data_requested
 
-from .models import Delivery
+from .models import Delivery, Suppression
 
 
 @receiver(personal_data_erased)
@@ -18,3 +18,43 @@ def deliveries_anonymise(sender, *, user_id, emails, **kwargs):
         context={},
         last_error="",
     )
+
+
+@receiver(personal_data_requested)
+def deliveries_and_suppressions_for_person(sender, *, user_id, emails, **kwargs):
+    """The mail the portal sent (or tried to send) to the person, and any suppression of
+    their addresses, for their "download my data"."""
+    deliveries = (
+        Delivery.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .select_related("mailing")
+        .order_by("mailing_id", "pk")
+    )
+    suppressions = (
+        Suppression.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .order_by("created_at")
+    )
+    return {
+        "mailing_deliveries": [
+            {
+                "mailing": d.mailing.subject,
+                "email": d.email,
+                "status": d.status,
+                "attempts": d.attempts,
+                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                "last_error": d.last_error,
+                "merge_values": d.context,
+            }
+            for d in deliveries
+        ],
+        "suppressions": [
+            {
+                "email": s.email,
+                "reason": s.reason,
+                "created_at": s.created_at.isoformat(),
+                "note": s.note,
+            }
+            for s in suppressions
+        ],
+    }

@@ -85,15 +85,26 @@ class ErasureRequestAdmin(admin.ModelAdmin):
 
 @admin.register(EqualityMonitoring)
 class EqualityMonitoringAdmin(admin.ModelAdmin):
-    """Answers are shown only to staff with the view_equality_monitoring permission."""
+    """Read-only, and only for people holding the dedicated `members.view_equality_monitoring`
+    permission (superusers hold every permission). Django's default view permission for the
+    model is not enough, and answers are added, changed and withdrawn only by the member."""
 
     list_display = ["user", "consented_at"]
     readonly_fields = ["user", "consented_at", "answers"]
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("members.view_equality_monitoring")
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -8,7 +8,8 @@ OPEN_PREFIXES = ("/accounts/", "/healthz", "/static/", "/unsubscribe/", "/webhoo
 
 class RequireTwoFactorForRolesMiddleware:
     """Staff and regional representatives must enrol in two-factor authentication before they
-    can use anything else: they are sent to set up an authenticator app first."""
+    can use anything else: they are sent to set up an authenticator app first. Anyone who may
+    enter the admin site (is_staff, is_superuser) counts as staff here, role or not."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,7 +19,12 @@ class RequireTwoFactorForRolesMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(OPEN_PREFIXES)
-            and (user.is_national_staff or user.is_representative)
+            and (
+                user.is_staff
+                or user.is_superuser
+                or user.is_national_staff
+                or user.is_representative
+            )
             and not is_mfa_enabled(user)
         ):
             messages.warning(

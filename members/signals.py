@@ -4,3 +4,8 @@ from django.dispatch import Signal
 # they hold about the same person in the same transaction. Arguments: user_id, emails (every
 # address the person had).
 personal_data_erased = Signal()
+
+# Sent when a person downloads their data, so other apps can add what they hold about them.
+# Arguments: user_id, emails (every address the person has). Each receiver returns a dict of
+# section name to a list of records (dicts of plain, JSON-serialisable values).
+personal_data_requested = Signal()

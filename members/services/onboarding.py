@@ -254,7 +254,8 @@ def councillor_import_confirm(*, councillor_import: CouncillorImport) -> Council
             imp.report = plan
             imp.status = CouncillorImport.Status.DONE
             imp.processed_rows = imp.total_rows
-            imp.save(update_fields=["report", "status", "processed_rows"])
+            imp.content = ""  # applied: the report is the record, the file is not kept
+            imp.save(update_fields=["report", "status", "processed_rows", "content"])
     if imp.status != CouncillorImport.Status.DONE:
         raise ValidationError(
             "The councillors changed since the preview and the file now has errors: see the "
@@ -296,7 +297,7 @@ def councillor_import_run(*, import_id: int) -> str:
             plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
             if plan["counts"]["error"]:
                 CouncillorImport.objects.filter(pk=import_id).update(
-                    status=Status.FAILED, report=plan, processed_rows=0
+                    status=Status.FAILED, report=plan, processed_rows=0, content=""
                 )
                 return "failed: the file has errors"
             _write_plan(
@@ -307,11 +308,11 @@ def councillor_import_run(*, import_id: int) -> str:
             )
             progress_db.close()
             CouncillorImport.objects.filter(pk=import_id).update(
-                status=Status.DONE, report=plan, processed_rows=imp.total_rows
+                status=Status.DONE, report=plan, processed_rows=imp.total_rows, content=""
             )
     except Exception:
         log.exception("Councillor import %s failed", import_id)
-        CouncillorImport.objects.filter(pk=import_id).update(status=Status.FAILED)
+        CouncillorImport.objects.filter(pk=import_id).update(status=Status.FAILED, content="")
         raise
     finally:
         progress_db.close()
@@ -417,6 +418,7 @@ def _invite_imported(new_users: list[User], rows: list[dict], *, by, reason: str
 # Regional representatives
 
 
+@transaction.atomic
 def representative_remove(*, representative: RegionalRepresentative) -> RegionalRepresentative:
     """End an appointment today; the record and its history stay."""
     representative.end_date = timezone.localdate()

@@ -8,22 +8,30 @@ from datetime import date, datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
 from members.models import (
     Councillor,
+    CouncillorImport,
     Decision,
     EqualityMonitoring,
     ErasureRequest,
+    JoinRequest,
     LevyWaiver,
     Position,
     ProfileChange,
+    StaffRole,
     User,
 )
-from members.signals import personal_data_erased
+from members.signals import personal_data_erased, personal_data_requested
+from regions.models import GroupOfficer, RegionalRepresentative
 
 USER_FIELDS = ["full_name", "preferred_name"]
 COUNCILLOR_FIELDS = [
@@ -169,33 +177,48 @@ def erasure_request_refuse(*, request: ErasureRequest, by: User, reason: str) ->
 def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") -> None:
     """Erase a person's personal data, all or nothing.
 
-    The user and councillor rows stay, anonymised, so that counts per council still add up and
-    other records (mailing statistics, decisions they made) keep pointing somewhere. Their
-    history rows are deleted, since they hold the personal data too. Other apps erase what they
-    hold (mailing deliveries, say) on the `personal_data_erased` signal, in this transaction.
+    The user and councillor rows stay, anonymised, so that counts per council, group and region
+    still add up (the councillor keeps their council and, if serving, stays counted as serving)
+    and other records (mailing statistics, decisions they made) keep pointing somewhere. The
+    account can no longer log in and receives no mail. History rows are deleted, since they hold
+    the personal data too; so are the person's rows in join requests and councillor imports.
+    Other apps erase what they hold (mailing deliveries, say) on the `personal_data_erased`
+    signal, in this transaction.
     """
     request = ErasureRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != Decision.PENDING or request.user_id is None:
         raise ValidationError("This request has already been decided.")
     user = User.objects.select_for_update().get(pk=request.user_id)
-    emails = {user.email.lower()} | {
-        e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
-    }
+    emails = _emails_of(user)
+    erased_email = f"erased-{user.pk}@invalid"
 
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     EqualityMonitoring.objects.filter(user=user).delete()
-    user.email = f"erased-{user.pk}@invalid"
+    user.email = erased_email
     user.full_name, user.preferred_name = ERASED_NAME, ""
     user.set_unusable_password()
-    user.is_active = False
+    # An account that cannot log in cannot act for the national office or a region either.
+    user.is_active = user.is_staff = user.is_superuser = False
     user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    StaffRole.objects.filter(user=user).delete()
+    ended = RegionalRepresentative.objects.current().filter(user=user)
+    for appointment in ended:
+        appointment.end_date = timezone.localdate()
+        appointment._change_reason = "Appointment ended: personal data erased"
+        appointment.save(update_fields=["end_date"])
 
     councillor = Councillor.objects.filter(user=user).first()
     if councillor is not None:
         Position.objects.filter(councillor=councillor).delete()
         councillor.phone = councillor.bio = councillor.ward = ""
-        councillor.left_on = councillor.left_on or timezone.localdate()
+        councillor.first_elected = councillor.term_ends = None
+        councillor.labour_coop = False
+        councillor.wants_campaign_mailings = False
+        councillor.wants_regional_news = False
+        councillor.wants_training_events = False
         councillor.save()
         councillor.pending_changes.update(ward="", reason="")
         councillor.levy_waivers.update(circumstances="", reason="")
@@ -204,10 +227,101 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
         ProfileChange.history.filter(councillor_id=councillor.pk).delete()
         LevyWaiver.history.filter(councillor_id=councillor.pk).delete()
     User.history.filter(id=user.pk).delete()
+    _admin_log_erase(user=user, councillor=councillor)
+
+    _join_requests_erase(emails=emails, erased_email=erased_email, by=by)
+    _imports_erase(
+        emails=emails, user_id=user.pk, councillor_id=councillor.pk if councillor else None
+    )
     personal_data_erased.send(sender=User, user_id=user.pk, emails=sorted(emails))
 
     request.decision_record(by=by, approve=True, reason=reason)
     request.save()
+
+
+def _emails_of(user: User) -> set[str]:
+    """Every address a person has, lower-cased."""
+    return {user.email.lower()} | {
+        e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+
+
+def _admin_log_erase(*, user: User, councillor: Councillor | None) -> None:
+    """The admin site's log names the objects it changed: the person and their profile."""
+    erased = [user] + ([councillor] if councillor else [])
+    for obj in erased:
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        ).update(object_repr=str(obj))
+
+
+def _join_requests_erase(*, emails: set[str], erased_email: str, by: User) -> None:
+    """Anonymise the person's join requests (also recorded for councillors added by hand or by
+    import); one still waiting is refused, since it can no longer become an account."""
+    requests = JoinRequest.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower__in=emails
+    )
+    for join_request in requests.select_for_update(of=("self",)).filter(status=Decision.PENDING):
+        join_request.decision_record(by=by, approve=False, reason="Personal data erased.")
+        join_request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    # A refusal's reason is free text that may name the person; approvals' reasons are the
+    # portal's own ("Added by a representative.").
+    requests.filter(status=Decision.REFUSED).update(reason="Personal data erased.")
+    requests.update(full_name=ERASED_NAME, email=erased_email, ward="")
+
+
+def _imports_erase(*, emails: set[str], user_id: int, councillor_id: int | None) -> None:
+    """Take the person out of councillor imports: their rows in the stored reports are
+    redacted, and their rows in the stored files removed (a finished import keeps no file)."""
+    mentions = Q(report_text__regex=f'"user_id": {user_id}[,}}]')
+    if councillor_id is not None:
+        mentions |= Q(report_text__regex=f'"councillor_id": {councillor_id}[,}}]')
+    for email in emails:
+        mentions |= Q(content__icontains=email) | Q(report_text__icontains=email)
+    found = (
+        CouncillorImport.objects.annotate(report_text=Cast("report", TextField()))
+        .filter(mentions)
+        .select_for_update(of=("self",))
+    )
+    finished = (CouncillorImport.Status.DONE, CouncillorImport.Status.FAILED)
+    for councillor_import in found:
+        report = councillor_import.report or {}
+        for row in report.get("rows", []):
+            if (
+                str(row.get("email", "")).strip().lower() in emails
+                or row.get("user_id") == user_id
+                or (councillor_id is not None and row.get("councillor_id") == councillor_id)
+            ):
+                row.update(full_name=ERASED_NAME, email="", phone="", ward="", changes={})
+        councillor_import.report = report
+        if councillor_import.status in finished:
+            councillor_import.content = ""
+        else:
+            councillor_import.content = _csv_without_rows_for(councillor_import.content, emails)
+        councillor_import.save(update_fields=["report", "content"])
+
+
+def _csv_without_rows_for(text: str, emails: set[str]) -> str:
+    """The CSV text without the rows whose email column is one of these addresses."""
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        rows = list(reader)
+    except csv.Error:
+        return ""  # unreadable now, so nothing could be imported from it anyway
+    if not rows:
+        return text
+    columns = [name.strip().lower().replace(" ", "_") for name in rows[0]]
+    if "email" not in columns:
+        return ""
+    at = columns.index("email")
+    kept = [rows[0]] + [
+        row
+        for row in rows[1:]
+        if not (at < len(row) and row[at].strip().lstrip("'").lower() in emails)
+    ]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(kept)
+    return out.getvalue()
 
 
 def _plain(value):
@@ -221,7 +335,11 @@ def _record(obj, fields: list[str]) -> dict:
 
 
 def personal_data_collect(*, user: User) -> dict:
-    """Everything the portal holds about a person, as plain values (never the password)."""
+    """Everything the portal holds about a person, as plain values (never the password).
+
+    Other apps add what they hold (mailing deliveries, suppressions) through the
+    `personal_data_requested` signal."""
+    emails = _emails_of(user)
     data = {
         "user": _record(
             user,
@@ -248,6 +366,48 @@ def personal_data_collect(*, user: User) -> dict:
         "erasure_requests": [
             _record(r, ["requested_at", "status", "decided_at", "reason"])
             for r in ErasureRequest.objects.filter(user=user)
+        ],
+        "join_requests": [
+            {
+                "council": j.council.name,
+                **_record(
+                    j,
+                    [
+                        "full_name",
+                        "email",
+                        "ward",
+                        "status",
+                        "requested_at",
+                        "decided_at",
+                        "reason",
+                        "invited_at",
+                    ],
+                ),
+            }
+            for j in JoinRequest.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=emails)
+            .select_related("council")
+            .order_by("requested_at", "pk")
+        ],  # fmt: skip
+        "group_offices": [
+            {
+                "group": o.group.name,
+                "council": o.group.council.name,
+                "role": o.get_role_display(),
+                **_record(o, ["start_date", "end_date"]),
+            }
+            for o in GroupOfficer.objects.filter(user=user)
+            .select_related("group__council")
+            .order_by("start_date", "pk")
+        ],  # fmt: skip
+        "representative_appointments": [
+            {"region": r.region.name, **_record(r, ["start_date", "end_date"])}
+            for r in RegionalRepresentative.objects.filter(user=user)
+            .select_related("region")
+            .order_by("start_date", "pk")
+        ],
+        "staff_roles": [
+            _record(r, ["job_title", "since"]) for r in StaffRole.objects.filter(user=user)
         ],
     }
     councillor = Councillor.objects.filter(user=user).select_related("council").first()
@@ -299,6 +459,10 @@ def personal_data_collect(*, user: User) -> dict:
             "consented_at": _plain(equality.consented_at),
             "answers": equality.answers,
         }
+    for _receiver, sections in personal_data_requested.send(
+        sender=User, user_id=user.pk, emails=sorted(emails)
+    ):
+        data.update(sections or {})
     return data
 
 
@@ -314,13 +478,21 @@ def personal_data_csv(*, user: User) -> str:
     for section, content in personal_data_collect(user=user).items():
         records = content if isinstance(content, list) else [content] if content else []
         for number, record in enumerate(records, start=1):
-            for field, value in record.items():
-                if isinstance(value, dict):
-                    for key, inner in value.items():
-                        writer.writerow([section, number, f"{field}.{key}", _csv_safe(inner)])
-                else:
-                    writer.writerow([section, number, field, _csv_safe(value)])
+            for field, value in _flat(record):
+                writer.writerow([section, number, field, _csv_safe(value)])
     return out.getvalue()
+
+
+def _flat(record: dict, prefix: str = ""):
+    """(field, value) pairs of a record, nested values named like `answers.age_band`."""
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flat(value, f"{name}.")
+        elif isinstance(value, list):
+            yield from _flat(dict(enumerate(value)), f"{name}.")
+        else:
+            yield name, value
 
 
 def _csv_safe(value) -> str:

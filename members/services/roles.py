@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from members.models import Councillor, StaffRole, User
@@ -27,23 +28,45 @@ def user_ensure(*, email: str, full_name: str, password: str | None = None) -> t
     return user, created
 
 
+NATIONAL_STAFF_GROUP = "National staff"
+# The apps whose models (and their history) national staff manage in the Django admin.
+NATIONAL_STAFF_APPS = ("members", "regions", "campaigns")
+# Equality-monitoring answers are for staff granted the dedicated permission one by one.
+EQUALITY_MODEL = "equalitymonitoring"
+
+
+def national_staff_group_sync() -> Group:
+    """The auth group giving national staff the admin permissions of the portal's models,
+    brought up to date with the models that exist now."""
+    group, _ = Group.objects.get_or_create(name=NATIONAL_STAFF_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=NATIONAL_STAFF_APPS).exclude(
+            content_type__app_label="members", content_type__model=EQUALITY_MODEL
+        )
+    )
+    return group
+
+
 @transaction.atomic
 def staff_appoint(*, user: User, job_title: str = "") -> StaffRole:
     role, _ = StaffRole.objects.get_or_create(user=user, defaults={"job_title": job_title})
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    user.groups.add(national_staff_group_sync())
     return role
 
 
 @transaction.atomic
 def staff_remove(*, user: User) -> None:
     StaffRole.objects.filter(user=user).delete()
+    user.groups.remove(*Group.objects.filter(name=NATIONAL_STAFF_GROUP))
     if user.is_staff:
         user.is_staff = False
         user.save(update_fields=["is_staff"])
 
 
+@transaction.atomic
 def representative_appoint(*, user: User, region: Region) -> RegionalRepresentative:
     role, _ = RegionalRepresentative.objects.get_or_create(user=user, region=region, end_date=None)
     return role

@@ -63,7 +63,6 @@ def _require_staff(user) -> None:
 # Joining
 
 
-@require_http_methods(["GET", "POST"])
 def _join_allowed(request) -> bool:
     """At most JOIN_REQUESTS_PER_HOUR join requests from one address: the form is public."""
     key = f"join-requests:{get_account_adapter().get_client_ip(request)}"
@@ -74,6 +73,7 @@ def _join_allowed(request) -> bool:
         return True
 
 
+@require_http_methods(["GET", "POST"])
 def join(request):
     lookup = imports.CouncilLookup.current()
     form = JoinForm(request.POST or None, lookup=lookup)

@@ -110,6 +110,14 @@ def test_join_form_needs_the_csrf_token(council):
     assert not JoinRequest.objects.exists()
 
 
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_join_form_answers_only_get_and_post(client, council, method):
+    response = getattr(client, method)(reverse("join"), join_data())
+    assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "POST"]
+    assert not JoinRequest.objects.exists()
+
+
 def test_rep_refuses_a_request_with_a_reason(client, council):
     request = JoinRequest.objects.create(
         full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"

@@ -6,34 +6,56 @@ import json
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from factories import (
+    PASSWORD,
+    TOTP_SECRET,
+    CouncilGroupFactory,
     CouncillorFactory,
     ErasureRequestFactory,
+    GroupOfficerFactory,
     LevyWaiverFactory,
+    MailingFactory,
     PositionFactory,
     ProfileChangeFactory,
+    RepresentativeFactory,
     StaffFactory,
+    SuppressionFactory,
 )
 
+from campaigns.models import Delivery
+from members import services
 from members.models import (
     Councillor,
+    CouncillorImport,
     Decision,
     EqualityMonitoring,
     ErasureRequest,
+    JoinRequest,
     LevyWaiver,
     Position,
+    StaffRole,
     User,
 )
-from members.services import personal_data_collect
+from members.services import onboarding, personal_data_collect, staff_appoint, two_factor_enrol
+from regions.models import Region, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def councillor():
-    councillor = CouncillorFactory(phone="020 7946 0123", bio="Allotments.", ward="Castle")
+    councillor = CouncillorFactory(
+        phone="020 7946 0123",
+        bio="Allotments.",
+        ward="Castle",
+        user__full_name="Quentin Blakewell",
+        user__email="quentin@example.org",
+    )
     EmailAddress.objects.create(user=councillor.user, email="second@example.org")
     PositionFactory(councillor=councillor, title="Group whip")
     ProfileChangeFactory(councillor=councillor, ward="Riverside")
@@ -92,6 +114,60 @@ def test_csv_export_never_starts_a_cell_with_a_formula(client):
     assert bio.startswith("'=")
 
 
+def test_download_has_their_requests_roles_and_mail(client, councillor):
+    user = councillor.user
+    two_factor_enrol(user=user, totp_secret=TOTP_SECRET)
+    JoinRequest.objects.create(
+        full_name="Quentin Blakewell", email="Quentin@example.org", council=councillor.council,
+        ward="Castle", status=Decision.APPROVED,
+    )  # fmt: skip
+    JoinRequest.objects.create(
+        full_name="Someone Else", email="else@example.org", council=councillor.council,
+        ward="Hill",
+    )  # fmt: skip
+    GroupOfficerFactory(user=user, role="secretary", group__name="Oakfield Labour Group")
+    RepresentativeFactory(user=user, region__name="Wales")
+    staff_appoint(user=user, job_title="Organiser")
+    mailing = MailingFactory(subject="Elections in May")
+    Delivery.objects.create(
+        mailing=mailing, email="second@example.org", status=Delivery.Status.SENT,
+        context={"recipient": {"first_name": "Quentin"}},
+    )  # fmt: skip
+    Delivery.objects.create(mailing=mailing, email="else@example.org")
+    SuppressionFactory(email="QUENTIN@example.org", reason="unsubscribed")
+    SuppressionFactory(email="else@example.org")
+    client.force_login(user)
+
+    data = client.get(reverse("my_data_json")).json()
+    assert [(j["full_name"], j["ward"]) for j in data["join_requests"]] == [
+        ("Quentin Blakewell", "Castle")
+    ]
+    assert [(o["group"], o["role"]) for o in data["group_offices"]] == [
+        ("Oakfield Labour Group", "Secretary")
+    ]
+    assert [r["region"] for r in data["representative_appointments"]] == ["Wales"]
+    assert [r["job_title"] for r in data["staff_roles"]] == ["Organiser"]
+    assert [(d["mailing"], d["email"], d["status"]) for d in data["mailing_deliveries"]] == [
+        ("Elections in May", "second@example.org", "sent")
+    ]
+    assert data["mailing_deliveries"][0]["merge_values"] == {"recipient": {"first_name": "Quentin"}}
+    assert [(s["email"], s["reason"]) for s in data["suppressions"]] == [
+        ("QUENTIN@example.org", "unsubscribed")
+    ]
+    assert data["equality_monitoring"]["answers"] == {"age_band": "30_44"}
+    assert "else@example.org" not in json.dumps(data)
+
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode())))
+    values = {(r["section"], r["field"]): r["value"] for r in rows}
+    assert values[("join_requests", "ward")] == "Castle"
+    assert values[("group_offices", "role")] == "Secretary"
+    assert values[("representative_appointments", "region")] == "Wales"
+    assert values[("staff_roles", "job_title")] == "Organiser"
+    assert values[("mailing_deliveries", "merge_values.recipient.first_name")] == "Quentin"
+    assert values[("suppressions", "reason")] == "unsubscribed"
+    assert "else@example.org" not in str(rows)
+
+
 def test_erasure_needs_confirmation(client, councillor):
     client.force_login(councillor.user)
     response = client.post(reverse("erasure_request"), {})
@@ -104,13 +180,73 @@ def test_erasure_needs_confirmation(client, councillor):
     assert (request.user, request.status) == (councillor.user, Decision.PENDING)
 
 
+def _national_figures():
+    return list(
+        Region.objects.with_national_figures()
+        .order_by("pk")
+        .values("pk", "council_count", "group_count", "councillor_count", "groups_without_leader")
+    )
+
+
+def _rows_mentioning(needle: str) -> list[str]:
+    """Every table, of every installed app, with a row holding this text."""
+    found = []
+    for model in apps.get_models():
+        rows = json.dumps(list(model._default_manager.values()), default=str)
+        if needle.lower() in rows.lower():
+            found.append(model._meta.label)
+    return found
+
+
+def _import(council, by, text):
+    return onboarding.councillor_import_preview(
+        region=council.region, uploaded_by=by, filename="may.csv", raw=text.encode()
+    )
+
+
 def test_carrying_out_erasure_removes_personal_data_but_keeps_counts(client, councillor):
     council = councillor.council
+    CouncilGroupFactory(council=council)
     CouncillorFactory(council=council)
-    count_before = Councillor.objects.filter(council=council).count()
-    erasure = ErasureRequestFactory(user=councillor.user)
+    staff = StaffFactory()
     user_pk = councillor.user.pk
-    client.force_login(StaffFactory())
+    # The person joined through the public form; a second, mistaken request was refused.
+    JoinRequest.objects.create(
+        full_name="Quentin Blakewell", email="quentin@example.org", council=council,
+        ward="Castle", status=Decision.APPROVED, reason="Added by a representative.",
+    )  # fmt: skip
+    JoinRequest.objects.create(
+        full_name="Q. Blakewell", email="second@example.org", council=council, ward="Castle",
+        status=Decision.REFUSED, reason="Quentin Blakewell already has an account.",
+    )  # fmt: skip
+    # Imports naming them: one applied, one still waiting, one finished before files were
+    # dropped on completion.
+    rows = (
+        f"full_name,email,council,ward,phone\n"
+        f"Quentin Blakewell,QUENTIN@example.org,{council.gss_code},Castle,020 7946 0789\n"
+        f"Olive Other,olive@example.org,{council.gss_code},Hill,\n"
+    )
+    onboarding.councillor_import_confirm(councillor_import=_import(council, staff, rows))
+    waiting = _import(council, staff, rows)
+    finished = _import(council, staff, rows)
+    CouncillorImport.objects.filter(pk=finished.pk).update(status=CouncillorImport.Status.DONE)
+    mailing = MailingFactory()
+    Delivery.objects.create(
+        mailing=mailing, email="Quentin@example.org", status=Delivery.Status.SENT,
+        context={"recipient": {"first_name": "Quentin", "full_name": "Quentin Blakewell"}},
+    )  # fmt: skip
+    Delivery.objects.create(mailing=mailing, email="olive@example.org")
+    LogEntry.objects.log_actions(
+        user_id=staff.pk, queryset=[councillor.user, councillor], action_flag=CHANGE
+    )
+    figures_before = _national_figures()
+    serving_before = Councillor.objects.serving().filter(council=council).count()
+    assert _rows_mentioning("Blakewell") and _rows_mentioning("quentin@example.org")
+
+    person = Client()
+    person.force_login(councillor.user)
+    erasure = ErasureRequestFactory(user=councillor.user)
+    client.force_login(staff)
     response = client.post(
         reverse("decisions_erasure", args=[erasure.pk]), {"decision": "approved"}
     )
@@ -122,7 +258,7 @@ def test_carrying_out_erasure_removes_personal_data_but_keeps_counts(client, cou
     assert not user.has_usable_password() and not user.is_active
     councillor.refresh_from_db()
     assert (councillor.phone, councillor.bio, councillor.ward) == ("", "", "")
-    assert councillor.left_on is not None
+    assert not councillor.wants_campaign_mailings
     assert not Position.objects.filter(councillor=councillor).exists()
     assert not EqualityMonitoring.objects.filter(user=user).exists()
     assert not EmailAddress.objects.filter(user=user).exists()
@@ -130,13 +266,59 @@ def test_carrying_out_erasure_removes_personal_data_but_keeps_counts(client, cou
     assert not User.history.filter(id=user_pk).exists()
     assert not Councillor.history.filter(id=councillor.pk).exists()
     assert not Position.history.filter(councillor_id=councillor.pk).exists()
-    assert Councillor.objects.filter(council=council).count() == count_before
     erasure.refresh_from_db()
     assert erasure.status == Decision.APPROVED
 
-    # Nothing personal is left in what the portal would give out about them either.
+    # Join requests stay counted, without the person in them.
+    assert JoinRequest.objects.count() == 3
+    assert set(JoinRequest.objects.values_list("full_name", flat=True)) == {
+        "Erased member",
+        "Olive Other",
+    }
+    # Imports: the person's report rows are redacted, the waiting file loses their row only,
+    # finished imports keep no file at all.
+    for imp in CouncillorImport.objects.all():
+        names = [row["full_name"] for row in imp.report["rows"]]
+        assert names == ["Erased member", "Olive Other"]
+    waiting.refresh_from_db()
+    assert "Olive Other" in waiting.content and "quentin" not in waiting.content.lower()
+    assert set(
+        CouncillorImport.objects.exclude(pk=waiting.pk).values_list("content", flat=True)
+    ) == {""}
+    # Mailing statistics keep the message, not the address or the merge values.
+    assert mailing.deliveries.count() == 2
+    assert mailing.deliveries.filter(status=Delivery.Status.SENT).count() == 1
+
+    # Nothing that names or reaches them is left anywhere in the database.
+    for needle in ["Blakewell", "quentin@example.org", "second@example.org", "020 7946",
+                   "Allotments", "Carer on a low income"]:  # fmt: skip
+        assert _rows_mentioning(needle) == [], needle
     left = json.dumps(personal_data_collect(user=user), default=str)
     assert "020 7946" not in left and "Allotments" not in left and "Carer" not in left
+
+    # The councillor still counts where they sit, and every national figure is unchanged.
+    assert councillor.council == council and councillor.left_on is None
+    assert Councillor.objects.serving().filter(council=council).count() == serving_before
+    assert _national_figures() == figures_before
+    group_page = client.get(reverse("regions:group", args=[council.labour_group.pk])).text
+    assert "Erased member" in group_page and "Blakewell" not in group_page
+
+    # They can no longer log in, and their open session has ended.
+    assert not Client().login(email="quentin@example.org", password=PASSWORD)
+    assert not Client().login(email=user.email, password=PASSWORD)
+    assert person.get(reverse("profile")).status_code == 302
+
+
+def test_erasure_ends_the_persons_roles(client):
+    person = RepresentativeFactory().user
+    staff_appoint(user=person)
+    erasure = ErasureRequestFactory(user=person)
+    services.erasure_carry_out(request=erasure, by=StaffFactory())
+    person = User.objects.get(pk=person.pk)
+    assert not (person.is_staff or person.is_superuser or person.groups.exists())
+    assert not StaffRole.objects.filter(user=person).exists()
+    assert not RegionalRepresentative.objects.current().filter(user=person).exists()
+    assert RegionalRepresentative.objects.filter(user=person).count() == 1
 
 
 def test_staff_can_refuse_erasure_with_a_reason_the_person_sees(client, councillor):

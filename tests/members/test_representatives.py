@@ -1,10 +1,12 @@
 """Staff appoint and remove regional representatives; the history is kept."""
 
 import pytest
+from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 from factories import RegionFactory, RepresentativeFactory, StaffFactory, UserFactory
 
+from members.services import onboarding, representative_appoint
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +64,35 @@ def test_removing_ends_the_appointment_today_and_keeps_history(staff_client):
         staff_client.post(reverse("representative_remove", args=[appointment.pk])).status_code
         == 404
     )
+
+
+class HistoryDown(Exception):
+    pass
+
+
+@pytest.fixture
+def break_saving():
+    """Call it to make every later save of an appointment fail just after its row is written."""
+
+    def fail(**kwargs):
+        raise HistoryDown
+
+    yield lambda: post_save.connect(fail, sender=RegionalRepresentative, dispatch_uid="broken")
+    post_save.disconnect(sender=RegionalRepresentative, dispatch_uid="broken")
+
+
+def test_a_failed_removal_leaves_the_appointment_as_it_was(break_saving):
+    appointment = RepresentativeFactory()
+    break_saving()
+    with pytest.raises(HistoryDown):
+        onboarding.representative_remove(representative=appointment)
+    appointment.refresh_from_db()
+    assert appointment.end_date is None
+
+
+def test_a_failed_appointment_leaves_nothing_behind(break_saving):
+    person, region = UserFactory(), RegionFactory(name="Wales")
+    break_saving()
+    with pytest.raises(HistoryDown):
+        representative_appoint(user=person, region=region)
+    assert not RegionalRepresentative.objects.exists()

@@ -54,3 +54,21 @@ def test_once_enrolled_a_representative_gets_their_pages(client, representative_
 def test_councillors_need_not_enrol(client):
     client.force_login(CouncillorFactory().user)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "flags", [{"is_staff": True}, {"is_superuser": True}, {"is_staff": True, "is_superuser": True}]
+)
+@pytest.mark.parametrize("url", ["/admin/", "/admin/members/councillor/", "/"])
+def test_admin_site_users_without_a_role_must_enrol_too(client, flags, url):
+    client.force_login(UserFactory(**flags))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+
+
+def test_an_enrolled_superuser_reaches_the_admin(client):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    two_factor_enrol(user=user, totp_secret="JBSWY3DPEHPK3PXP")
+    client.force_login(user)
+    assert client.get("/admin/members/councillor/").status_code == 200
