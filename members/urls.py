@@ -34,6 +34,9 @@ urlpatterns = [
         councillors.councillor_leave,
         name="councillor_leave",
     ),
+    path(
+        "councillors/<int:pk>/history/", councillors.councillor_history, name="councillor_history"
+    ),
     path("import/<slug:region_slug>/", onboarding.import_upload, name="import_upload"),
     path("imports/<int:pk>/", onboarding.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", onboarding.import_confirm, name="import_confirm"),

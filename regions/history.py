@@ -4,6 +4,9 @@ representative appointments, as lines a person can follow: who, when, what, old 
 The historical records are read in one query per model (related objects joined in), and each
 record is compared with the one before it in Python, so a page's query count does not grow
 with its history.
+
+People are named by their full name. Their email address stands in for a blank name only where
+the reader may see contact details (`reveal_emails`); everyone else reads a neutral label.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 
 from .models import CouncilGroup, GroupOfficer, RegionalRepresentative
@@ -19,6 +23,7 @@ from .models import CouncilGroup, GroupOfficer, RegionalRepresentative
 # How far back a page reads; older changes stay in the database and the admin site.
 RECORD_LIMIT = 500
 KINDS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+NO_NAME = "(no name)"
 
 
 @dataclasses.dataclass
@@ -38,13 +43,23 @@ class Change:
     fields: list[FieldChange]
 
 
-def _display(record, field) -> str:
+def person_name(user, *, reveal_emails: bool) -> str:
+    if user.full_name:
+        return user.full_name
+    return user.email if reveal_emails else NO_NAME
+
+
+def _display(record, field, *, reveal_emails: bool = True) -> str:
     if field.is_relation:
         try:
             related = getattr(record, field.name)
         except ObjectDoesNotExist:
             return f"(removed, id {getattr(record, field.attname)})"
-        return str(related) if related is not None else "–"
+        if related is None:
+            return "–"
+        if isinstance(related, get_user_model()):
+            return person_name(related, reveal_emails=reveal_emails)
+        return str(related)
     value = getattr(record, field.attname)
     if value in (None, ""):
         return "–"
@@ -59,33 +74,43 @@ def _label(field) -> str:
     return str(field.verbose_name).capitalize()
 
 
-def _field_changes(record, old) -> list[FieldChange]:
-    fields = {f.name: f for f in record.instance_type._meta.fields if f.editable}
+def _field_changes(record, old, *, reveal_emails: bool) -> list[FieldChange]:
+    # Only the fields the history tracks: a model may leave some out (a password, say).
+    tracked = {f.name for f in record._meta.fields}
+    fields = {
+        f.name: f for f in record.instance_type._meta.fields if f.editable and f.name in tracked
+    }
     if record.history_type == "-":
         return []
     if old is None:
         return [
             FieldChange(_label(field), "–", value)
             for field in fields.values()
-            if (value := _display(record, field)) != "–"
+            if (value := _display(record, field, reveal_emails=reveal_emails)) != "–"
         ]
-    delta = record.diff_against(old, included_fields=list(fields))
+    changed = {
+        change.field for change in record.diff_against(old, included_fields=list(fields)).changes
+    }
+    # In the model's field order, so a page reads the same way every time.
     return [
         FieldChange(
-            _label(fields[change.field]),
-            _display(old, fields[change.field]),
-            _display(record, fields[change.field]),
+            _label(field),
+            _display(old, field, reveal_emails=reveal_emails),
+            _display(record, field, reveal_emails=reveal_emails),
         )
-        for change in delta.changes
+        for name, field in fields.items()
+        if name in changed
     ]
 
 
-def _who(record) -> str:
+def _who(record, *, reveal_emails: bool) -> str:
     user = record.history_user
-    return str(user) if user is not None else "The system"
+    return person_name(user, reveal_emails=reveal_emails) if user is not None else "The system"
 
 
-def describe(records: Iterable, subject: Callable[[object], str]) -> list[Change]:
+def describe(
+    records: Iterable, subject: Callable[[object], str], *, reveal_emails: bool = True
+) -> list[Change]:
     """Changes from historical records of one model (of any number of objects), newest first."""
     previous: dict[int, object] = {}
     changes = []
@@ -94,11 +119,11 @@ def describe(records: Iterable, subject: Callable[[object], str]) -> list[Change
         changes.append(
             Change(
                 when=record.history_date,
-                who=_who(record),
+                who=_who(record, reveal_emails=reveal_emails),
                 subject=subject(record),
                 kind=KINDS.get(record.history_type, record.history_type),
                 reason=record.history_change_reason or "",
-                fields=_field_changes(record, old),
+                fields=_field_changes(record, old, reveal_emails=reveal_emails),
             )
         )
         previous[record.id] = record
@@ -106,40 +131,48 @@ def describe(records: Iterable, subject: Callable[[object], str]) -> list[Change
     return changes
 
 
-def _latest(history_qs):
+def latest_records(history_qs):
+    """The RECORD_LIMIT most recent records, oldest first."""
     return list(reversed(history_qs.order_by("-history_date", "-history_id")[:RECORD_LIMIT]))
 
 
-def _officer_subject(record) -> str:
-    return f"{record.get_role_display()}: {_display(record, GroupOfficer._meta.get_field('user'))}"
+def _officer_subject(*, reveal_emails: bool = True) -> Callable[[object], str]:
+    holder = GroupOfficer._meta.get_field("user")
+    return lambda record: (
+        f"{record.get_role_display()}: {_display(record, holder, reveal_emails=reveal_emails)}"
+    )
 
 
-def group_changes(group: CouncilGroup, *, limit: int | None = None) -> list[Change]:
+def group_changes(
+    group: CouncilGroup, *, limit: int | None = None, reveal_emails: bool = True
+) -> list[Change]:
     """The group's own changes and those of its officers, newest first."""
-    group_records = _latest(
+    group_records = latest_records(
         CouncilGroup.history.filter(id=group.pk).select_related("history_user", "council")
     )
-    officer_records = _latest(
+    officer_records = latest_records(
         GroupOfficer.history.filter(group_id=group.pk).select_related(
             "history_user", "user", "group"
         )
     )
-    changes = describe(group_records, lambda r: "Group details") + describe(
-        officer_records, _officer_subject
-    )
+    officer_subject = _officer_subject(reveal_emails=reveal_emails)
+    changes = [
+        *describe(group_records, lambda r: "Group details", reveal_emails=reveal_emails),
+        *describe(officer_records, officer_subject, reveal_emails=reveal_emails),
+    ]
     changes.sort(key=lambda c: c.when, reverse=True)
     return changes[:limit] if limit else changes
 
 
 def officer_changes(officer: GroupOfficer) -> list[Change]:
-    records = _latest(
+    records = latest_records(
         GroupOfficer.history.filter(id=officer.pk).select_related("history_user", "user", "group")
     )
-    return describe(records, _officer_subject)
+    return describe(records, _officer_subject())
 
 
 def representative_changes(appointment: RegionalRepresentative) -> list[Change]:
-    records = _latest(
+    records = latest_records(
         RegionalRepresentative.history.filter(id=appointment.pk).select_related(
             "history_user", "user", "region"
         )

@@ -125,6 +125,9 @@ def group_detail(request, pk):
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
+    # Councillors read names only, as on the council's list of councillors; contact details
+    # are for those who manage the region.
+    can_manage = manages_region(request.user, group.council.region_id)
     context = {
         "group": group,
         "current_officers": current,
@@ -135,8 +138,8 @@ def group_detail(request, pk):
             if not any(o.role == role for o in current)
         ],
         "councillors": councillors,
-        "changes": history.group_changes(group, limit=20),
-        "can_manage": manages_region(request.user, group.council.region_id),
+        "changes": history.group_changes(group, limit=20, reveal_emails=can_manage),
+        "can_manage": can_manage,
         "is_staff": request.user.is_national_staff,
     }
     return render(request, "regions/group_detail.html", context)

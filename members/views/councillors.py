@@ -1,5 +1,5 @@
 """The councillors of a council: listed for anyone who can see the council, changed by the
-region's representatives and staff."""
+region's representatives and staff; a councillor's change history is for staff."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from members.access import get_councillor_for_user_or_404
+from members import history
+from members.access import get_councillor_for_user_or_404, require_national_staff
 from members.forms.onboarding import CouncillorAddForm, CouncillorEditForm, CouncillorLeaveForm
 from members.models import Councillor
 from members.services import onboarding
@@ -32,6 +33,7 @@ def council_councillors(request, slug):
         "council": council,
         "councillors": councillors,
         "manages": manages_region(request.user, council.region_id),
+        "is_staff": request.user.is_national_staff,
     }
     return render(request, "members/councillors_list.html", context)
 
@@ -73,7 +75,12 @@ def councillor_edit(request, slug, pk):
         onboarding.councillor_update(councillor=councillor, **form.cleaned_data)
         messages.success(request, f"{councillor.user.full_name}'s details have been saved.")
         return redirect("council_councillors", slug=council.slug)
-    context = {"form": form, "council": council, "councillor": councillor}
+    context = {
+        "form": form,
+        "council": council,
+        "councillor": councillor,
+        "is_staff": request.user.is_national_staff,
+    }
     return render(request, "members/councillors_edit.html", context)
 
 
@@ -91,3 +98,12 @@ def councillor_leave(request, slug, pk):
         return redirect("council_councillors", slug=council.slug)
     context = {"form": form, "council": council, "councillor": councillor}
     return render(request, "members/councillors_leave.html", context)
+
+
+@login_required
+def councillor_history(request, pk):
+    # Found first, so that someone who may not know the councillor exists gets 404, not 403.
+    councillor = get_councillor_for_user_or_404(request.user, pk)
+    require_national_staff(request.user)
+    context = {"councillor": councillor, "changes": history.councillor_changes(councillor)}
+    return render(request, "members/councillors_history.html", context)

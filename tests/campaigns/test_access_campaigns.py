@@ -1,10 +1,13 @@
-"""Who may use each campaigns page: every URL that shows or changes a campaign or a mailing,
-by every role. Refused changes leave the database as it was."""
+"""Who may use each campaigns page: every URL that shows or changes a campaign, a mailing, its
+sending or the suppression list, by every role. Refused changes leave the database as it was.
+
+Roles as in the other permission matrices: anonymous, councillor A (region X), councillor B
+(region Y), the representatives of X and of Y, and staff. The mailing belongs to region X."""
 
 import datetime
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from factories import (
     CampaignFactory,
     CouncilFactory,
@@ -14,9 +17,10 @@ from factories import (
     RegionFactory,
     RepresentativeFactory,
     StaffFactory,
+    SuppressionFactory,
 )
 
-from campaigns.models import Adoption, Campaign, CampaignResource, Delivery, Mailing
+from campaigns.models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +47,7 @@ def world():
         campaign=campaign, council=council_x, adopted_on=datetime.date(2025, 1, 1)
     )
     mailing = MailingFactory(owner_region=x, regions=[x], subject="Region X news")
+    suppression = SuppressionFactory(email="left@example.org")
     users = {
         "anonymous": None,
         "councillor_a": CouncillorFactory(council=council_x).user,
@@ -59,6 +64,7 @@ def world():
         "resource": resource,
         "adoption": adoption,
         "mailing": mailing,
+        "suppression": suppression,
         "users": users,
     }
 
@@ -79,6 +85,7 @@ def state():
         CampaignResource.objects.count(),
         Adoption.objects.count(),
         Delivery.objects.count(),
+        list(Suppression.objects.order_by("pk").values_list("pk", "email", "reason")),
     )
 
 
@@ -161,7 +168,34 @@ def mailing_cases(w):
         ("send", "post", reverse("campaigns:mailing_send", args=[pk]), {},
          [302, 404, 404, 403, 404, 302]),
         ("test send", "post", reverse("campaigns:mailing_test_send", args=[pk]), {},
-         [302, 404, 404, None, 404, None]),
+         [302, 404, 404, None, 404, None]),  # see test_a_test_copy_goes_to_the_sender_only
+    ]  # fmt: skip
+
+
+def sending_cases(w):
+    pk = w["mailing"].pk
+    return [
+        ("sending page", "get", reverse("campaigns:mailing_sending", args=[pk]), None,
+         [302, 404, 404, 200, 404, 200]),
+        ("progress", "get", reverse("campaigns:mailing_progress", args=[pk]), None,
+         [302, 404, 404, 200, 404, 200]),
+        ("pause", "post", reverse("campaigns:mailing_pause", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
+        ("resume", "post", reverse("campaigns:mailing_resume", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
+        ("cancel", "post", reverse("campaigns:mailing_cancel", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
+        ("resend failed", "post", reverse("campaigns:mailing_resend_failed", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
+        ("suppression list", "get", reverse("campaigns:suppressions"), None,
+         [302, 403, 403, 403, 403, 200]),
+        ("suppression add", "post", reverse("campaigns:suppressions"),
+         {"email": "stop@example.org", "note": "Asked by phone"}, [302, 403, 403, 403, 403, 302]),
+        ("suppression remove", "post",
+         reverse("campaigns:suppression_delete", args=[w["suppression"].pk]), {},
+         [302, 403, 403, 403, 403, 302]),
+        ("unknown mailing", "get", reverse("campaigns:mailing_sending", args=[pk + 1000]), None,
+         [302, 404, 404, 404, 404, 404]),
     ]  # fmt: skip
 
 
@@ -187,6 +221,10 @@ CAMPAIGN_NAMES = [
     "resource add", "resource remove", "adoption form", "adoption add", "adoption remove",
     "unknown campaign",
 ]  # fmt: skip
+SENDING_NAMES = [
+    "sending page", "progress", "pause", "resume", "cancel", "resend failed", "suppression list",
+    "suppression add", "suppression remove", "unknown mailing",
+]  # fmt: skip
 MAILING_NAMES = [
     "list", "new form", "count", "detail", "edit form", "edit", "preview", "preview html",
     "submit", "approve", "schedule", "send", "test send",
@@ -203,6 +241,62 @@ def test_campaign_pages_by_role(client, world, role, name):
 @pytest.mark.parametrize("name", MAILING_NAMES)
 def test_mailing_pages_by_role(client, world, role, name):
     run(client, world, role, mailing_cases, name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", SENDING_NAMES)
+def test_sending_pages_by_role(client, world, role, name):
+    run(client, world, role, sending_cases, name)
+
+
+def test_staff_changes_go_through(client, world):
+    """The allowed rows of the matrix do change something: the refusals are not vacuous."""
+    client.force_login(world["users"]["staff"])
+    client.post(reverse("campaigns:suppressions"), {"email": "stop@example.org", "note": ""})
+    client.post(reverse("campaigns:suppression_delete", args=[world["suppression"].pk]))
+    assert list(Suppression.objects.values_list("email", flat=True)) == ["stop@example.org"]
+    mailing = world["mailing"]
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENDING)
+    client.post(reverse("campaigns:mailing_pause", args=[mailing.pk]))
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.PAUSED
+
+
+@pytest.mark.parametrize("role", ROLES[:-1])
+@pytest.mark.parametrize("action", ["mailing_pause", "mailing_cancel"])
+def test_only_staff_pause_or_cancel_a_mailing_being_sent(client, world, role, action):
+    mailing = world["mailing"]
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENDING)
+    login(client, world, role)
+    response = client.post(reverse(f"campaigns:{action}", args=[mailing.pk]))
+    assert response.status_code == {"anonymous": 302, "rep_x": 403}.get(role, 404)
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.SENDING
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_test_copy_goes_to_the_sender_only(client, world, smtp, role):
+    login(client, world, role)
+    before = state()
+    response = client.post(reverse("campaigns:mailing_test_send", args=[world["mailing"].pk]))
+    expected = {"rep_x": 302, "staff": 302, "anonymous": 302}.get(role, 404)
+    assert response.status_code == expected
+    assert state() == before
+    if role in ("rep_x", "staff"):
+        assert [m["To"] for m in smtp.messages] == [world["users"][role].email]
+    else:
+        assert smtp.messages == []
+
+
+def test_the_matrix_covers_every_campaigns_url(world):
+    import campaigns.urls
+
+    cases = campaign_cases(world) + mailing_cases(world) + sending_cases(world)
+    covered = {resolve(url.split("?")[0]).view_name for _n, _m, url, _d, _e in cases}
+    # The resource file has its own test above.
+    covered.add("campaigns:resource_file")
+    defined = {f"campaigns:{p.name}" for p in campaigns.urls.urlpatterns}
+    assert defined - covered == set(), "add these pages to the permission matrix"
 
 
 def test_resource_file_needs_login_and_an_existing_file(client, world, settings, tmp_path):

@@ -6,10 +6,14 @@ not know exist give 404, pages they can see but not change give 403, and a refus
 changes nothing in the database.
 """
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from factories import (
     CouncilFactory,
     CouncillorFactory,
@@ -25,6 +29,28 @@ from regions.models import RegionalRepresentative
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+# The url names this module's matrix covers; tests/regions/test_access_regions.py checks that
+# every url name of members and regions is covered by one of the matrix modules.
+COVERED_URL_NAMES = {
+    "join",
+    "join_thanks",
+    "join_requests",
+    "join_request_approve",
+    "join_request_refuse",
+    "invitation_accept",
+    "council_councillors",
+    "councillor_add",
+    "councillor_edit",
+    "councillor_leave",
+    "import_upload",
+    "import_detail",
+    "import_confirm",
+    "import_progress",
+    "export_councillors",
+    "export_groups",
+    "representatives",
+    "representative_remove",
+}
 CSV = b"full_name,email,council,ward\nNew Person,imported@example.org,E0600001,North\n"
 
 
@@ -61,6 +87,12 @@ def world():
             full_name="Joiner Y", email="joiner-y@example.org", council=council_y, ward="W"
         ),
     }
+    # Invited by their representative and not yet signed in: no usable password.
+    invitee = CouncillorFactory(council=council_x, user__email="invitee@example.org").user
+    invitee.set_unusable_password()
+    invitee.save()
+    w["invitee"] = invitee
+    w["invitation"] = urlsplit(onboarding.invitation_link(invitee)).path
     w["import_x"] = onboarding.councillor_import_preview(
         region=region_x, uploaded_by=w["rep_x"], filename="x.csv", raw=CSV
     )
@@ -98,6 +130,9 @@ def get_cases():
     }
     return [
         ("join", lambda w: reverse("join"), dict.fromkeys(ROLES, 200)),
+        ("join_thanks", lambda w: reverse("join_thanks"), dict.fromkeys(ROLES, 200)),
+        # The link itself is the credential: whoever holds it sets the invited person's password.
+        ("invitation", lambda w: w["invitation"], dict.fromkeys(ROLES, 200)),
         (
             "join_requests",
             lambda w: reverse("join_requests"),
@@ -298,3 +333,98 @@ def test_post_only_actions_refuse_get(client, world):
     client.force_login(world["rep_x"])
     assert client.get(reverse("join_request_approve", args=[world["join_x"].pk])).status_code == 405
     assert client.get(reverse("import_confirm", args=[world["import_x"].pk])).status_code == 405
+
+
+# Joining is public: anyone may ask, and only the council they name, typed as its name or code,
+# is accepted.
+
+
+def _join_data(**overrides):
+    data = {
+        "full_name": "Nia New",
+        "council": "E0600001",
+        "ward": "Riverside",
+        "email": "nia.new@example.org",
+    }
+    return data | overrides
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_anyone_may_ask_to_join(client, world, role):
+    response = _as(client, world, role).post(reverse("join"), _join_data())
+    assert response.status_code == 302
+    assert response.url == reverse("join_thanks")
+    request = JoinRequest.objects.get(email="nia.new@example.org")
+    assert (request.council, request.ward, request.status) == (
+        world["council_x"],
+        "Riverside",
+        "pending",
+    )
+
+
+@pytest.mark.parametrize("council", ["{pk}", "999999", "<script>alert(1)</script>", ""])
+def test_join_refuses_a_council_that_is_not_a_councils_name_or_code(client, world, council):
+    before = snapshot()
+    value = council.format(pk=world["council_x"].pk)
+    response = client.post(reverse("join"), _join_data(council=value))
+    assert response.status_code == 200
+    assert 'id="id_council_error"' in response.text
+    assert "<script>alert(1)" not in response.text
+    assert snapshot() == before
+
+
+# Invitations: a valid link sets the password of the person it was made for, and of nobody else.
+
+
+def _passwords():
+    return dict(User.objects.values_list("pk", "password"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_valid_invitation_sets_only_the_invited_persons_password(client, world, role):
+    invitee = world["invitee"]
+    before = _passwords()
+    data = {"new_password1": "a-long-new-pass-83", "new_password2": "a-long-new-pass-83"}
+    response = _as(client, world, role).post(world["invitation"], data)
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+    after = _passwords()
+    invitee.refresh_from_db()
+    assert invitee.check_password("a-long-new-pass-83")
+    assert {k: v for k, v in after.items() if k != invitee.pk} == {
+        k: v for k, v in before.items() if k != invitee.pk
+    }
+    # The browser is now signed in as the invited person, whoever it was before.
+    assert int(client.session["_auth_user_id"]) == invitee.pk
+
+
+def test_an_invitation_works_once(client, world):
+    data = {"new_password1": "a-long-new-pass-83", "new_password2": "a-long-new-pass-83"}
+    client.post(world["invitation"], data)
+    client.logout()
+    assert client.get(world["invitation"]).status_code == 400
+    before = _passwords()
+    assert client.post(world["invitation"], data | {"new_password1": "x"}).status_code == 400
+    assert _passwords() == before
+
+
+def test_an_invitation_token_does_not_work_for_another_person(client, world):
+    """The token is bound to the invited person: put with another person's id it is refused."""
+    other = world["target"]
+    token = world["invitation"].rstrip("/").rsplit("/", 1)[1]
+    url = reverse(
+        "invitation_accept", args=[urlsafe_base64_encode(force_bytes(other.user_id)), token]
+    )
+    before = _passwords()
+    assert client.get(url).status_code == 400
+    data = {"new_password1": "a-long-new-pass-83", "new_password2": "a-long-new-pass-83"}
+    assert client.post(url, data).status_code == 400
+    assert _passwords() == before
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_matrix_covers_exactly_its_url_names(world):
+    urls = [url(world) for _name, url, _expected in get_cases()]
+    urls += [url(world) for _name, url, _data, _expected in post_cases()]
+    urls += [reverse("join")]
+    assert {resolve(url).view_name for url in urls} == COVERED_URL_NAMES

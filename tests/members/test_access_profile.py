@@ -1,12 +1,14 @@
-"""Who may see and change profiles, council and ward changes, levy waivers and erasure requests.
+"""Who may see and change profiles, personal data, council and ward changes, levy waivers and
+erasure requests, for every role.
 
-Roles: anonymous, councillor A, councillor B (same region, other council), the representative
-of A's region, the representative of another region, and national office staff. A refused
-write leaves the database as it was.
+Roles: anonymous, councillor A (council A in region X), councillor B (council B in region Y),
+the representative of region X, the representative of region Y, and national office staff.
+Objects a person may not know exist give 404, pages they can see but not use give 403, and a
+refused write leaves the database as it was.
 """
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from factories import (
     CouncilFactory,
     CouncillorFactory,
@@ -18,32 +20,73 @@ from factories import (
     StaffFactory,
 )
 
-from members.models import Councillor, Decision, ErasureRequest, LevyWaiver, ProfileChange
+from members.models import (
+    Councillor,
+    Decision,
+    EqualityMonitoring,
+    ErasureRequest,
+    LevyWaiver,
+    ProfileChange,
+    User,
+)
+from members.services import staff_appoint
 
 pytestmark = pytest.mark.django_db
 
 
-ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_a", "rep_other", "staff"]
+ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+
+# The url names this module's matrix covers; tests/regions/test_access_regions.py checks that
+# every url name of members and regions is covered by one of the matrix modules.
+COVERED_URL_NAMES = {
+    "home",
+    "profile",
+    "profile_edit",
+    "my_region",
+    "levy_waiver",
+    "my_data",
+    "my_data_json",
+    "my_data_csv",
+    "erasure_request",
+    "equality",
+    "equality_withdraw",
+    "decisions",
+    "decisions_changes",
+    "decisions_change",
+    "decisions_waivers",
+    "decisions_waiver",
+    "decisions_erasures",
+    "decisions_erasure",
+    "decisions_equality",
+    "councillor_history",
+}
 
 
 @pytest.fixture
 def world():
-    region_a, region_other = RegionFactory(name="Region A"), RegionFactory(name="Region Other")
-    council_a, council_b = CouncilFactory(region=region_a), CouncilFactory(region=region_a)
+    region_x, region_y = RegionFactory(name="Region X"), RegionFactory(name="Region Y")
+    council_a, council_b = CouncilFactory(region=region_x), CouncilFactory(region=region_y)
+    # Councillor A asks to move to another council of their own region.
+    council_a2 = CouncilFactory(region=region_x)
     councillor_a = CouncillorFactory(council=council_a, ward="Old Ward", phone="020 7946 0001")
     councillor_b = CouncillorFactory(council=council_b, ward="B Ward")
+    staff = StaffFactory()
+    staff_appoint(user=staff)  # with the admin site permissions national staff are given
     people = {
         "anonymous": None,
         "councillor_a": councillor_a.user,
         "councillor_b": councillor_b.user,
-        "rep_a": RepresentativeFactory(region=region_a).user,
-        "rep_other": RepresentativeFactory(region=region_other).user,
-        "staff": StaffFactory(),
+        "rep_x": RepresentativeFactory(region=region_x).user,
+        "rep_y": RepresentativeFactory(region=region_y).user,
+        "staff": staff,
     }
+    EqualityMonitoring.objects.create(
+        user=councillor_a.user, consented_at="2026-01-01T10:00Z", answers={"age_band": "30_44"}
+    )
     return {
         "people": people,
         "councillor_a": councillor_a,
-        "change": ProfileChangeFactory(councillor=councillor_a, council=council_b, ward="New"),
+        "change": ProfileChangeFactory(councillor=councillor_a, council=council_a2, ward="New"),
         "waiver": LevyWaiverFactory(councillor=councillor_a),
         "erasure": ErasureRequestFactory(user=councillor_a.user),
     }
@@ -57,9 +100,10 @@ def _client_as(client, world, role):
 
 OWN_PAGE = dict.fromkeys(ROLES[1:], 200) | {"anonymous": 302}
 DECIDERS = {"anonymous": 302, "councillor_a": 403, "councillor_b": 403}
-STAFF_ONLY = DECIDERS | {"rep_a": 403, "rep_other": 403, "staff": 200}
+STAFF_ONLY = DECIDERS | {"rep_x": 403, "rep_y": 403, "staff": 200}
 
 GET_CASES = [
+    ("home", lambda w: reverse("home"), OWN_PAGE),
     ("profile", lambda w: reverse("profile"), OWN_PAGE),
     ("profile_edit", lambda w: reverse("profile_edit"), OWN_PAGE),
     ("my_region", lambda w: reverse("my_region"), OWN_PAGE),
@@ -77,7 +121,7 @@ GET_CASES = [
     (
         "change_detail",
         lambda w: reverse("decisions_change", args=[w["change"].pk]),
-        DECIDERS | {"rep_a": 200, "rep_other": 404, "staff": 200},
+        DECIDERS | {"rep_x": 200, "rep_y": 404, "staff": 200},
     ),
     ("waiver_list", lambda w: reverse("decisions_waivers"), STAFF_ONLY),
     ("waiver_detail", lambda w: reverse("decisions_waiver", args=[w["waiver"].pk]), STAFF_ONLY),
@@ -89,6 +133,13 @@ GET_CASES = [
     ),
     # Staff need the equality-monitoring permission too: the factory's staff do not have it.
     ("equality_totals", lambda w: reverse("decisions_equality"), STAFF_ONLY | {"staff": 403}),
+    # Councillor A knows their own profile exists, and so does the representative of region X.
+    (
+        "councillor_history",
+        lambda w: reverse("councillor_history", args=[w["councillor_a"].pk]),
+        {"anonymous": 302, "councillor_a": 403, "councillor_b": 404}
+        | {"rep_x": 403, "rep_y": 404, "staff": 200},
+    ),
 ]
 
 
@@ -118,8 +169,18 @@ def _erasure_state(w):
     return list(ErasureRequest.objects.values_list("status", "reason"))
 
 
+def _erased_state(w):
+    """What carrying out councillor A's erasure changes: the request and A's personal data."""
+    person = User.objects.get(pk=w["councillor_a"].user_id)
+    return (
+        _erasure_state(w),
+        (person.email, person.full_name, person.is_active),
+        EqualityMonitoring.objects.filter(user=person).exists(),
+    )
+
+
 APPROVE = {"decision": "approved", "reason": ""}
-CHANGE_DECIDED = DECIDERS | {"rep_a": 302, "rep_other": 404, "staff": 302}
+CHANGE_DECIDED = DECIDERS | {"rep_x": 302, "rep_y": 404, "staff": 302}
 STAFF_DECIDED = STAFF_ONLY | {"staff": 302}
 
 # (name, url, data, expected status per role, what to look at in the database)
@@ -160,6 +221,13 @@ POST_CASES = [
         _waiver_state,
     ),
     (
+        "erase_now",
+        lambda w: reverse("decisions_erasure", args=[w["erasure"].pk]),
+        lambda w: {"decision": "approved", "reason": ""},
+        STAFF_DECIDED,
+        _erased_state,
+    ),
+    (
         "refuse_erasure",
         lambda w: reverse("decisions_erasure", args=[w["erasure"].pk]),
         lambda w: {"decision": "refused", "reason": "Membership dispute open"},
@@ -187,17 +255,32 @@ def test_post_access(client, world, role, action, url, data, expected, state):
 
 def test_rep_cannot_decide_change_of_other_region_whatever_id_they_post(client, world):
     """A representative posting another region's change id to their own list gets 404."""
-    client.force_login(world["people"]["rep_other"])
+    client.force_login(world["people"]["rep_y"])
     response = client.post(reverse("decisions_changes"), APPROVE | {"change": world["change"].pk})
     assert response.status_code == 404
     assert ProfileChange.objects.get().status == Decision.PENDING
 
 
+def test_a_move_into_another_region_is_decided_by_that_regions_rep(client, world):
+    """The change goes to the representative of the council the councillor moves to."""
+    councillor = world["councillor_a"]
+    ProfileChange.objects.all().delete()
+    council_y = CouncilFactory(region=world["people"]["rep_y"].representative_roles.get().region)
+    move = ProfileChangeFactory(councillor=councillor, council=council_y, ward="Y Ward")
+    client.force_login(world["people"]["rep_x"])
+    assert client.post(reverse("decisions_change", args=[move.pk]), APPROVE).status_code == 404
+    assert ProfileChange.objects.get().status == Decision.PENDING
+    client.force_login(world["people"]["rep_y"])
+    assert client.post(reverse("decisions_change", args=[move.pk]), APPROVE).status_code == 302
+    councillor.refresh_from_db()
+    assert (councillor.council, councillor.ward) == (council_y, "Y Ward")
+
+
 def test_rep_lists_only_changes_into_their_region(client, world):
-    client.force_login(world["people"]["rep_other"])
+    client.force_login(world["people"]["rep_y"])
     response = client.get(reverse("decisions_changes"))
     assert world["councillor_a"].user.full_name not in response.text
-    client.force_login(world["people"]["rep_a"])
+    client.force_login(world["people"]["rep_x"])
     response = client.get(reverse("decisions_changes"))
     assert world["councillor_a"].user.full_name in response.text
 
@@ -226,22 +309,148 @@ def test_only_councillor_a_can_change_councillor_a_profile(client, world, role):
         assert councillor.user.full_name != "Someone Else"
 
 
+# A person's own requests: each acts on the signed-in person only, whatever they post. Each
+# state is {user id: what the action changes for that person}.
+
+
+def _waivers_by_person():
+    by_person = {}
+    for user_id, year in LevyWaiver.objects.values_list("councillor__user_id", "year"):
+        by_person.setdefault(user_id, set()).add(year)
+    return by_person
+
+
+def _pending_erasures_by_person():
+    pending = ErasureRequest.objects.filter(status=Decision.PENDING)
+    return dict.fromkeys(pending.values_list("user_id", flat=True), True)
+
+
+def _equality_by_person():
+    return dict(EqualityMonitoring.objects.values_list("user_id", "answers"))
+
+
+SIGNED_IN = dict.fromkeys(ROLES[1:], 302) | {"anonymous": 302}
+# People without a councillor profile get a page that says so, and nothing is saved.
+COUNCILLORS_ONLY = SIGNED_IN | {"rep_x": 200, "rep_y": 200, "staff": 200}
+
+# (name, url, data, expected status per role, state, the person's entry after it worked)
+OWN_POST_CASES = [
+    (
+        "levy_waiver",
+        lambda: reverse("levy_waiver"),
+        {"year": "2027", "circumstances": "Low income", "declaration": "on"},
+        COUNCILLORS_ONLY,
+        _waivers_by_person,
+        lambda entry: entry is not None and 2027 in entry,
+    ),
+    (
+        "erasure_request",
+        lambda: reverse("erasure_request"),
+        {"confirm": "on"},
+        SIGNED_IN,
+        _pending_erasures_by_person,
+        lambda entry: entry is True,
+    ),
+    (
+        "equality",
+        lambda: reverse("equality"),
+        {"age_band": "45_59", "consent": "on"},
+        SIGNED_IN,
+        _equality_by_person,
+        lambda entry: entry == {"age_band": "45_59"},
+    ),
+    (
+        "equality_withdraw",
+        lambda: reverse("equality_withdraw"),
+        {},
+        SIGNED_IN,
+        _equality_by_person,
+        lambda entry: entry is None,
+    ),
+]
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_requests_are_made_only_for_oneself(client, world, role):
-    """Applying for a waiver or asking for erasure acts on the signed-in person only."""
-    client = _client_as(client, world, role)
-    waivers, erasures = LevyWaiver.objects.count(), ErasureRequest.objects.count()
+@pytest.mark.parametrize(
+    ("action", "url", "data", "expected", "state", "done"),
+    OWN_POST_CASES,
+    ids=[c[0] for c in OWN_POST_CASES],
+)
+def test_own_requests_act_on_the_signed_in_person_only(
+    client, world, role, action, url, data, expected, state, done
+):
+    person = world["people"][role]
+    before = state()
+    response = _client_as(client, world, role).post(url(), data)
+    assert response.status_code == expected[role]
+    after = state()
+    if role == "anonymous":
+        assert response.url.startswith(reverse("account_login"))
+        assert after == before
+        return
+    others = {k: v for k, v in after.items() if k != person.pk}
+    assert others == {k: v for k, v in before.items() if k != person.pk}
+    if expected[role] == 302:
+        assert done(after.get(person.pk))
+    else:
+        assert after == before
+
+
+def test_a_posted_user_or_councillor_id_is_ignored(client, world):
+    """Fields naming someone else are not part of these forms: the request is still one's own."""
+    client.force_login(world["people"]["councillor_b"])
+    other = world["councillor_a"]
     client.post(
         reverse("levy_waiver"),
-        {"year": "2027", "circumstances": "Low income", "declaration": "on"},
+        {"year": "2028", "circumstances": "x", "declaration": "on", "councillor": other.pk},
     )
-    client.post(reverse("erasure_request"), {"confirm": "on"})
-    person = world["people"][role]
-    if person is None:
-        assert (LevyWaiver.objects.count(), ErasureRequest.objects.count()) == (waivers, erasures)
+    client.post(reverse("equality_withdraw"), {"user": other.user_id})
+    assert not LevyWaiver.objects.filter(councillor=other, year=2028).exists()
+    assert LevyWaiver.objects.filter(councillor__user=world["people"]["councillor_b"]).exists()
+    assert EqualityMonitoring.objects.filter(user=other.user).exists()
+
+
+# The admin site: national staff only. Everyone else is sent to the admin login page, and a
+# POST to a change page changes nothing.
+
+ADMIN_PAGES = [
+    ("person", "members_user", lambda w: w["councillor_a"].user_id),
+    ("councillor", "members_councillor", lambda w: w["councillor_a"].pk),
+    ("waiver", "members_levywaiver", lambda w: w["waiver"].pk),
+]
+
+
+def _admin_state(w):
+    person = User.objects.get(pk=w["councillor_a"].user_id)
+    councillor = Councillor.objects.get(pk=w["councillor_a"].pk)
+    return (
+        (person.email, person.full_name, person.is_staff, person.is_superuser),
+        (councillor.council_id, councillor.ward, councillor.phone),
+        _waiver_state(w),
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("page", "model", "pk"), ADMIN_PAGES, ids=[p[0] for p in ADMIN_PAGES])
+def test_admin_change_pages_are_for_staff_only(client, world, role, page, model, pk):
+    url = reverse(f"admin:{model}_change", args=[pk(world)])
+    client = _client_as(client, world, role)
+    response = client.get(url)
+    if role == "staff":
+        assert response.status_code == 200
         return
-    assert set(LevyWaiver.objects.values_list("councillor__user", flat=True)) <= {
-        world["councillor_a"].user.pk,
-        getattr(getattr(person, "councillor", None), "user_id", None),
-    }
-    assert ErasureRequest.objects.filter(user=person).count() == 1
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    before = _admin_state(world)
+    data = {"email": "taken@example.org", "full_name": "Taken Over", "is_superuser": "on"}
+    response = client.post(url, data | {"ward": "Taken", "status": "approved"})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    assert _admin_state(world) == before
+
+
+def test_the_matrix_covers_exactly_its_url_names(world):
+    urls = [url(world) for _name, url, _expected in GET_CASES]
+    urls += [url(world) for _name, url, _data, _expected, _state in POST_CASES]
+    urls += [url() for _name, url, *_rest in OWN_POST_CASES]
+    assert {resolve(url).view_name for url in urls} == COVERED_URL_NAMES

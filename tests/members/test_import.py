@@ -1,12 +1,23 @@
 """CSV import of councillors: preview row by row, all-or-nothing, idempotent."""
 
+import re
+
 import pytest
+from browsing import log_in
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from factories import CouncilFactory, CouncillorFactory, RegionFactory, RepresentativeFactory
+from factories import (
+    PASSWORD,
+    CouncilFactory,
+    CouncillorFactory,
+    RegionFactory,
+    RepresentativeFactory,
+)
 from polling import wait_for
 
 from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
+from members.services import onboarding
 
 pytestmark = pytest.mark.django_db
 
@@ -65,23 +76,43 @@ GOOD_ROWS = (
 )
 
 
+# A file with both good rows and every kind of bad row. Line numbers count the header as 1.
+LONG_NAME = "N" * 151
+BAD_ROWS = (
+    "Nobody Known,unknown@example.org,Nowhere Council,Ward,\n"  # line 4
+    "Out Side,outside@example.org,E0700002,Ward,\n"  # 5: council in another region
+    "Bad Email,not-an-email,E0600001,Ward,\n"  # 6
+    "Ada Again,ada@example.org,E0600001,Ward,\n"  # 7: duplicate email in the file
+    ",noname@example.org,E0600001,Ward,\n"  # 8: missing name
+    f"{LONG_NAME},long@example.org,E0600001,Ward,\n"  # 9: overlong
+    "Bad Phone,phone@example.org,E0600001,Ward,call me maybe\n"  # 10
+    "<script>alert(1)</script>,script@example.org,E0600001,Ward,\n"  # 11
+)
+MIXED_FILE = HEADER + GOOD_ROWS + BAD_ROWS
+
+# The same file after the representative has corrected it: some bad rows fixed, the others
+# (people who are not theirs to import, or not real) taken out.
+FIXES = {
+    "Bad Email,not-an-email,": "Bad Email,bad.email@example.org,",
+    ",noname@example.org,": "Noor Name,noname@example.org,",
+    "Ward,call me maybe": "Ward,020 7946 0999",
+}
+REMOVED = ("Nobody Known", "Out Side", "Ada Again", LONG_NAME, "<script>")
+
+
+def _fixed_file() -> str:
+    text = MIXED_FILE
+    for bad, good in FIXES.items():
+        assert bad in text
+        text = text.replace(bad, good)
+    lines = text.splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith(REMOVED))
+
+
 def test_preview_reports_every_bad_row_and_writes_nothing(rep_client, council_x, council_y):
-    long_name = "N" * 151
-    text = (
-        HEADER
-        + GOOD_ROWS
-        + "Nobody Known,unknown@example.org,Nowhere Council,Ward,\n"  # line 4
-        + "Out Side,outside@example.org,E0700002,Ward,\n"  # 5: council in another region
-        + "Bad Email,not-an-email,E0600001,Ward,\n"  # 6
-        + "Ada Again,ada@example.org,E0600001,Ward,\n"  # 7: duplicate email in the file
-        + ",noname@example.org,E0600001,Ward,\n"  # 8: missing name
-        + f"{long_name},long@example.org,E0600001,Ward,\n"  # 9: overlong
-        + "Bad Phone,phone@example.org,E0600001,Ward,call me maybe\n"  # 10
-        + "<script>alert(1)</script>,script@example.org,E0600001,Ward,\n"  # 11
-    )
     users_before = User.objects.count()
 
-    response = upload(rep_client, "region-x", text)
+    response = upload(rep_client, "region-x", MIXED_FILE)
 
     imp = latest_import()
     assert response.status_code == 302
@@ -112,16 +143,20 @@ def test_preview_reports_every_bad_row_and_writes_nothing(rep_client, council_x,
     assert imp.status == CouncillorImport.Status.PREVIEWED
 
 
-def test_fixed_file_imports_exactly_the_good_rows(rep_client, council_x):
-    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
-    imp = latest_import()
+def test_the_corrected_file_imports_exactly_the_good_rows(rep_client, council_x, council_y):
+    upload(rep_client, "region-x", MIXED_FILE)
+    rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
+    users_before = set(User.objects.values_list("email", flat=True))
 
+    upload(rep_client, "region-x", _fixed_file())
+    imp = latest_import()
+    assert imp.report["counts"] == {"create": 5, "update": 0, "unchanged": 0, "error": 0}
     response = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
 
     assert "The import is complete" in response.text
     imp.refresh_from_db()
     assert imp.status == CouncillorImport.Status.DONE
-    assert imp.processed_rows == imp.total_rows == 2
+    assert imp.processed_rows == imp.total_rows == 5
     people = {
         c.user.email: (c.user.full_name, c.council_id, c.ward, c.phone)
         for c in Councillor.objects.select_related("user")
@@ -129,7 +164,11 @@ def test_fixed_file_imports_exactly_the_good_rows(rep_client, council_x):
     assert people == {
         "ada@example.org": ("Ada Lovelace", council_x.pk, "North Ward", "020 7946 0000"),
         "mary@example.org": ("Mary Seacole", council_x.pk, "South Ward", ""),
+        "bad.email@example.org": ("Bad Email", council_x.pk, "Ward", ""),
+        "noname@example.org": ("Noor Name", council_x.pk, "Ward", ""),
+        "phone@example.org": ("Bad Phone", council_x.pk, "Ward", "020 7946 0999"),
     }
+    assert set(User.objects.values_list("email", flat=True)) - users_before == set(people)
     ada = User.objects.get(email="ada@example.org")
     assert not ada.has_usable_password()
     assert ada.history.count() == 1
@@ -257,6 +296,80 @@ def test_large_import_runs_in_the_worker_to_completion(celery_worker, worker_smt
         "total_rows": 1_200,
         "finished": True,
     }
+
+
+def test_a_large_import_page_shows_a_progress_bar_fed_by_the_progress_endpoint(
+    rep_client, council_x
+):
+    rows = "".join(
+        f"Person {n},person-{n}@example.org,E0600001,Ward {n % 40}\n" for n in range(1_200)
+    )
+    upload(rep_client, "region-x", HEADER + rows)
+    imp = latest_import()
+    detail = reverse("import_detail", args=[imp.pk])
+    progress = reverse("import_progress", args=[imp.pk])
+    # Confirmed: queued for the worker (which this test does not run) once the request commits.
+    rep_client.post(reverse("import_confirm", args=[imp.pk]))
+    imp.refresh_from_db()
+    assert imp.status == CouncillorImport.Status.QUEUED
+
+    page = rep_client.get(detail).text
+
+    assert re.search(r'<script src="/static/js/import_progress\.js[^"]*" defer></script>', page)
+    assert finders.find("js/import_progress.js")
+    section = page.split("data-import-progress=")[1].split("</section>")[0]
+    assert section.startswith(f'"{progress}"')
+    assert '<label for="import-progress-bar">' in section
+    assert '<progress id="import-progress-bar" max="1200" value="0">' in section
+    assert rep_client.get(progress).json() == {
+        "status": "queued",
+        "status_label": "Queued",
+        "processed_rows": 0,
+        "total_rows": 1_200,
+        "finished": False,
+    }
+
+    # Part way through, as the worker reports it.
+    CouncillorImport.objects.filter(pk=imp.pk).update(
+        status=CouncillorImport.Status.RUNNING, processed_rows=480
+    )
+    assert rep_client.get(progress).json() == {
+        "status": "running",
+        "status_label": "Running",
+        "processed_rows": 480,
+        "total_rows": 1_200,
+        "finished": False,
+    }
+    assert 'max="1200" value="480"' in rep_client.get(detail).text
+    assert not Councillor.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_progress_bar_follows_the_import_in_a_browser(page):
+    region = RegionFactory(name="Region P", slug="region-p")
+    CouncilFactory(region=region, gss_code="E0900001")
+    rep = RepresentativeFactory(region=region, user__email="rep.p@example.org")
+    rows = "".join(f"Person {n},p-{n}@example.org,E0900001,Ward\n" for n in range(1_200))
+    imp = onboarding.councillor_import_preview(
+        region=region, uploaded_by=rep.user, filename="big.csv", raw=(HEADER + rows).encode()
+    )
+    # As a worker leaves it when it has started.
+    CouncillorImport.objects.filter(pk=imp.pk).update(status=CouncillorImport.Status.RUNNING)
+    log_in(page, "rep.p@example.org", PASSWORD)
+    page.goto(reverse("import_detail", args=[imp.pk]))
+    bar = page.get_by_label("Rows imported")
+    assert bar.get_attribute("value") == "0"
+
+    CouncillorImport.objects.filter(pk=imp.pk).update(processed_rows=600)
+    wait_for(lambda: bar.evaluate("bar => bar.value") == 600, timeout=15)
+    assert "Running: 600 of 1200 rows" in page.locator("[data-progress-text]").inner_text()
+
+    CouncillorImport.objects.filter(pk=imp.pk).update(
+        status=CouncillorImport.Status.DONE, processed_rows=1_200
+    )
+    # Finished: the page reloads itself and the bar gives way to the result.
+    page.wait_for_selector("#import-progress-bar", state="detached")
 
 
 def test_new_councillors_from_an_import_are_invited_once_it_commits(

@@ -2,12 +2,18 @@
 
 Councillor A sits on council A in region X, councillor B on council B in region Y. Each
 region has a representative. Refused requests must leave the database as it was.
+
+The matrix is split over this module, tests/members/test_access_onboarding.py and
+tests/members/test_access_profile.py; each names the url names it covers, and the guard test at
+the end fails when a url of members or regions is covered by none of them.
 """
 
 import datetime
+import importlib.util
+from pathlib import Path
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from factories import (
     CouncilFactory,
     CouncilGroupFactory,
@@ -18,12 +24,25 @@ from factories import (
     StaffFactory,
 )
 
-from regions.models import CouncilGroup, GroupOfficer, RegionalRepresentative
+import members.urls
+import regions.urls
+from members.services import staff_appoint
+from regions.models import Council, CouncilGroup, GroupOfficer, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
 
 
 ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+COVERED_URL_NAMES = {
+    "regions:region",
+    "regions:council",
+    "regions:group",
+    "regions:group_edit",
+    "regions:group_officers",
+    "regions:officer_end",
+    "regions:national",
+    "regions:history",
+}
 
 
 @pytest.fixture
@@ -41,12 +60,17 @@ def world():
     candidate_b = CouncillorFactory(council=council_b)
     rep_x = RepresentativeFactory(region=x)
     rep_y = RepresentativeFactory(region=y)
+    neighbour_a = CouncilFactory(region=x)  # another council of A's region, with no group
+    staff = StaffFactory()
+    staff_appoint(user=staff)  # with the admin site permissions national staff are given
     start = datetime.date(2025, 5, 10)
     officer_a = GroupOfficerFactory(group=group_a, user=councillor_a.user, start_date=start)
     officer_b = GroupOfficerFactory(group=group_b, user=councillor_b.user, start_date=start)
     return {
         "x": x,
         "y": y,
+        "council_a": council_a,
+        "neighbour_a": neighbour_a,
         "group_a": group_a,
         "group_b": group_b,
         "candidate_a": candidate_a,
@@ -60,7 +84,7 @@ def world():
             "councillor_b": councillor_b.user,
             "rep_x": rep_x.user,
             "rep_y": rep_y.user,
-            "staff": StaffFactory(),
+            "staff": staff,
         },
     }
 
@@ -102,6 +126,18 @@ READS = {
     "region dashboard": (
         lambda w: reverse("regions:region", args=[w["x"].slug]),
         ["login", 200, 404, 200, 404, 200],
+    ),
+    "council page": (
+        lambda w: reverse("regions:council", args=[w["council_a"].slug]),
+        ["login", 200, 404, 200, 404, 200],
+    ),
+    "page of another council in A's region": (
+        lambda w: reverse("regions:council", args=[w["neighbour_a"].slug]),
+        ["login", 200, 404, 200, 404, 200],
+    ),
+    "unknown council": (
+        lambda w: reverse("regions:council", args=["no-such-council"]),
+        ["login", 404, 404, 404, 404, 404],
     ),
     "group page": (
         lambda w: reverse("regions:group", args=[w["group_a"].pk]),
@@ -262,3 +298,79 @@ def test_unknown_history_kind_is_not_found(client, world):
     client.force_login(world["users"]["staff"])
     response = client.get(reverse("regions:history", args=["user", world["group_a"].pk]))
     assert response.status_code == 404
+
+
+# The admin site: national staff only. Everyone else is sent to the admin login page, and a
+# POST to a change page changes nothing.
+
+ADMIN_PAGES = {
+    "council": ("regions_council", lambda w: w["council_a"].pk),
+    "group": ("regions_councilgroup", lambda w: w["group_a"].pk),
+    "officer": ("regions_groupofficer", lambda w: w["officer_a"].pk),
+    "representative": ("regions_regionalrepresentative", lambda w: w["rep_x_appointment"].pk),
+}
+
+
+def _council_state():
+    return list(
+        Council.objects.order_by("pk").values_list("pk", "name", "region_id", "labour_seats")
+    )
+
+
+@pytest.mark.parametrize("page", ADMIN_PAGES)
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_change_pages_are_for_staff_only(client, world, page, role):
+    model, pk = ADMIN_PAGES[page]
+    url = reverse(f"admin:{model}_change", args=[pk(world)])
+    client = _client_as(client, world, role)
+    response = client.get(url)
+    if role == "staff":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    before = (_snapshot(), _council_state(), list(RegionalRepresentative.objects.values()))
+    data = {
+        "name": "Taken over",
+        "contact_email": "taken@example.org",
+        "labour_seats": "0",
+        "region": world["y"].pk,
+        "end_date": "2020-01-01",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    after = (_snapshot(), _council_state(), list(RegionalRepresentative.objects.values()))
+    assert after == before
+
+
+def test_the_matrix_covers_exactly_its_url_names(world):
+    urls = [url(world) for url, _expected in READS.values()]
+    urls += [build(world)[0] for build, _expected in WRITES.values()]
+    assert {resolve(url).view_name for url in urls} == COVERED_URL_NAMES
+
+
+# The guard: every url of members and regions is in the permission matrix.
+
+MATRIX_MODULES = [
+    Path(__file__).parent.parent / "members" / "test_access_onboarding.py",
+    Path(__file__).parent.parent / "members" / "test_access_profile.py",
+]
+
+
+def _covered_elsewhere() -> set[str]:
+    names = set()
+    for path in MATRIX_MODULES:
+        spec = importlib.util.spec_from_file_location(f"matrix_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        names |= module.COVERED_URL_NAMES
+    return names
+
+
+def test_every_url_of_members_and_regions_is_in_the_permission_matrix():
+    defined = {p.name for p in members.urls.urlpatterns}
+    defined |= {f"{regions.urls.app_name}:{p.name}" for p in regions.urls.urlpatterns}
+    covered = COVERED_URL_NAMES | _covered_elsewhere()
+    assert defined - covered == set(), "add these pages to the permission matrix"
+    assert covered - defined == set(), "these pages no longer exist"

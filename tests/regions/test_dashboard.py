@@ -221,3 +221,16 @@ def test_dashboard_query_count_does_not_grow_with_councils(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("regions:region", args=[region.slug]), {"sort": "up"})
     assert response.context["totals"]["councils"] == rows
+
+
+@pytest.mark.parametrize("rows", [20, 2000])
+def test_dashboard_query_count_for_a_representative_does_not_grow_with_councils(
+    client, rows, django_assert_max_num_queries
+):
+    region = _bulk_region(rows)
+    client.force_login(RepresentativeFactory(region=region).user)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("regions:region", args=[region.slug]), {"sort": "up"})
+    assert response.status_code == 200
+    assert response.context["totals"]["councils"] == rows
+    assert response.context["can_manage"]

@@ -269,3 +269,47 @@ def test_ending_a_term_before_it_began_is_refused(rep_client, group):
     assert "cannot end before it began" in response.text
     officer.refresh_from_db()
     assert officer.end_date is None
+
+
+# Names without contact details: councillors never read another person's email address here,
+# as on the council's list of councillors.
+
+
+@pytest.fixture
+def nameless(group, rep):
+    """An officer and a councillor of the group with no name on record, only an address."""
+    hidden = CouncillorFactory(
+        council=group.council, user__full_name="", user__email="hidden.officer@example.org"
+    ).user
+    CouncillorFactory(council=group.council, user__full_name="", user__email="quiet@example.org")
+    services.officer_appoint(group=group, role="leader", user=hidden, start_date=MAY, by=rep)
+    return group
+
+
+def test_councillors_see_no_email_of_an_officer_or_councillor_without_a_name(client, nameless):
+    client.force_login(_councillor(nameless, "Ann Archer"))
+    response = client.get(nameless.get_absolute_url())
+    assert response.status_code == 200
+    assert "hidden.officer@example.org" not in response.text
+    assert "quiet@example.org" not in response.text
+    assert re.search(r"Leader</th>\s*<td>\(no name\)", response.text)
+    assert '<th scope="row">(no name)</th>' in response.text
+    assert "Leader: (no name)" in response.text  # the recent changes name no address either
+
+
+def test_representatives_see_the_email_of_an_officer_without_a_name(rep_client, nameless):
+    response = rep_client.get(nameless.get_absolute_url())
+    assert re.search(r"Leader</th>\s*<td>hidden.officer@example.org", response.text)
+    assert '<th scope="row">quiet@example.org</th>' in response.text
+
+
+def test_a_nameless_representatives_email_is_not_shown_to_councillors_in_the_changes(client, group):
+    nameless_rep = RepresentativeFactory(
+        region=group.council.region, user__full_name="", user__email="nameless.rep@example.org"
+    ).user
+    ann = _councillor(group, "Ann Archer")
+    services.officer_appoint(group=group, role="leader", user=ann, start_date=MAY, by=nameless_rep)
+    client.force_login(ann)
+    response = client.get(group.get_absolute_url())
+    assert response.context["changes"][0].who == "(no name)"
+    assert "nameless.rep@example.org" not in response.text

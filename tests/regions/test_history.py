@@ -1,4 +1,5 @@
-"""Staff read who changed a group, an officer or a representative appointment, and how."""
+"""Staff read who changed a group, an officer, a representative appointment or a councillor,
+and how."""
 
 import datetime
 
@@ -7,10 +8,12 @@ from django.urls import reverse
 from factories import (
     CouncilGroupFactory,
     CouncillorFactory,
+    PositionFactory,
     RepresentativeFactory,
     StaffFactory,
 )
 
+from members.services import roles
 from regions import services
 from regions.models import RegionalRepresentative
 
@@ -97,3 +100,104 @@ def test_rep_cannot_read_history_of_their_own_group(client):
     group = CouncilGroupFactory()
     client.force_login(RepresentativeFactory(region=group.council.region).user)
     assert client.get(reverse("regions:history", args=["group", group.pk])).status_code == 403
+
+
+# A councillor's history: profile, positions, account and roles, for staff only.
+
+
+def test_staff_see_a_councillors_profile_changes_with_old_and_new_values(client, staff):
+    councillor = CouncillorFactory(ward="Old Ward", phone="", user__full_name="Ann Archer")
+    url = reverse("councillor_edit", args=[councillor.council.slug, councillor.pk])
+    response = client.post(
+        url, {"full_name": "Ann Archer-Smith", "ward": "New Ward", "phone": "020 7946 0000"}
+    )
+    assert response.status_code == 302
+
+    response = client.get(reverse("councillor_history", args=[councillor.pk]))
+
+    assert response.status_code == 200
+    changes = response.context["changes"]
+    by_subject = {c.subject: c for c in changes if c.kind == "Changed"}
+    profile = by_subject["Councillor profile"]
+    assert profile.who == "Sam Staff"
+    assert profile.reason == "Edited by a representative"
+    assert [(f.label, f.old, f.new) for f in profile.fields] == [
+        ("Ward", "Old Ward", "New Ward"),
+        ("Phone", "–", "020 7946 0000"),
+    ]
+    account = by_subject["Account"]
+    assert [(f.label, f.old, f.new) for f in account.fields] == [
+        ("Full name", "Ann Archer", "Ann Archer-Smith")
+    ]
+    assert "<del>Old Ward</del>" in response.text
+    assert "<ins>New Ward</ins>" in response.text
+    assert "password" not in response.text.lower()
+
+
+def test_councillor_history_shows_positions_and_roles(client, staff):
+    councillor = CouncillorFactory(user__full_name="Ann Archer")
+    position = PositionFactory(councillor=councillor, title="Cabinet member for housing")
+    position.title = "Deputy leader of the council"
+    position._history_user = staff
+    position.save()
+    roles.staff_appoint(user=councillor.user, job_title="Policy officer")
+    appointment = RepresentativeFactory(user=councillor.user, region=councillor.council.region)
+
+    changes = client.get(reverse("councillor_history", args=[councillor.pk])).context["changes"]
+
+    subjects = [(c.subject, c.kind) for c in changes]
+    assert ("Position: Deputy leader of the council", "Changed") in subjects
+    assert ("Staff role", "Created") in subjects
+    assert (f"Representative for {appointment.region}", "Created") in subjects
+    renamed = next(c for c in changes if c.subject.startswith("Position") and c.kind == "Changed")
+    assert renamed.who == "Sam Staff"
+    assert [(f.old, f.new) for f in renamed.fields] == [
+        ("Cabinet member for housing", "Deputy leader of the council")
+    ]
+    staff_role = next(c for c in changes if c.subject == "Staff role")
+    assert ("Job title", "–", "Policy officer") in [
+        (f.label, f.old, f.new) for f in staff_role.fields
+    ]
+
+
+def test_staff_reach_the_history_from_the_councillor_pages(client, staff):
+    councillor = CouncillorFactory()
+    history_url = reverse("councillor_history", args=[councillor.pk])
+    slug = councillor.council.slug
+    assert history_url in client.get(reverse("council_councillors", args=[slug])).text
+    assert history_url in client.get(reverse("councillor_edit", args=[slug, councillor.pk])).text
+
+
+def test_representatives_see_no_history_link(client):
+    councillor = CouncillorFactory()
+    client.force_login(RepresentativeFactory(region=councillor.council.region).user)
+    page = client.get(reverse("council_councillors", args=[councillor.council.slug])).text
+    assert reverse("councillor_edit", args=[councillor.council.slug, councillor.pk]) in page
+    assert reverse("councillor_history", args=[councillor.pk]) not in page
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("the councillor", 403),  # their own profile: they know it exists
+        ("rep of the region", 403),
+        ("rep of another region", 404),
+        ("councillor on the same council", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_only_staff_read_a_councillors_history(client, who, expected):
+    councillor = CouncillorFactory()
+    people = {
+        "the councillor": councillor.user,
+        "rep of the region": RepresentativeFactory(region=councillor.council.region).user,
+        "rep of another region": RepresentativeFactory().user,
+        "councillor on the same council": CouncillorFactory(council=councillor.council).user,
+        "anonymous": None,
+    }
+    if people[who] is not None:
+        client.force_login(people[who])
+    response = client.get(reverse("councillor_history", args=[councillor.pk]))
+    assert response.status_code == expected
+    if expected == 302:
+        assert response.url.startswith(reverse("account_login"))
