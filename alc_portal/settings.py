@@ -290,9 +290,17 @@ MAILING_MAX_ATTEMPTS = _number("MAILING_MAX_ATTEMPTS", 8, minimum=1)
 MAILING_RETRY_BASE_SECONDS = _number("MAILING_RETRY_BASE_SECONDS", 30, float)
 MAILING_RETRY_MAX_SECONDS = _number("MAILING_RETRY_MAX_SECONDS", 60 * 60, float)
 MAILING_SWEEP_SECONDS = _number("MAILING_SWEEP_SECONDS", 30, float, minimum=0.1)
+# Messages per second for the whole sending system (all workers, all mailings); 0 or blank for
+# no limit. A mailing's own rate_limit can only lower it.
+MAILING_RATE_LIMIT = _number("MAILING_RATE_LIMIT", 0.0, float)
+# How often beat looks for scheduled mailings whose time has come.
+MAILING_SCHEDULE_CHECK_SECONDS = _number("MAILING_SCHEDULE_CHECK_SECONDS", 60, float, minimum=0.1)
 CELERY_BEAT_SCHEDULE = {
     "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
-    "mailings-start-scheduled": {"task": "campaigns.tasks.mailings_start_due", "schedule": 60.0},
+    "mailings-start-scheduled": {
+        "task": "campaigns.tasks.mailings_start_due",
+        "schedule": MAILING_SCHEDULE_CHECK_SECONDS,
+    },
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.

@@ -1,9 +1,15 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+
+def validate_positive(value):
+    if value is not None and not value > 0:
+        raise ValidationError("Enter a number of messages per second greater than 0.")
 
 
 class Campaign(models.Model):
@@ -110,7 +116,11 @@ class Mailing(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     rate_limit = models.FloatField(
-        null=True, blank=True, help_text="Messages per second across all workers; blank for none."
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+        help_text="Messages per second for this mailing, to send it more slowly than the"
+        " portal's own limit; blank to send as fast as that allows.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -126,6 +136,12 @@ class Mailing(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rate_limit__isnull=True) | models.Q(rate_limit__gt=0),
+                name="mailing_rate_limit_positive",
+            )
+        ]
 
     def __str__(self):
         return self.subject

@@ -1,7 +1,8 @@
-"""A sending rate that holds across every worker process, kept in Redis.
+"""Sending rates that hold across every worker process and every mailing, kept in Redis.
 
-Generic cell rate algorithm: Redis keeps, per mailing, the time the next message may go
-("theoretical arrival time"). Each message reserves the next slot, spaced 1/rate apart, using
+Generic cell rate algorithm: Redis keeps, per limit, the time the next message may go
+("theoretical arrival time"). Each message reserves its slot under every limit that applies to
+it at once (the portal-wide MAILING_RATE_LIMIT and, when set, its mailing's lower one), using
 Redis's clock so that all workers agree; a worker sleeps until its slot. Messages are therefore
 spread evenly rather than sent in bursts at the start of each second.
 """
@@ -16,15 +17,24 @@ from django.conf import settings
 # Slots are spaced slightly wider than 1/rate so that jitter in sending never pushes the
 # measured rate over the limit.
 SAFETY = 1.02
+# One key for the whole sending system: every worker and every mailing share it.
+SYSTEM_KEY = "sending:rate"
 
+# KEYS: one per limit; ARGV: max_wait, then one interval per key. The message goes at the
+# latest of the keys' next free slots, and each key's next slot is one interval after that.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now
-if wait > tonumber(ARGV[2]) then return tostring(-wait) end
-redis.call('SET', KEYS[1], tostring(tat + tonumber(ARGV[1])), 'EX', 3600)
+local at = now
+for i, key in ipairs(KEYS) do
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat > at then at = tat end
+end
+local wait = at - now
+if wait > tonumber(ARGV[1]) then return tostring(-wait) end
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, tostring(at + tonumber(ARGV[i + 1])), 'EX', 3600)
+end
 return tostring(wait)
 """
 
@@ -39,14 +49,32 @@ def _script():
     return redis_client().register_script(_RESERVE)
 
 
-def rate_slot(*, mailing_id: int, rate: float, max_wait: float) -> tuple[bool, float]:
-    """Reserve a slot to send one message of the mailing at `rate` messages per second.
+def effective_rate(mailing_rate: float | None) -> float | None:
+    """The messages per second a mailing may go at: the lower of the portal's limit and the
+    mailing's own; None when neither is set."""
+    rates = [r for r in (settings.MAILING_RATE_LIMIT, mailing_rate) if r and r > 0]
+    return min(rates) if rates else None
+
+
+def rate_slot(
+    *, mailing_id: int, mailing_rate: float | None, max_wait: float
+) -> tuple[bool, float]:
+    """Reserve a slot to send one message of the mailing under every limit that applies.
 
     Returns (True, seconds to wait before sending) or, when the next slot is more than
-    `max_wait` away, (False, seconds until it) without reserving anything.
+    `max_wait` away, (False, seconds until it) without reserving anything. With no limit at
+    all, (True, 0) without asking Redis.
     """
-    interval = SAFETY / rate
-    wait = float(_script()(keys=[f"mailing:{mailing_id}:rate"], args=[interval, max_wait]))
+    keys, intervals = [], []
+    if settings.MAILING_RATE_LIMIT and settings.MAILING_RATE_LIMIT > 0:
+        keys.append(SYSTEM_KEY)
+        intervals.append(SAFETY / settings.MAILING_RATE_LIMIT)
+    if mailing_rate and mailing_rate > 0:
+        keys.append(f"mailing:{mailing_id}:rate")
+        intervals.append(SAFETY / mailing_rate)
+    if not keys:
+        return True, 0.0
+    wait = float(_script()(keys=keys, args=[max_wait, *intervals]))
     if wait < 0:
         return False, -wait
     return True, wait

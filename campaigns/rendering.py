@@ -9,8 +9,11 @@ Speed: a mailing is thousands of messages from one template, so the expensive wo
 sanitising with nh3, the HTML wrapper, CSS inlining) is done once per (subject, body), with a
 marker where each merge field goes. Each message then only escapes its values and joins
 strings. Merge values are inserted as plain text: a value containing Markdown or HTML shows
-literally, it never becomes markup. `render_message_simple` does the straightforward
-render-everything-per-message version; tests check that both give the same result.
+literally, it never becomes markup. A field inside a link target
+(`[pack](https://x.example/{{ group.name }}/)`) is URL-encoded as well, so a value with spaces
+or `&` still makes a working link.
+`render_message_simple` does the straightforward render-everything-per-message version; tests
+check that both give the same result.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import html
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import css_inline
 import markdown
@@ -68,6 +72,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}
 _ENGINE = Engine(autoescape=False, debug=False)
 _MARKER = "ALCMERGEFIELDMARK"
 _MARKER_RE = re.compile(_MARKER + r"(\d+)Z")
+_HREF_RE = re.compile(r'href="([^"]*)"')
+_MARKDOWN_LINK_TARGET_RE = re.compile(r"\]\(([^)]*)\)")
 
 
 @dataclass(frozen=True)
@@ -115,19 +121,17 @@ def _field_list() -> str:
 def _parse(source: str) -> list:
     """Compile one template into text and _Field parts; raise ValueError with a clear message."""
     if _MARKER in source:
-        raise ValueError("contains text reserved for merge fields")
+        raise ValueError("contains text reserved for merge fields.")
     try:
         template = _ENGINE.from_string(source)
     except TemplateSyntaxError as exc:
-        raise ValueError(
-            f"{exc}. Use only merge fields such as {{{{ group.name }}}}: {_field_list()}"
-        ) from None
+        raise ValueError(f"{exc}. Use only merge fields such as {{{{ group.name }}}}.") from None
     parts: list = []
     for node in template.nodelist:
         if isinstance(node, TextNode):
             if any(brace in node.s for brace in ("{{", "}}", "{%", "%}")):
                 raise ValueError(
-                    "has an unclosed or stray {{ or }}: write merge fields as {{ group.name }}"
+                    "has an unclosed or stray {{ or }}: write merge fields as {{ group.name }}."
                 )
             parts.append(node.s)
         elif isinstance(node, VariableNode):
@@ -148,17 +152,15 @@ def _field(node: VariableNode) -> _Field:
     variable = expression.var
     name = getattr(variable, "var", None)
     if not isinstance(name, str) or getattr(variable, "literal", None) is not None:
-        raise ValueError(
-            f"{{{{ {expression.token} }}}} is not a merge field. Fields: {_field_list()}"
-        )
+        raise ValueError(f"{{{{ {expression.token} }}}} is not a merge field.")
     if name not in MERGE_FIELDS:
-        raise ValueError(f"{{{{ {name} }}}} is not a merge field. Fields: {_field_list()}")
+        raise ValueError(f"{{{{ {name} }}}} is not a merge field.")
     filters = []
     for func, args in expression.filters:
         filter_name = getattr(func, "_filter_name", func.__name__)
         if filter_name not in FILTERS:
             raise ValueError(
-                f"The filter |{filter_name} is not allowed. Filters: {', '.join(FILTERS)}"
+                f"The filter |{filter_name} is not allowed. Filters: {', '.join(FILTERS)}."
             )
         arg = None
         if args:
@@ -174,7 +176,8 @@ def _field(node: VariableNode) -> _Field:
 
 
 def template_errors(subject: str, body: str) -> list[str]:
-    """What is wrong with a subject and body as merge templates; empty when both are valid."""
+    """What is wrong with a subject and body as merge templates; empty when both are valid.
+    Every message ends with the list of merge fields that exist."""
     errors = []
     for label, source in (("Subject", subject), ("Body", body)):
         try:
@@ -183,10 +186,11 @@ def template_errors(subject: str, body: str) -> list[str]:
             for part in parts:
                 if isinstance(part, _Field):
                     part.value(SAMPLE_CONTEXT)
-        except ValueError as exc:
-            errors.append(f"{label}: {exc}")
-        except Exception as exc:  # a filter failing on its argument
-            errors.append(f"{label}: {exc}")
+        except Exception as exc:  # ValueError from _parse, or a filter failing on its argument
+            message = str(exc).rstrip()
+            if not message.endswith("."):
+                message += "."
+            errors.append(f"{label}: {message} Merge fields: {_field_list()}")
     return errors
 
 
@@ -221,24 +225,45 @@ class _Compiled:
     html: tuple
     fields: tuple  # the _Field of each marker number
     has_unsubscribe: bool
+    text_links: frozenset  # marker numbers inside a link target, in the text and in the HTML
+    html_links: frozenset
 
     def render(self, context: dict) -> Rendered:
         values = [field.value(context) for field in self.fields]
         # Subject: one line, whatever the values contain.
-        subject = " ".join(_join(self.subject, values, str).split())
-        text = _join(self.text, values, str)
-        page = _join(self.html, values, html.escape)
-        return Rendered(subject=subject, text=text, html=page)
+        subject = " ".join(_join(self.subject, values).split())
+        text_values = values
+        if self.text_links:
+            text_values = [
+                _url_quote(v) if i in self.text_links else v for i, v in enumerate(values)
+            ]
+        html_values = [
+            html.escape(_url_quote(v) if i in self.html_links else v) for i, v in enumerate(values)
+        ]
+        return Rendered(
+            subject=subject, text=_join(self.text, text_values), html=_join(self.html, html_values)
+        )
 
 
-def _join(parts: tuple, values: list[str], escape) -> str:
-    out = []
-    for part in parts:
-        if isinstance(part, int):
-            out.append(escape(values[part]))
-        else:
-            out.append(part)
-    return "".join(out)
+def _join(parts: tuple, values: list[str]) -> str:
+    return "".join(values[part] if isinstance(part, int) else part for part in parts)
+
+
+def _url_quote(value: str) -> str:
+    """A merge value inside a URL is data, never URL structure: encode every reserved character."""
+    return quote(value, safe="")
+
+
+def _link_markers(*, markdown_source: str, page: str) -> tuple[frozenset, frozenset]:
+    """Marker numbers that sit inside a link target: in the Markdown source (the text part
+    shows it as written) and in the HTML's href attributes."""
+    in_text = {
+        int(n)
+        for target in _MARKDOWN_LINK_TARGET_RE.findall(markdown_source)
+        for n in _MARKER_RE.findall(target)
+    }
+    in_html = {int(n) for href in _HREF_RE.findall(page) for n in _MARKER_RE.findall(href)}
+    return frozenset(in_text), frozenset(in_html)
 
 
 def _split(source: str) -> tuple:
@@ -277,7 +302,10 @@ def _compile(subject: str, body: str, has_unsubscribe: bool) -> _Compiled:
         unsubscribe_url=unsubscribe_marker,
     )
     text_marked = body_marked.strip() + "\n" + _text_footer(unsubscribe_marker)
+    text_links, html_links = _link_markers(markdown_source=body_marked, page=html_marked)
     if has_unsubscribe:
+        # The unsubscribe link is a URL already.
+        html_links -= {len(fields)}
         fields.append(_Field(("unsubscribe_url",), ()))
     return _Compiled(
         subject=_split(subject_marked),
@@ -285,6 +313,8 @@ def _compile(subject: str, body: str, has_unsubscribe: bool) -> _Compiled:
         html=_split(html_marked),
         fields=tuple(fields),
         has_unsubscribe=has_unsubscribe,
+        text_links=text_links,
+        html_links=html_links,
     )
 
 
@@ -307,9 +337,22 @@ def render_message_simple(*, subject: str, body: str, context: dict) -> Rendered
     body_parts = _parse(body)
     subject_text = "".join(p.value(context) if isinstance(p, _Field) else p for p in subject_parts)
     subject_text = " ".join(subject_text.split())
-    body_text = "".join(p.value(context) if isinstance(p, _Field) else p for p in body_parts)
+    # Which fields are inside link targets: find out where they land with numbered markers.
+    numbered = [f"{_MARKER}{i}Z" if isinstance(p, _Field) else p for i, p in enumerate(body_parts)]
+    text_links, html_links = _link_markers(
+        markdown_source="".join(numbered), page=_markdown_to_html("".join(numbered))
+    )
+    body_text = "".join(
+        (_url_quote(p.value(context)) if i in text_links else p.value(context))
+        if isinstance(p, _Field)
+        else p
+        for i, p in enumerate(body_parts)
+    )
     body_html_source = "".join(
-        _markdown_safe(p.value(context)) if isinstance(p, _Field) else p for p in body_parts
+        (_url_quote(p.value(context)) if i in html_links else _markdown_safe(p.value(context)))
+        if isinstance(p, _Field)
+        else p
+        for i, p in enumerate(body_parts)
     )
     unsubscribe_url = context.get("unsubscribe_url") or None
     page = _wrap(

@@ -2,16 +2,29 @@
 
 Works with whatever EMAIL_BACKEND is configured: Django's SMTP backend by default, or a
 django-anymail ESP backend.
+
+Speed: with Django's SMTP backend, a message that can give its own bytes (`smtp_bytes()`, see
+MimeBuilder) is handed straight to smtplib on the backend's open connection. Python's `email`
+package takes about a millisecond to fold the headers and serialise a multipart message, far
+more than rendering it; MimeBuilder writes the same structure directly.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import email.quoprimime
+import re
+import secrets
 import smtplib
 import socket
 from dataclasses import dataclass
+from email.utils import formatdate, parseaddr
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 
 TEMPORARY = "temporary"
 PERMANENT = "permanent"
@@ -87,7 +100,7 @@ class Outbox:
                 connection.open()
                 self.connection = connection
             message.connection = self.connection
-            sent = self.connection.send_messages([message])
+            sent = self._send_direct(message) or self.connection.send_messages([message])
         except Exception as exc:
             failure = classify(exc)
             if self.connection is not None and failure.unreachable:
@@ -98,3 +111,167 @@ class Outbox:
         if not sent:
             self.close()
             raise SendFailure(TEMPORARY, "The mail server did not accept the message.")
+
+    def _send_direct(self, message) -> bool:
+        """Send through smtplib on the SMTP backend's connection when the message can give its
+        own envelope and bytes; False when it cannot (the backend's usual path is then used)."""
+        smtp = getattr(self.connection, "connection", None)
+        if not isinstance(self.connection, SmtpBackend) or smtp is None:
+            return False
+        build = getattr(message, "smtp_envelope", None)
+        envelope = build() if build is not None else None
+        if envelope is None:
+            return False
+        sender, recipient, data = envelope
+        _sendmail(smtp, sender, recipient, data)
+        return True
+
+
+def _sendmail(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """smtplib's sendmail for one plain ASCII recipient, without re-parsing both addresses for
+    every message, and with RFC 2920 PIPELINING when the server offers it (every common MTA
+    does): MAIL, RCPT and DATA go in one write, so a message takes two round trips, not four.
+    Raises the same exceptions as sendmail; the caller drops the connection after any failure,
+    so there is no RSET."""
+    smtp.ehlo_or_helo_if_needed()
+    commands = [f"MAIL FROM:<{sender}>\r\n", f"RCPT TO:<{recipient}>\r\n", "DATA\r\n"]
+    if smtp.does_esmtp and smtp.has_extn("pipelining"):
+        smtp.send("".join(commands))
+        replies = [smtp.getreply() for _ in commands]
+        for step, (code, reply) in enumerate(replies):
+            _check(step, code, reply, sender, recipient)
+    else:
+        for step, command in enumerate(commands):
+            smtp.send(command)
+            _check(step, *smtp.getreply(), sender, recipient)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    smtp.send(_DOT_AT_LINE_START.sub(b"..", data) + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _check(step: int, code: int, reply: bytes, sender: str, recipient: str) -> None:
+    if step == 0 and code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    if step == 1 and code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    if step == 2 and code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+# RFC 5321 4.5.2: a line of the message starting with "." gets another in front.
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+
+
+# --- building messages ------------------------------------------------------------------------
+
+_MAX_LINE = 998  # RFC 5322's hard limit on a line, without its CRLF
+_FOLD_AT = 78
+
+
+class MimeBuilder:
+    """Writes a multipart/alternative (plain text + HTML) message as bytes, the way Django's
+    EmailMultiAlternatives would serialise it (same headers, UTF-8, 7bit/8bit bodies, quoted-
+    printable only for over-long lines), for many messages sharing From and Reply-To.
+
+    build() returns None for anything unusual (a non-ASCII address, an unfoldable header):
+    the caller then uses Django's own serialisation.
+    """
+
+    def __init__(self, *, from_email: str, reply_to: list[str]):
+        sender = parseaddr(from_email)[1]
+        # The SMTP envelope sender; None sends every message the usual way.
+        self.sender = sender if _plain_address(sender) else None
+        fixed = [("From", sanitize_address(from_email, "utf-8"))]
+        if reply_to:
+            fixed.append(("Reply-To", ", ".join(sanitize_address(a, "utf-8") for a in reply_to)))
+        self.fixed = "".join(_header(name, value) for name, value in fixed)
+
+    def build(
+        self, *, to: str, subject: str, text: str, html: str, headers: dict[str, str]
+    ) -> bytes | None:
+        if not _plain_address(to):
+            return None
+        head = [_header("Subject", subject), self.fixed, _header("To", to)]
+        if "Date" not in headers:
+            head.append(_header("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)))
+        head += [_header(name, value) for name, value in headers.items()]
+        if None in head:
+            return None
+        boundary = f"=_alc_{secrets.token_hex(16)}"
+        return b"".join(
+            (
+                f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'
+                "MIME-Version: 1.0\r\n".encode(),
+                "".join(head).encode("ascii"),
+                f"\r\n--{boundary}\r\n".encode(),
+                _part("text/plain", text),
+                f"\r\n--{boundary}\r\n".encode(),
+                _part("text/html", html),
+                f"\r\n--{boundary}--\r\n".encode(),
+            )
+        )
+
+
+def _plain_address(address: str) -> bool:
+    """An address that can go into headers and SMTP commands as it is."""
+    return (
+        address.isascii()
+        and address.count("@") == 1
+        and not any(char in address for char in '<>"\\\r\n ,;()')
+    )
+
+
+def _header(name: str, value: str) -> str | None:
+    """One header field, folded to 78 characters where it can be, with its CRLF. Non-ASCII
+    text becomes RFC 2047 encoded words. None if the value cannot be written safely."""
+    if "\n" in value or "\r" in value:
+        return None
+    if not value.isascii():
+        return f"{name}: " + "\r\n ".join(_encoded_words(value)) + "\r\n"
+    line = f"{name}: {value}"
+    if len(line) <= _FOLD_AT:
+        return line + "\r\n"
+    lines, current = [], f"{name}:"
+    for word in value.split(" "):
+        if len(current) + 1 + len(word) > _FOLD_AT and current.strip() != f"{name}:":
+            lines.append(current)
+            current = " " + word
+        else:
+            current += " " + word
+    lines.append(current)
+    if max(len(part) for part in lines) > _MAX_LINE:
+        return None
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _encoded_words(value: str) -> list[str]:
+    """RFC 2047 base64 encoded words of at most 39 UTF-8 bytes each (64 characters), never
+    splitting a character. (email.header.Header does this too, at ten times the cost.)"""
+    words, chunk, size = [], [], 0
+    for char in value:
+        width = len(char.encode("utf-8"))
+        if size + width > 39:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    words.append("".join(chunk))
+    return [f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words]
+
+
+def _part(content_type: str, content: str) -> bytes:
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    data = content.encode("utf-8")
+    if len(max(data.split(b"\n"), key=len)) > _MAX_LINE:
+        encoding = "quoted-printable"
+        data = email.quoprimime.body_encode(content, eol="\n").encode("ascii")
+    else:
+        encoding = "7bit" if data.isascii() else "8bit"
+    head = (
+        f'Content-Type: {content_type}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode() + data.replace(b"\n", b"\r\n")

@@ -1,8 +1,10 @@
 """Bounces, complaints and unsubscribes reported by the email provider, through django-anymail's
 tracking webhooks (/webhooks/anymail/<esp>/tracking/, HTTP basic auth with
-ANYMAIL_WEBHOOK_SECRET). Each adds the address to the suppression list."""
+ANYMAIL_WEBHOOK_SECRET). Hard bounces, complaints and unsubscribes add the address to the
+suppression list; soft bounces do not, whichever provider reports them."""
 
 import logging
+import re
 
 from anymail.signals import EventType, RejectReason, tracking
 from django.dispatch import receiver
@@ -12,19 +14,59 @@ from .services.suppression import suppression_add
 
 log = logging.getLogger(__name__)
 
-# Reported as "bounced" by some providers although the address may work tomorrow.
-SOFT_BOUNCE_TYPES = {"SoftBounce", "Transient", "DnsError"}
+# An SMTP reply or enhanced status code at the start of the server's reply (or after a
+# "smtp;" prefix): 4xx and 4.x.x are temporary, 5xx and 5.x.x permanent.
+_SMTP_STATUS = re.compile(
+    r"^\s*(?:smtp\s*;\s*)?(?P<class>[45])(?:\d\d\b|\.\d{1,3}\.\d{1,3}\b)", re.I
+)
 
 
-def _reason(event) -> str | None:
+def _esp_says_permanent(esp_name: str, esp_event: dict) -> bool | None:
+    """The provider's own word on whether a bounce is permanent, where it documents one field
+    for it; None when it does not say. (Mailgun's temporary failures already arrive as
+    "deferred": anymail reads its "severity".)"""
+    name = esp_name.lower().replace(" ", "")
+    if name == "postmark":
+        # Type: HardBounce, SoftBounce, VirusNotification... (anymail reports several of them
+        # as "bounced"); only HardBounce means the address does not exist.
+        kind = esp_event.get("Type")
+        return None if kind is None else kind == "HardBounce"
+    if name == "amazonses":
+        # bounceType: Permanent, Transient or Undetermined.
+        kind = (esp_event.get("bounce") or {}).get("bounceType")
+        return None if kind is None else kind == "Permanent"
+    if name == "sendgrid":
+        # type: "bounce" (permanent) or "blocked" (the server would not take it for now).
+        kind = esp_event.get("type")
+        return None if kind is None else kind == "bounce"
+    return None
+
+
+def is_hard_bounce(event, esp_name: str) -> bool:
+    """Whether a tracking event says the address itself is gone, so that writing to it again
+    is pointless. Temporary failures (full mailbox, greylisting, a blocked connection) are
+    anymail's "deferred" for most providers, but some providers report them as "bounced" too:
+    those are told apart by the provider's own field, else by the server's reply code."""
+    if event.event_type != EventType.BOUNCED:
+        return False
+    esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
+    verdict = _esp_says_permanent(esp_name, esp_event)
+    if verdict is not None:
+        return verdict
+    match = _SMTP_STATUS.match(event.mta_response or "")
+    if match:
+        return match.group("class") == "5"
+    # A reason other than a bounce (a virus, a policy block, a provider's own "generic") is
+    # not a verdict on the address.
+    return event.reject_reason in (None, RejectReason.BOUNCED)
+
+
+def _reason(event, esp_name: str) -> str | None:
     if event.event_type == EventType.COMPLAINED:
         return Suppression.Reason.COMPLAINT
     if event.event_type == EventType.UNSUBSCRIBED:
         return Suppression.Reason.UNSUBSCRIBED
-    if event.event_type == EventType.BOUNCED:
-        esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
-        if esp_event.get("Type") in SOFT_BOUNCE_TYPES:
-            return None
+    if is_hard_bounce(event, esp_name):
         return Suppression.Reason.HARD_BOUNCE
     if event.event_type == EventType.REJECTED and event.reject_reason == RejectReason.INVALID:
         return Suppression.Reason.HARD_BOUNCE
@@ -33,7 +75,7 @@ def _reason(event) -> str | None:
 
 @receiver(tracking, dispatch_uid="campaigns_suppress_on_bounce")
 def suppress_on_bounce(sender, event, esp_name, **kwargs):
-    reason = _reason(event)
+    reason = _reason(event, esp_name)
     if reason is None or not event.recipient:
         return
     note = f"{esp_name}: {event.description or event.mta_response or event.event_type}"

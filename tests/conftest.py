@@ -113,3 +113,21 @@ def _empty_cache(settings):
 def _fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Figures some tests measure (duplicates after worker kills, a measured send rate), shown in the
+# run's summary so that every CI log reports them.
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report_figure():
+    """Call with a line of text to have it printed in the test run's summary."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

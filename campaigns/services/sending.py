@@ -8,12 +8,18 @@ server accepts the message. A worker killed at any moment therefore leaves at mo
 sent but not recorded (it is sent again later); the rest of its batch stays "claimed" until
 deliveries_sweep_stale returns it to pending.
 
-A worker never holds a claim longer than half the claim timeout: past that it hands the rest
-of its batch back, so the sweep cannot give a live worker's rows to another one.
+A worker starts no message from a batch after hold_seconds() (it hands the rest back), and the
+sweep waits claim_timeout(), which is that plus twice the longest one message can take, so it
+does not give a live worker's rows to another one. Should a send block even longer, the results
+are fenced: failures are recorded only on rows still claimed by the worker that tried, a late
+"sent" is recorded whoever holds the row now (the message did go out), and before each message
+the worker checks, in the same statement that recorded the previous one, that the next row is
+still its own and its address not suppressed.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import random
@@ -30,22 +36,43 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from ..audience import audience_resolve
-from ..models import Delivery, Mailing
-from ..ratelimit import heartbeat, is_alive, rate_slot
+from ..models import Delivery, Mailing, Suppression
+from ..ratelimit import effective_rate, heartbeat, is_alive, rate_slot
 from ..rendering import render_message, template_errors
-from ..smtp import PERMANENT, Outbox, SendFailure
+from ..smtp import PERMANENT, MimeBuilder, Outbox, SendFailure
 from ..unsubscribe import UnsubscribeLinks
-from .suppression import suppressed_among
 
 log = logging.getLogger(__name__)
 
 Status = Mailing.Status
 DStatus = Delivery.Status
 TABLE = Delivery._meta.db_table
+SUPPRESSION_TABLE = Suppression._meta.db_table
 # How often a sending task re-reads the mailing's status, so pause and cancel take effect.
 STATUS_CHECK_SECONDS = 1.0
 # Longest a task sleeps for the rate limit before handing its batch back and re-queuing.
 MAX_RATE_WAIT = 2.0
+# Replies one message may wait for, each for up to EMAIL_TIMEOUT, when it has to open the
+# connection first: connect, greeting, EHLO, STARTTLS, EHLO, AUTH (two), MAIL, RCPT, DATA and
+# the end of the message.
+SMTP_WAITS_PER_MESSAGE = 11
+
+
+def hold_seconds() -> float:
+    """How long a worker goes on starting messages from one claimed batch."""
+    return settings.MAILING_CLAIM_TIMEOUT / 2
+
+
+def longest_send() -> float:
+    """The longest one message can keep a worker busy: its rate-limit wait and its send."""
+    return MAX_RATE_WAIT + SMTP_WAITS_PER_MESSAGE * settings.EMAIL_TIMEOUT
+
+
+def claim_timeout() -> float:
+    """Age after which a claim is taken to be abandoned (its worker died) and swept back to
+    pending. A live worker may still be in the last message it started after hold_seconds();
+    twice the longest send on top of that leaves a comfortable margin."""
+    return max(settings.MAILING_CLAIM_TIMEOUT, hold_seconds() + 2 * longest_send())
 
 
 class MailingError(Exception):
@@ -308,11 +335,49 @@ def _release(ids: list[int], worker: str, *, delay: float = 0) -> None:
         )
 
 
-def _record_sent(cursor, pk: int, message_id: str, attempts: int) -> None:
+# Whether the row to send next (id, worker) is still this worker's and its address is not
+# suppressed. Added to the statement recording each result, so checking costs no round trip.
+_NEXT_IS_OURS = f"""
+    SELECT EXISTS (
+        SELECT 1 FROM {TABLE} AS n
+        WHERE n.id = %s AND n.status = %s AND n.claimed_by = %s
+        AND NOT EXISTS (
+            SELECT 1 FROM {SUPPRESSION_TABLE} AS s WHERE lower(s.email) = lower(n.email)
+        )
+    )
+"""
+
+
+def _record(cursor, update: str, params: list, *, worker: str, following: int | None) -> bool:
+    """Run a recording UPDATE; return whether the row `following` may be sent next."""
     cursor.execute(
+        f"WITH recorded AS ({update} RETURNING 1) {_NEXT_IS_OURS}",
+        [*params, following, DStatus.CLAIMED, worker],
+    )
+    return cursor.fetchone()[0]
+
+
+def _record_sent(cursor, delivery: Delivery, message_id: str, *, worker, following) -> bool:
+    """The server took the message. Recorded whoever holds the row now: if a stalled send
+    outlived the claim and the row went to another worker, the message did still go out, and
+    marking it sent stops the other worker sending it again (it checks before each message).
+    A row another worker has already recorded as sent is left as it is. The row keeps the
+    name of the worker that sent it in claimed_by."""
+    return _record(
+        cursor,
         f"UPDATE {TABLE} SET status = %s, sent_at = %s, message_id = %s, attempts = %s,"
-        " last_error = '', claimed_by = '' WHERE id = %s",
-        [DStatus.SENT, timezone.now(), message_id, attempts, pk],
+        " last_error = '', claimed_by = %s WHERE id = %s AND status <> %s",
+        [
+            DStatus.SENT,
+            timezone.now(),
+            message_id,
+            delivery.attempts + 1,
+            worker,
+            delivery.pk,
+            DStatus.SENT,
+        ],
+        worker=worker,
+        following=following,
     )
 
 
@@ -323,12 +388,15 @@ def retry_delay(attempts: int) -> float:
     return delay * random.uniform(0.75, 1.25)
 
 
-def _record_failure(cursor, delivery: Delivery, failure: SendFailure) -> None:
+def _record_failure(cursor, delivery: Delivery, failure: SendFailure, *, worker, following):
+    """Only on a row this worker still holds: if the claim went to another worker meanwhile,
+    this attempt says nothing about theirs. Returns whether `following` may be sent next."""
     attempts = delivery.attempts + 1
     final = failure.kind == PERMANENT or attempts >= settings.MAILING_MAX_ATTEMPTS
-    cursor.execute(
+    return _record(
+        cursor,
         f"UPDATE {TABLE} SET status = %s, attempts = %s, last_error = %s, next_attempt_at = %s,"
-        " claimed_at = NULL, claimed_by = '' WHERE id = %s AND status = %s",
+        " claimed_at = NULL, claimed_by = '' WHERE id = %s AND status = %s AND claimed_by = %s",
         [
             DStatus.FAILED if final else DStatus.PENDING,
             attempts,
@@ -336,17 +404,64 @@ def _record_failure(cursor, delivery: Delivery, failure: SendFailure) -> None:
             timezone.now() + timedelta(seconds=0 if final else retry_delay(attempts)),
             delivery.pk,
             DStatus.CLAIMED,
+            worker,
         ],
+        worker=worker,
+        following=following,
     )
+
+
+def _still_ours(deliveries: list[Delivery], worker: str) -> list[Delivery]:
+    """The deliveries this worker may still send, in order: rows it still holds whose address
+    is not suppressed. Those suppressed since they were claimed are marked so."""
+    if not deliveries:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.id, EXISTS (SELECT 1 FROM {SUPPRESSION_TABLE} AS s"
+            " WHERE lower(s.email) = lower(d.email))"
+            f" FROM {TABLE} AS d WHERE d.id = ANY(%s) AND d.status = %s AND d.claimed_by = %s",
+            [[d.pk for d in deliveries], DStatus.CLAIMED, worker],
+        )
+        ours = dict(cursor.fetchall())
+    suppressed = [pk for pk, is_suppressed in ours.items() if is_suppressed]
+    if suppressed:
+        Delivery.objects.filter(
+            pk__in=suppressed, status=DStatus.CLAIMED, claimed_by=worker
+        ).update(status=DStatus.SUPPRESSED, claimed_by="")
+    return [d for d in deliveries if d.pk in ours and not ours[d.pk]]
 
 
 # --- building messages ----------------------------------------------------------------------
 
 
 class _Message(EmailMultiAlternatives):
-    """Sets its own MIME boundary: left to itself, Python's email generator compiles a fresh
-    regular expression per message to check a random boundary against the text, which was a
-    tenth of the time spent per message. A 128-bit random boundary cannot clash in practice."""
+    """A mailing's message. Over SMTP, Outbox sends smtp_envelope()'s bytes (MimeBuilder,
+    a fraction of the cost of Python's email package); other backends use the usual path.
+
+    Sets its own MIME boundary: left to itself, Python's email generator compiles a fresh
+    regular expression per message to check a random boundary against the text. A 128-bit
+    random boundary cannot clash in practice."""
+
+    mime: MimeBuilder | None = None
+
+    def smtp_bytes(self) -> bytes | None:
+        if self.mime is None or len(self.to) != 1 or self.cc or self.bcc or self.attachments:
+            return None
+        return self.mime.build(
+            to=self.to[0],
+            subject=self.subject,
+            text=self.body,
+            html=self.alternatives[0][0],
+            headers=self.extra_headers,
+        )
+
+    def smtp_envelope(self) -> tuple[str, str, bytes] | None:
+        """(sender, recipient, message bytes) for Outbox, or None to send the usual way."""
+        data = self.smtp_bytes()
+        if data is None or self.mime.sender is None:
+            return None
+        return self.mime.sender, self.to[0], data
 
     def _create_alternatives(self, msg):
         msg = super()._create_alternatives(msg)
@@ -366,18 +481,22 @@ class Envelope:
     reply_to: list[str]
     links: UnsubscribeLinks
     msgid_domain: str
+    mime: MimeBuilder | None = None
 
     @classmethod
     def for_mailing(cls, mailing: Mailing) -> Envelope:
         _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        from_email = formataddr((mailing.from_name, address)) if mailing.from_name else address
+        reply_to = [mailing.reply_to] if mailing.reply_to else []
         return cls(
             mailing_id=mailing.pk,
             subject=mailing.subject,
             body=mailing.body,
-            from_email=formataddr((mailing.from_name, address)) if mailing.from_name else address,
-            reply_to=[mailing.reply_to] if mailing.reply_to else [],
+            from_email=from_email,
+            reply_to=reply_to,
             links=UnsubscribeLinks(),
             msgid_domain=settings.MAILING_MESSAGE_ID_DOMAIN,
+            mime=MimeBuilder(from_email=from_email, reply_to=reply_to),
         )
 
     def message(self, *, email: str, context: dict, subject_prefix: str = ""):
@@ -396,6 +515,7 @@ class Envelope:
             headers=headers,
         )
         message.attach_alternative(rendered.html, "text/html")
+        message.mime = self.mime
         return message, message_id
 
 
@@ -412,9 +532,10 @@ def test_send(*, mailing: Mailing, to_email: str, context: dict) -> None:
 
 def _batch_size(mailing: Mailing) -> int:
     size = settings.MAILING_BATCH_SIZE
-    if mailing.rate_limit:
-        # A batch should take well under the claim timeout even when rate-limited.
-        size = min(size, max(1, int(mailing.rate_limit * settings.MAILING_CLAIM_TIMEOUT / 8)))
+    rate = effective_rate(mailing.rate_limit)
+    if rate:
+        # A batch should take well under the time a worker may hold it even when rate-limited.
+        size = min(size, max(1, int(rate * hold_seconds() / 4)))
     return size
 
 
@@ -453,8 +574,10 @@ def mailing_send_some(*, mailing_id: int, worker: str, seconds: float) -> float 
     Returns None when this task is no longer needed (the mailing is finished, paused or
     cancelled), otherwise the delay after which it should run again.
     """
+    # How long the heartbeat says a task is looking after the mailing; a lapse only means the
+    # sweep queues another task, which is harmless.
     timeout = settings.MAILING_CLAIM_TIMEOUT
-    deliveries_sweep_stale(older_than=timeout, mailing_id=mailing_id)
+    deliveries_sweep_stale(older_than=claim_timeout(), mailing_id=mailing_id)
     deadline = time.monotonic() + seconds
     envelope = None
     with Outbox() as outbox:
@@ -487,14 +610,9 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
     """Send a claimed batch. Returns None when done, or a delay after which to carry on (the
     unsent rest of the batch has then been handed back)."""
     claimed_at = time.monotonic()
-    hold_limit = settings.MAILING_CLAIM_TIMEOUT / 2
-    suppressed = suppressed_among(d.email for d in batch)
-    if suppressed:
-        ids = [d.pk for d in batch if d.email.lower() in suppressed]
-        Delivery.objects.filter(pk__in=ids, status=DStatus.CLAIMED).update(
-            status=DStatus.SUPPRESSED, claimed_by=""
-        )
-        batch = [d for d in batch if d.email.lower() not in suppressed]
+    hold_limit = hold_seconds()
+    # Rows leave `queue` once their message is started; whatever is in it is still ours.
+    queue = collections.deque(_still_ours(batch, worker))
     next_status_check = time.monotonic() + STATUS_CHECK_SECONDS
     with connection.cursor() as cursor:
         # Each "sent" record is its own commit; not waiting for the WAL flush makes that cheap.
@@ -502,10 +620,10 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
         # could forget the last fraction of a second of records, and resend those messages.
         cursor.execute("SET synchronous_commit TO off")
         try:
-            for index, delivery in enumerate(batch):
+            while queue:
                 now = time.monotonic()
                 if now - claimed_at > hold_limit:
-                    _release([d.pk for d in batch[index:]], worker)
+                    _release([d.pk for d in queue], worker)
                     return 0
                 if now >= next_status_check:
                     next_status_check = now + STATUS_CHECK_SECONDS
@@ -513,33 +631,43 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
                         "status", flat=True
                     )
                     if list(status) != [Status.SENDING]:
-                        _release([d.pk for d in batch[index:]], worker)
+                        _release([d.pk for d in queue], worker)
                         return None
-                if rate:
-                    ok, wait = rate_slot(
-                        mailing_id=envelope.mailing_id, rate=rate, max_wait=MAX_RATE_WAIT
-                    )
-                    if not ok:
-                        _release([d.pk for d in batch[index:]], worker)
-                        return wait
-                    if wait > 0:
-                        time.sleep(wait)
+                ok, wait = rate_slot(
+                    mailing_id=envelope.mailing_id, mailing_rate=rate, max_wait=MAX_RATE_WAIT
+                )
+                if not ok:
+                    _release([d.pk for d in queue], worker)
+                    return wait
+                if wait > 0:
+                    time.sleep(wait)
+                delivery = queue.popleft()
+                following = queue[0].pk if queue else None
                 message, message_id = envelope.message(
                     email=delivery.email, context=delivery.context
                 )
                 try:
                     outbox.send(message)
                 except SendFailure as failure:
-                    _record_failure(cursor, delivery, failure)
+                    next_is_ours = _record_failure(
+                        cursor, delivery, failure, worker=worker, following=following
+                    )
                     if failure.unreachable:
-                        # No server: hand the rest back rather than fail them one by one.
+                        # No server: only this message is charged an attempt; the rest of the
+                        # batch goes back without using any up, to be tried after a pause.
                         delay = retry_delay(1)
-                        _release([d.pk for d in batch[index + 1 :]], worker, delay=delay)
+                        _release([d.pk for d in queue], worker, delay=delay)
                         return delay
-                    continue
-                # Recorded at once, in its own autocommitted statement: a worker killed now loses
-                # at most this one record, and that message is the only one sent twice.
-                _record_sent(cursor, delivery.pk, message_id, delivery.attempts + 1)
+                else:
+                    # Recorded at once, in its own autocommitted statement: a worker killed now
+                    # loses at most this one record, and that message is the only one sent twice.
+                    next_is_ours = _record_sent(
+                        cursor, delivery, message_id, worker=worker, following=following
+                    )
+                if queue and not next_is_ours:
+                    # An unsubscribe, a cancel, or the sweep gave our rows to another worker
+                    # while we were sending: look at the rest of the batch again.
+                    queue = collections.deque(_still_ours(list(queue), worker))
         finally:
             # Only these records: the worker's other work commits as usual.
             cursor.execute("SET synchronous_commit TO DEFAULT")
@@ -549,7 +677,7 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
 def mailings_sweep() -> list[int]:
     """Periodic clean-up: return stale claims to pending and restart sending for mailings that
     no task is looking after any more (their workers were killed). Returns those mailings."""
-    deliveries_sweep_stale(older_than=settings.MAILING_CLAIM_TIMEOUT)
+    deliveries_sweep_stale(older_than=claim_timeout())
     restarted = []
     for mailing_id in Mailing.objects.filter(status=Status.SENDING).values_list("pk", flat=True):
         if not is_alive(mailing_id=mailing_id):

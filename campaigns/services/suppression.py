@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ..models import Delivery, Suppression
@@ -14,8 +13,9 @@ def suppression_add(
 ) -> bool:
     """Suppress an address. Safe to repeat: returns False if it was already suppressed.
 
-    Deliveries of the address not yet sent are marked suppressed at once, so a mailing under
-    way stops writing to it.
+    Deliveries of the address not yet sent, including those a worker has claimed, are marked
+    suppressed at once; the worker checks each row just before sending it, so a mailing under
+    way stops writing to the address from its next message on.
     """
     email = email.strip().lower()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -28,24 +28,12 @@ def suppression_add(
             [email, reason, timezone.now(), mailing_id, note[:500]],
         )
         created = cursor.fetchone() is not None
-        Delivery.objects.filter(email__iexact=email, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SUPPRESSED
-        )
+        Delivery.objects.filter(
+            email__iexact=email, status__in=(Delivery.Status.PENDING, Delivery.Status.CLAIMED)
+        ).update(status=Delivery.Status.SUPPRESSED)
     return created
 
 
 def suppression_remove(*, suppression_id: int) -> bool:
     deleted, _ = Suppression.objects.filter(pk=suppression_id).delete()
     return bool(deleted)
-
-
-def suppressed_among(emails) -> set[str]:
-    """Which of these addresses (compared case-insensitively) are suppressed, lower-cased."""
-    lowered = {email.lower() for email in emails}
-    if not lowered:
-        return set()
-    return set(
-        Suppression.objects.annotate(address=Lower("email"))
-        .filter(address__in=lowered)
-        .values_list("address", flat=True)
-    )

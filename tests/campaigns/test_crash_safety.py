@@ -16,7 +16,7 @@ ADDRESSES = 2000
 
 
 def test_killing_workers_twice_loses_nothing_and_repeats_at_most_one_per_kill(
-    senders, deliveries_create, sending_begin, received_addresses
+    senders, deliveries_create, sending_begin, received_addresses, report_figure
 ):
     smtp = senders.smtp
     mailing = MailingFactory(subject="Hello {{ group.name }}")
@@ -34,7 +34,7 @@ def test_killing_workers_twice_loses_nothing_and_repeats_at_most_one_per_kill(
     time.sleep(0.5)
     counts = collections.Counter(received_addresses(smtp))
     duplicates = sum(n - 1 for n in counts.values())
-    print(f"\ncrash safety: {ADDRESSES} addresses, {kills} kills, {duplicates} duplicates")
+    report_figure(f"crash safety: {ADDRESSES} addresses, {kills} kills, {duplicates} duplicates")
     assert set(counts) == {f"person{n}@example.org" for n in range(ADDRESSES)}
     assert duplicates <= kills
     assert Delivery.objects.filter(mailing=mailing, status="sent").count() == ADDRESSES

@@ -1,3 +1,6 @@
+import email
+import email.policy
+
 import pytest
 
 from campaigns.rendering import (
@@ -122,3 +125,102 @@ def test_fast_rendering_matches_rendering_from_scratch():
 def test_render_refuses_an_invalid_template():
     with pytest.raises(ValueError):
         render_message(subject="Hi", body="{% now 'Y' %}", context=CONTEXT)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% now 'Y' %}",
+        "{{ group.name|safe }}",
+        "{{ group.name|default:group.name }}",
+        "Dear }} colleague",
+        "Dear {{ group.name",
+        "{{ recipient.nickname }}",
+    ],
+)
+def test_every_template_error_lists_the_fields_that_exist(body):
+    errors = template_errors("Subject", body)
+    assert len(errors) == 1
+    for name in MERGE_FIELDS:
+        assert "{{ " + name + " }}" in errors[0]
+
+
+def test_merge_field_in_a_link_target_is_url_encoded_and_escaped():
+    context = {**CONTEXT, "group": {"name": 'Vale & "Cardiff" Group'}}
+    body = "Read [your page](https://alc.example.org/groups/{{ group.name }}/) now."
+    rendered = render_message(subject="Hi", body=body, context=context)
+    assert (
+        '<a href="https://alc.example.org/groups/Vale%20%26%20%22Cardiff%22%20Group/"'
+        in rendered.html
+    )
+    assert "(https://alc.example.org/groups/Vale%20%26%20%22Cardiff%22%20Group/)" in rendered.text
+    # Outside the link the value is shown as written.
+    assert render_message(subject="Hi", body="{{ group.name }}", context=context).html.count(
+        "Vale &amp; &quot;Cardiff&quot; Group"
+    )
+    simple = render_message_simple(subject="Hi", body=body, context=context)
+    assert simple == rendered
+
+
+def test_unsubscribe_link_is_not_url_encoded_again():
+    url = "https://alc.example.org/unsubscribe/a:b/"
+    rendered = render_message(
+        subject="Hi",
+        body="[x](https://x.example/{{ group.name }})",
+        context={"unsubscribe_url": url},
+    )
+    assert f'href="{url}"' in rendered.html
+
+
+def _envelope(**fields):
+    from campaigns.models import Mailing
+    from campaigns.services.sending import Envelope
+
+    mailing = Mailing(
+        pk=7,
+        subject="Elections at {{ council.name }}",
+        body=BODY,
+        from_name="Cymdeithas Cynghorwyr Llafur",
+        reply_to="office@alc.example.org",
+        **fields,
+    )
+    return Envelope.for_mailing(mailing)
+
+
+def test_message_bytes_are_what_django_would_send(settings):
+    settings.MAILING_UNSUBSCRIBE_MAILTO = "unsubscribe@alc.example.org"
+    context = {**CONTEXT, "council": {"name": "Cyngor Sir Ynys Môn"}}
+    message, message_id = _envelope().message(email="labour@example.org", context=context)
+    fast = email.message_from_bytes(message.smtp_bytes(), policy=email.policy.default)
+    django = email.message_from_bytes(
+        message.message().as_bytes(linesep="\r\n"), policy=email.policy.default
+    )
+    assert fast["Message-ID"] == message_id
+    assert fast["Date"]
+    for header in (
+        "Subject", "From", "To", "Reply-To", "Message-ID", "List-Unsubscribe",
+        "List-Unsubscribe-Post", "MIME-Version",
+    ):  # fmt: skip
+        assert " ".join(fast[header].split()) == " ".join(django[header].split()), header
+    assert fast["Subject"] == "Elections at Cyngor Sir Ynys Môn"
+    assert fast["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert fast.get_content_type() == "multipart/alternative"
+    for kind in ("plain", "html"):
+        assert fast.get_body((kind,)).get_content() == django.get_body((kind,)).get_content()
+    assert not fast.defects and not any(part.defects for part in fast.walk())
+    assert all(len(line) <= 998 for line in message.smtp_bytes().split(b"\r\n"))
+
+
+def test_message_bytes_encode_long_lines_safely():
+    long_name = "Labour " * 200
+    context = {**CONTEXT, "group": {"name": long_name}}
+    message, _ = _envelope().message(email="labour@example.org", context=context)
+    data = message.smtp_bytes()
+    assert all(len(line) <= 998 for line in data.split(b"\r\n"))
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert long_name.upper().strip() in parsed.get_body(("html",)).get_content()
+
+
+def test_unusual_addresses_use_djangos_own_serialisation():
+    message, _ = _envelope().message(email="labour@exämple.org", context=CONTEXT)
+    assert message.smtp_bytes() is None

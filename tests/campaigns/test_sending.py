@@ -120,14 +120,29 @@ def test_it_gives_up_after_the_last_attempt(smtp, deliveries_create, settings):
     assert (delivery.status, delivery.attempts) == ("failed", 3)
 
 
-def test_unreachable_server_hands_the_batch_back_without_using_up_attempts(smtp, deliveries_create):
+def test_unreachable_server_charges_only_the_probe_and_hands_the_rest_back(smtp, deliveries_create):
     mailing = _sending_mailing()
     deliveries_create(mailing, 5)
     smtp.stop()
     wait = sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=30)
     assert wait > 0
     assert Delivery.objects.filter(status="pending").count() == 5
+    # The one message that found the server gone counts an attempt; the other four do not.
     assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [0, 0, 0, 0, 1]
+    assert Delivery.objects.get(attempts=1).last_error.startswith("Cannot connect")
+
+
+def test_an_outage_longer_than_all_attempts_does_not_fail_the_mailing(smtp, deliveries_create):
+    """Each probe costs one message one attempt, so MAILING_MAX_ATTEMPTS probes of a dead
+    server fail at most that many messages' worth of attempts, not the whole mailing."""
+    mailing = _sending_mailing()
+    deliveries_create(mailing, 5)
+    smtp.stop()
+    for _ in range(3):
+        Delivery.objects.update(next_attempt_at=timezone.now())
+        sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=30)
+    assert sum(Delivery.objects.values_list("attempts", flat=True)) == 3
+    assert not Delivery.objects.filter(status="failed").exists()
 
 
 def test_claims_never_overlap_between_workers(deliveries_create):

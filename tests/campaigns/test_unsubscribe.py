@@ -1,8 +1,12 @@
-import pytest
-from django.test import Client
-from factories import MailingFactory
+import threading
 
-from campaigns.models import Delivery, Suppression
+import pytest
+from django.db import connection
+from django.test import Client
+from factories import MailingFactory, SuppressionFactory
+
+from campaigns.models import Delivery, Mailing, Suppression
+from campaigns.services import sending
 from campaigns.unsubscribe import unsubscribe_token, unsubscribe_url
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +58,55 @@ def test_token_made_with_another_key_is_refused(client, settings):
     token = unsubscribe_token(email="alex@example.org", mailing_id=None)
     settings.SECRET_KEY = "another-key-entirely-" * 3
     assert client.post(f"/unsubscribe/{token}/").status_code == 400
+
+
+def _on_first_message(smtp, action):
+    """Run `action` in the SMTP server's thread when the first message arrives, before the
+    server answers it: the sender is then in the middle of its batch. (In a thread of its
+    own: the server's thread runs an event loop, where Django allows no database calls.)"""
+    original = smtp._received
+    done = []
+
+    def run():
+        try:
+            action()
+        finally:
+            connection.close()
+
+    def received(*args):
+        if not done:
+            done.append(True)
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join(30)
+        original(*args)
+
+    smtp._received = received
+
+
+def _unsubscribe_by_link():
+    path = _path("Person2@Example.org")
+    assert (
+        Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"}).status_code
+        == 200
+    )
+
+
+def _suppress_by_staff():
+    SuppressionFactory(email="person2@example.org", reason="staff")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("suppress", [_unsubscribe_by_link, _suppress_by_staff])
+def test_unsubscribe_during_a_batch_stops_the_rest_of_it(smtp, deliveries_create, suppress):
+    mailing = MailingFactory(status=Mailing.Status.SENDING)
+    deliveries_create(mailing, 4)
+    _on_first_message(smtp, suppress)
+    assert sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=30) is None
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [
+        "person0@example.org",
+        "person1@example.org",
+        "person3@example.org",
+    ]
+    assert Delivery.objects.get(email="person2@example.org").status == "suppressed"
+    assert Delivery.objects.filter(status="sent").count() == 3
