@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m alc_portal.embedded --
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint pytest install browser-deps council-data clean
+.PHONY: run test lint pytest install browser-deps council-data clean bench
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ALC Portal needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
@@ -42,6 +42,12 @@ pytest: $(INSTALLED) browser-deps
 	$(EMBEDDED) sh -c '$(PY) manage.py makemigrations --check --dry-run && $(PY) -m pytest $(PYTEST_ARGS)'
 
 test: lint pytest
+
+# The mailing benchmark (not a test; see the README): its own services under var/bench.
+# Options: make bench BENCH_ARGS="--count 10000 --sink postfix --profile var/bench/profile"
+bench: export ALC_VAR_DIR ?= $(CURDIR)/var/bench
+bench: $(INSTALLED)
+	$(EMBEDDED) $(PY) bench/mailing.py $(BENCH_ARGS)
 
 # Rebuild regions/data/councils.csv from ../shared/data. It reads and writes files only: the
 # database and Redis addresses are placeholders that are never contacted.

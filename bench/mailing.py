@@ -1,30 +1,61 @@
 """Benchmark: the real mailing pipeline against a one-process baseline, to the same SMTP sink.
 
     python -m alc_portal.embedded -- python bench/mailing.py [--count 10000] [--workers 2]
+        [--sink auto|postfix|python] [--profile DIR]
+
+(`make bench` does the same with its own embedded services under var/bench.)
 
 Uses its own database (alc_portal_bench, created afresh on the PostgreSQL server in
-DATABASE_URL) and its own Celery queue, so it never touches the portal's data.
+DATABASE_URL) and its own Celery queue, so it never touches the portal's data. It creates
+`count` councils with a Labour group each (a contact address) and elections on 6 May 2027, and
+one mailing to them, then:
 
-- baseline: one process renders each message with Django's template engine, Markdown, nh3 and
-  css_inline, and sends it with EmailMultiAlternatives over one SMTP connection; no database.
-- pipeline: N Delivery rows sent by two `celery worker` processes (mailing_send tasks), from
-  pressing "send" until the mailing is marked sent.
+- baseline: one process, no database. The mailing's templates are compiled once as any Django
+  process would cache them (Markdown, nh3 and CSS inlining done once, as the pipeline does);
+  each message is rendered with Django's template engine and sent with EmailMultiAlternatives
+  over one SMTP connection. Before timing, its first message is checked to have the same
+  subject, text and HTML as the pipeline's.
+- pipeline: `mailing_start` (the audience snapshot) and two `celery worker` processes sending
+  from the Delivery ledger, timed from calling mailing_start until the last delivery is
+  recorded as sent.
+
+The sink is Postfix's smtp-sink when installed (Debian's postfix package), otherwise
+bench/smtp_sink.py. `--profile DIR` samples the worker processes with py-spy while the pipeline
+runs and prints where their time went (that run's figures include the profiler's cost).
 """
 
 import argparse
+import collections
+import datetime
 import os
+import re
+import secrets
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alc_portal.settings")
+# As in production (DEBUG off: no query log kept in every process), with throwaway values.
+for _name, _value in {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
+    "ALLOWED_HOSTS": "localhost",
+    "PORTAL_URL": "https://alc.example.org",
+    "DEFAULT_FROM_EMAIL": "ALC Portal <portal@alc.example.org>",
+    "DJANGO_SETTINGS_MODULE": "alc_portal.settings",
+}.items():
+    os.environ.setdefault(_name, _value)
 BENCH_DB = "alc_portal_bench"
 QUEUE = "mailing-bench"
+POSTFIX_SINK = "/usr/sbin/smtp-sink"
+ELECTION_DAY = datetime.date(2027, 5, 6)
 
 SUBJECT = "Elections at {{ council.name }} on {{ election.date }}"
 BODY = """# Dear {{ recipient.first_name|default:"colleague" }}
@@ -44,14 +75,7 @@ The national office has a campaign pack for **{{ group.name }}** in {{ region.na
 """
 
 
-def context_for(n: int) -> dict:
-    return {
-        "recipient": {"first_name": f"Alex{n}", "full_name": f"Alex{n} Example"},
-        "group": {"name": f"Example {n % 300} Labour Group"},
-        "council": {"name": f"Example {n % 300} Borough Council"},
-        "region": {"name": "Wales"},
-        "election": {"date": "6 May 2027", "seats_up": 40 + n % 20, "labour_seats_up": 12},
-    }
+# --- services ---------------------------------------------------------------------------------
 
 
 def bench_database_url() -> str:
@@ -68,156 +92,365 @@ def bench_database_url() -> str:
     return urlunsplit(url._replace(path=f"/{BENCH_DB}"))
 
 
-def baseline_lean(count: int) -> float:
-    """The fastest fair single process: templates compiled once, and Markdown, nh3, the wrapper
-    and CSS inlining done once with the merge fields left in; each message is three Django
-    template renders and a send over one connection."""
-    import css_inline
-    import markdown
-    import nh3
-    from django.core.mail import EmailMultiAlternatives, get_connection
-    from django.template import Context, Engine
-    from django.template.loader import render_to_string
-    from django.utils.safestring import mark_safe
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    from campaigns.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, MARKDOWN_EXTENSIONS
-    from campaigns.unsubscribe import unsubscribe_url
 
-    engine = Engine(autoescape=True)
-    content = nh3.clean(
-        markdown.markdown(BODY, extensions=MARKDOWN_EXTENSIONS),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+class Sink:
+    """A discard-everything SMTP server in its own process: Postfix's smtp-sink (C) when
+    installed, else bench/smtp_sink.py."""
+
+    def __init__(self, kind: str):
+        if kind == "auto":
+            kind = "postfix" if os.access(POSTFIX_SINK, os.X_OK) else "python"
+        self.kind = kind
+        self.output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
+        if kind == "postfix":
+            self.port = free_port()
+            command = [POSTFIX_SINK, "-c"]
+            if os.geteuid() == 0:
+                command += ["-u", "nobody"]  # smtp-sink refuses to run as root
+            self.proc = subprocess.Popen(
+                [*command, f"127.0.0.1:{self.port}", "256"], stdout=self.output
+            )
+            self._wait_listening()
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "smtp_sink.py")],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self.port = int(self.proc.stdout.readline().split()[1])
+
+    @property
+    def name(self) -> str:
+        return "Postfix smtp-sink" if self.kind == "postfix" else "bench/smtp_sink.py (asyncio)"
+
+    def _wait_listening(self) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("smtp-sink did not start")
+
+    def stop(self) -> int:
+        """Stop the sink; returns how many messages it accepted."""
+        if self.kind == "postfix":
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout=10)
+            self.output.seek(0)
+            counts = re.findall(r"mesg=(\d+)", self.output.read())
+            self.output.close()
+            return int(counts[-1]) if counts else 0
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        return int(out.split()[-1])
+
+
+def cpu_seconds(workers, sink: Sink) -> dict[tuple[str, int], tuple[float, float]]:
+    """CPU time (user + system) used so far by each process of the run, keyed by (group, pid).
+    Database connections that close during the run take their time with them: a lower bound."""
+    import psutil
+
+    out = {}
+    for name, group in process_groups(workers, sink).items():
+        for pid in group:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            out[name, pid] = (times.user, times.system)
+    return out
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, tuple[float, float]]:
+    """(user, system) seconds each group of processes used between two readings."""
+    user, system = collections.Counter(), collections.Counter()
+    for (name, pid), (u, s) in after.items():
+        u0, s0 = before.get((name, pid), (0.0, 0.0))
+        user[name] += u - u0
+        system[name] += s - s0
+    return {name: (user[name], system[name]) for name in user}
+
+
+def process_groups(workers, sink: Sink) -> dict[str, list[int]]:
+    import psutil
+
+    groups = {
+        "workers": [proc.pid for proc in workers],
+        "bench process": [os.getpid()],
+        "sink": [sink.proc.pid],
+        "postgres": [],
+        "redis": [],
+    }
+    for proc in psutil.process_iter(["name"]):
+        name = proc.info["name"] or ""
+        if name.startswith("postgres"):
+            groups["postgres"].append(proc.pid)
+        elif name.startswith("redis"):
+            groups["redis"].append(proc.pid)
+    return groups
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def audience_create(count: int) -> int:
+    """`count` councils, each with a Labour group and elections on 6 May 2027; one mailing to
+    the groups' contact addresses. Returns the mailing's id."""
+    from campaigns.models import Mailing
+    from regions.models import Council, CouncilGroup, Election, Region
+
+    region = Region.objects.create(name="Bench Region", slug="bench-region")
+    councils = Council.objects.bulk_create(
+        [
+            Council(
+                gss_code=f"B{n:08d}",
+                name=f"Example {n} Borough Council",
+                short_name=f"Example {n:05d}",
+                slug=f"example-{n}",
+                kind=Council.Kind.NON_METROPOLITAN_DISTRICT,
+                region=region,
+                total_seats=60,
+                labour_seats=30,
+                control="LAB",
+                election_pattern=Council.ElectionPattern.ALL_OUT,
+            )
+            for n in range(count)
+        ],
+        batch_size=2000,
     )
-    page = render_to_string(
-        "campaigns/email/message.html",
-        {"subject": "{{ subject }}", "content": mark_safe(content), "unsubscribe_url": "{{ url }}"},  # noqa: S308
+    Election.objects.bulk_create(
+        [
+            Election(council=c, date=ELECTION_DAY, seats_up=40 + n % 20, labour_seats_up=12)
+            for n, c in enumerate(councils)
+        ],
+        batch_size=2000,
     )
-    subject_template = Engine(autoescape=False).from_string(SUBJECT)
-    text_template = Engine(autoescape=False).from_string(BODY)
-    html_template = engine.from_string(css_inline.inline(page))
-    start = time.perf_counter()
-    connection = get_connection()
-    connection.open()
-    for n in range(count):
-        email = f"lean{n}@example.org"
-        url = unsubscribe_url(email=email, mailing_id=1)
-        context = Context({**context_for(n), "url": url})
-        subject = subject_template.render(context)
-        context["subject"] = subject
-        message = EmailMultiAlternatives(
-            subject, text_template.render(context), to=[email],
-            headers={"List-Unsubscribe": f"<{url}>"},
-        )  # fmt: skip
-        message.attach_alternative(html_template.render(context), "text/html")
-        connection.send_messages([message])
-    connection.close()
-    return count / (time.perf_counter() - start)
-
-
-def sink_start():
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "smtp_sink.py")],
-        stdout=subprocess.PIPE,
-        text=True,
+    CouncilGroup.objects.bulk_create(
+        [
+            CouncilGroup(
+                council=c, name=f"Example {n} Labour Group", contact_email=f"group{n}@example.org"
+            )
+            for n, c in enumerate(councils)
+        ],
+        batch_size=2000,
     )
-    port = int(proc.stdout.readline().split()[1])
-    return proc, port
+    mailing = Mailing.objects.create(
+        subject=SUBJECT,
+        body=BODY,
+        from_name="ALC National Office",
+        reply_to="office@alc.example.org",
+        election_date=ELECTION_DAY,
+        recipients=[Mailing.Recipients.CONTACT],
+    )
+    mailing.regions.set([region])
+    return mailing.pk
 
 
-def sink_stop(proc) -> int:
-    proc.terminate()
-    out, _ = proc.communicate(timeout=10)
-    return int(out.split()[-1])
+# --- baseline ---------------------------------------------------------------------------------
 
 
-def baseline(count: int) -> float:
-    import css_inline
-    import markdown
-    import nh3
-    from django.core.mail import EmailMultiAlternatives, get_connection
-    from django.template import Context, Engine
-    from django.template.loader import render_to_string
-    from django.utils.safestring import mark_safe
+class Baseline:
+    """A plain Django sender: the mailing's templates compiled once, each message rendered with
+    Django's template engine and sent with EmailMultiAlternatives."""
 
-    from campaigns.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, MARKDOWN_EXTENSIONS
-    from campaigns.unsubscribe import unsubscribe_url
+    def __init__(self, mailing):
+        import css_inline
+        from django.conf import settings
+        from django.template import Engine
+        from django.template.loader import render_to_string
+        from django.utils.safestring import mark_safe
 
-    engine = Engine(autoescape=False)
-    start = time.perf_counter()
-    connection = get_connection()
-    connection.open()
-    for n in range(count):
-        context = Context(context_for(n))
-        email = f"baseline{n}@example.org"
-        url = unsubscribe_url(email=email, mailing_id=1)
-        subject = engine.from_string(SUBJECT).render(context)
-        text = engine.from_string(BODY).render(context)
-        content = nh3.clean(
-            markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS),
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-        )
+        from campaigns.rendering import WRAPPER_TEMPLATE, _markdown_to_html
+        from campaigns.services.sending import Envelope
+
+        # Markdown, nh3 and CSS inlining run once with placeholders where the merge fields go,
+        # exactly as the pipeline does; the placeholders then become Django variables again.
+        tags = re.findall(r"\{\{.*?\}\}", mailing.body)
+        marked = mailing.body
+        for index, tag in enumerate(tags):
+            marked = marked.replace(tag, f"BENCHFIELD{index}X", 1)
         page = render_to_string(
-            "campaigns/email/message.html",
-            {"subject": subject, "content": mark_safe(content), "unsubscribe_url": url},  # noqa: S308
+            WRAPPER_TEMPLATE,
+            {
+                "subject": "BENCHSUBJECTX",
+                "content": mark_safe(_markdown_to_html(marked)),  # noqa: S308 - sanitised by nh3
+                "unsubscribe_url": "BENCHURLX",
+            },
         )
+        page = css_inline.inline(page)
+        for index, tag in enumerate(tags):
+            page = page.replace(f"BENCHFIELD{index}X", tag)
+        page = page.replace("BENCHSUBJECTX", "{{ subject }}").replace(
+            "BENCHURLX", "{{ unsubscribe_url }}"
+        )
+        text = mailing.body.strip() + (
+            "\n\n\n--\nTo stop receiving these emails: {{ unsubscribe_url }}\n"
+        )
+        plain = Engine(autoescape=False)
+        self.subject = plain.from_string(mailing.subject)
+        self.text = plain.from_string(text)
+        self.html = Engine(autoescape=True).from_string(page)
+        envelope = Envelope.for_mailing(mailing)
+        self.mailing_id = mailing.pk
+        self.links = envelope.links
+        self.from_email = envelope.from_email
+        self.reply_to = envelope.reply_to
+        self.msgid_domain = settings.MAILING_MESSAGE_ID_DOMAIN
+
+    def render(self, email: str, values: dict):
+        from django.template import Context
+
+        url = self.links.url(email=email, mailing_id=self.mailing_id)
+        context = Context({**values, "unsubscribe_url": url})
+        subject = " ".join(self.subject.render(context).split())
+        context["subject"] = subject
+        return url, subject, self.text.render(context), self.html.render(context)
+
+    def message(self, email: str, values: dict):
+        from email.utils import make_msgid
+
+        from django.core.mail import EmailMultiAlternatives
+
+        url, subject, text, html = self.render(email, values)
         message = EmailMultiAlternatives(
-            subject, text, to=[email], headers={"List-Unsubscribe": f"<{url}>"}
+            subject,
+            text,
+            self.from_email,
+            [email],
+            reply_to=self.reply_to,
+            headers={"Message-ID": make_msgid(domain=self.msgid_domain), **self.links.headers(url)},
         )
-        message.attach_alternative(css_inline.inline(page), "text/html")
-        connection.send_messages([message])
-    connection.close()
-    return count / (time.perf_counter() - start)
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def check_same_as_pipeline(self, mailing, recipient) -> None:
+        from campaigns.rendering import render_message
+
+        url, subject, text, html = self.render(recipient.email, recipient.context)
+        ours = render_message(
+            subject=mailing.subject,
+            body=mailing.body,
+            context={**recipient.context, "unsubscribe_url": url},
+        )
+        assert (subject, text, html) == (ours.subject, ours.text, ours.html), (
+            "the baseline renders different messages from the pipeline"
+        )
+
+    def run(self, recipients) -> float:
+        from django.core.mail import get_connection
+
+        start = time.perf_counter()
+        connection = get_connection()
+        connection.open()
+        for recipient in recipients:
+            connection.send_messages([self.message(recipient.email, recipient.context)])
+        connection.close()
+        return len(recipients) / (time.perf_counter() - start)
 
 
-def pipeline(count: int, workers: int, database_url: str) -> float:
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+def profiler_start(pid: int, path: Path):
+    return subprocess.Popen(
+        [shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record",
+         "--pid", str(pid), "--rate", "200", "--gil", "--format", "raw",
+         "--output", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def profile_summary(paths: list[Path], top: int = 25) -> str:
+    """Where the sampled time went: each function's share of samples, inclusive and self."""
+    inclusive, own = collections.Counter(), collections.Counter()
+    total = 0
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack:
+                continue
+            n = int(count)
+            frames = [re.sub(r" \(.*?/(site-packages|lib/python3\.\d+)/", " (", f) for f in
+                      stack.split(";")]  # fmt: skip
+            total += n
+            own[frames[-1]] += n
+            for frame in set(frames):
+                inclusive[frame] += n
+    if not total:
+        return "no samples"
+    # Leave out the frames every sample shares (Celery's worker loop down to the task).
+    shown = [(f, n) for f, n in inclusive.most_common() if n < 0.8 * total][:top]
+    lines = [f"{total} samples; inclusive (below the task's own frame):"]
+    lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in shown]
+    lines.append("self:")
+    lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in own.most_common(top)]
+    return "\n".join(lines)
+
+
+def pipeline(mailing_id: int, workers: int, database_url: str, sink: Sink, profile_dir):
+    from django.db.models import Max
     from django.utils import timezone
     from workers import worker_start, worker_stop
 
-    from alc_portal.celery import app
     from campaigns.models import Delivery, Mailing
-    from campaigns.services.sending import _queue_senders
+    from campaigns.services.sending import mailing_start
 
-    mailing = Mailing.objects.create(subject=SUBJECT, body=BODY, recipients=["contact"])
-    Delivery.objects.bulk_create(
-        [
-            Delivery(mailing=mailing, email=f"pipeline{n}@example.org", context=context_for(n))
-            for n in range(count)
-        ],
-        batch_size=5000,
-    )
     procs = [worker_start(database_url=database_url, name=f"bench{i}") for i in range(workers)]
+    profilers, paths = [], []
+    if profile_dir:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        for proc in procs:
+            paths.append(profile_dir / f"worker-{proc.pid}.txt")
+            profilers.append(profiler_start(proc.pid, paths[-1]))
+        time.sleep(1)
     try:
-        app.conf.task_default_queue = QUEUE
+        cpu_before = cpu_seconds(procs, sink)
+        started = timezone.now()
         start = time.perf_counter()
-        Mailing.objects.filter(pk=mailing.pk).update(
-            status=Mailing.Status.SENDING, started_at=timezone.now()
-        )
-        _queue_senders(mailing.pk)
-        while Mailing.objects.get(pk=mailing.pk).status != Mailing.Status.SENT:
+        assert mailing_start(mailing_id=mailing_id)
+        snapshot = time.perf_counter() - start
+        while Mailing.objects.get(pk=mailing_id).status != Mailing.Status.SENT:
             time.sleep(0.05)
-        elapsed = time.perf_counter() - start
+        cpu = cpu_used(cpu_before, cpu_seconds(procs, sink))
     finally:
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
         for proc in procs:
             worker_stop(proc)
-    sent = Delivery.objects.filter(mailing=mailing, status="sent").count()
-    assert sent == count, f"only {sent} of {count} sent"
-    return count / elapsed
+    sent = Delivery.objects.filter(mailing_id=mailing_id, status="sent")
+    count = sent.count()
+    last = sent.aggregate(last=Max("sent_at"))["last"]
+    elapsed = (last - started).total_seconds()
+    return count, count / elapsed, elapsed, snapshot, cpu, paths
+
+
+# --- main -------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sink", choices=["auto", "postfix", "python"], default="auto")
+    parser.add_argument("--profile", type=Path, help="py-spy the workers; summaries go here")
     args = parser.parse_args()
 
     database_url = bench_database_url()
-    sink, port = sink_start()
+    sink = Sink(args.sink)
     os.environ.update(
         DATABASE_URL=database_url,
         EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(port),
+        EMAIL_PORT=str(sink.port),
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         CELERY_TASK_DEFAULT_QUEUE=QUEUE,
         MAILING_PARALLEL_TASKS=str(args.workers),
@@ -228,17 +461,43 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
+    from campaigns.audience import audience_resolve
+    from campaigns.models import Mailing
+
     call_command("migrate", verbosity=0)
     try:
-        base = baseline(args.count)
-        print(f"baseline: {base:8.0f} messages/s (one process, each message rendered in full)")
-        lean = baseline_lean(args.count)
-        print(f"lean:     {lean:8.0f} messages/s (one process, Markdown and CSS done once)")
-        pipe = pipeline(args.count, args.workers, database_url)
-        print(f"pipeline: {pipe:8.0f} messages/s ({args.workers} workers, Postgres ledger)")
-        print(f"ratio:    {pipe / base:8.2f} x the baseline, {pipe / lean:.2f} x the lean one")
+        mailing_id = audience_create(args.count)
+        mailing = Mailing.objects.get(pk=mailing_id)
+        start = time.perf_counter()
+        recipients = audience_resolve(mailing).recipients
+        resolve = time.perf_counter() - start
+        assert len(recipients) == args.count
+        baseline = Baseline(mailing)
+        baseline.check_same_as_pipeline(mailing, recipients[0])
+        base = baseline.run(recipients)
+        sent, pipe, elapsed, snapshot, cpu, paths = pipeline(
+            mailing_id, args.workers, database_url, sink, args.profile
+        )
+        assert sent == args.count, f"only {sent} of {args.count} sent"
+        if paths:
+            summary = profile_summary(paths)
+            (args.profile / "summary.txt").write_text(summary + "\n")
+            print(summary)
+        print(f"sink:     {sink.name}")
+        print(f"baseline: {base:8.0f} messages/s (one process, Django templates compiled once,")
+        print("                               EmailMultiAlternatives, one connection, no database)")
+        print(
+            f"pipeline: {pipe:8.0f} messages/s ({args.workers} celery workers, {elapsed:.2f} s"
+            f" from mailing_start to the last delivery recorded; snapshot {snapshot:.2f} s)"
+        )
+        print(f"ratio:    {pipe / base:8.2f} x the baseline")
+        print(f"(resolving the audience alone, before the baseline: {resolve:.2f} s)")
+        print(
+            "CPU during the pipeline (user + system): "
+            + ", ".join(f"{name} {u:.1f} + {s:.1f} s" for name, (u, s) in cpu.items())
+        )
     finally:
-        print(f"sink accepted {sink_stop(sink)} messages")
+        print(f"sink accepted {sink.stop()} messages")
 
 
 if __name__ == "__main__":
