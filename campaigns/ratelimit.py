@@ -87,3 +87,30 @@ def heartbeat(*, mailing_id: int, seconds: float) -> None:
 
 def is_alive(*, mailing_id: int) -> bool:
     return bool(redis_client().exists(f"mailing:{mailing_id}:alive"))
+
+
+# --- which sending tasks are alive --------------------------------------------------------------
+# A sending task keeps a key of its own fresh from a background thread while it runs, even while
+# it waits on a slow mail server. A task whose process died stops refreshing it: once the key
+# has expired, the sweep may give the task's claimed rows to another one.
+
+WORKER_KEY = "sending:worker:{}"
+
+
+def worker_heartbeat(*, worker: str, seconds: float) -> None:
+    """Note that the task named `worker` is alive for the next `seconds`."""
+    redis_client().set(WORKER_KEY.format(worker), 1, px=max(1, int(seconds * 1000)))
+
+
+def worker_gone(*, worker: str) -> None:
+    redis_client().delete(WORKER_KEY.format(worker))
+
+
+def workers_alive(workers: list[str]) -> set[str]:
+    """Those of `workers` whose heartbeat has not expired."""
+    if not workers:
+        return set()
+    pipe = redis_client().pipeline(transaction=False)
+    for worker in workers:
+        pipe.exists(WORKER_KEY.format(worker))
+    return {worker for worker, alive in zip(workers, pipe.execute(), strict=True) if alive}

@@ -8,9 +8,11 @@ server accepts the message. A worker killed at any moment therefore leaves at mo
 sent but not recorded (it is sent again later); the rest of its batch stays "claimed" until
 deliveries_sweep_stale returns it to pending.
 
-A worker starts no message from a batch after hold_seconds() (it hands the rest back), and the
-sweep waits claim_timeout(), which is that plus twice the longest one message can take, so it
-does not give a live worker's rows to another one. Should a send block even longer, the results
+Each sending task keeps a liveness key in Redis fresh from a thread (WorkerHeartbeat), so the
+claims of a task whose process died go back to pending about HEARTBEAT_LIFETIME seconds later.
+A live task's claims are swept only after claim_timeout(): a worker starts no message from a
+batch after hold_seconds() (it hands the rest back), and claim_timeout() is that plus twice the
+longest one message can take. Should a send block even longer, the results
 are fenced: failures are recorded only on rows still claimed by the worker that tried, a late
 "sent" is recorded whoever holds the row now (the message did go out), and before each message
 the worker checks, in the same statement that recorded the previous one, that the next row is
@@ -24,6 +26,7 @@ import json
 import logging
 import random
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,7 +40,15 @@ from django.utils import timezone
 
 from ..audience import audience_resolve
 from ..models import Delivery, Mailing, Suppression
-from ..ratelimit import effective_rate, heartbeat, is_alive, rate_slot
+from ..ratelimit import (
+    effective_rate,
+    heartbeat,
+    is_alive,
+    rate_slot,
+    worker_gone,
+    worker_heartbeat,
+    workers_alive,
+)
 from ..rendering import render_message, template_errors
 from ..smtp import PERMANENT, MimeBuilder, Outbox, SendFailure
 from ..unsubscribe import UnsubscribeLinks
@@ -50,6 +61,10 @@ TABLE = Delivery._meta.db_table
 SUPPRESSION_TABLE = Suppression._meta.db_table
 # How often a sending task re-reads the mailing's status, so pause and cancel take effect.
 STATUS_CHECK_SECONDS = 1.0
+# A sending task's liveness key is refreshed this often and lasts this long: claims of a task
+# whose process died are swept within about HEARTBEAT_LIFETIME plus the sweep's interval.
+HEARTBEAT_EVERY = 2.0
+HEARTBEAT_LIFETIME = 10.0
 # Longest a task sleeps for the rate limit before handing its batch back and re-queuing.
 MAX_RATE_WAIT = 2.0
 # Replies one message may wait for, each for up to EMAIL_TIMEOUT, when it has to open the
@@ -308,13 +323,49 @@ def deliveries_claim_batch(*, mailing_id: int, worker: str, size: int) -> list[D
 
 
 def deliveries_sweep_stale(*, older_than: float, mailing_id: int | None = None) -> int:
-    """Return claims older than `older_than` seconds (their worker died) to pending."""
-    stale = Delivery.objects.filter(
-        status=DStatus.CLAIMED, claimed_at__lt=timezone.now() - timedelta(seconds=older_than)
-    )
+    """Return claims older than `older_than` seconds to pending, whoever holds them, and the
+    claims of tasks whose heartbeat has lapsed (their process died) as soon as it has."""
+    claimed = Delivery.objects.filter(status=DStatus.CLAIMED)
     if mailing_id is not None:
-        stale = stale.filter(mailing_id=mailing_id)
+        claimed = claimed.filter(mailing_id=mailing_id)
+    now = timezone.now()
+    # A task's heartbeat is in place before it claims anything, so any claim older than one
+    # heartbeat lifetime belongs to a task that either beats or is gone.
+    settled = claimed.filter(claimed_at__lt=now - timedelta(seconds=HEARTBEAT_LIFETIME))
+    holders = list(settled.values_list("claimed_by", flat=True).distinct())
+    gone = set(holders) - workers_alive(holders)
+    stale = claimed.filter(claimed_at__lt=now - timedelta(seconds=older_than)) | settled.filter(
+        claimed_by__in=gone
+    )
     return stale.update(status=DStatus.PENDING, claimed_at=None, claimed_by="")
+
+
+class WorkerHeartbeat:
+    """Keeps a sending task's liveness key fresh from a thread while the task runs, so that
+    its claims are swept soon after its process dies, but never while it lives, however long a
+    mail server keeps it waiting."""
+
+    def __init__(self, worker: str):
+        self.worker = worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="sending-heartbeat", daemon=True)
+
+    def __enter__(self):
+        worker_heartbeat(worker=self.worker, seconds=HEARTBEAT_LIFETIME)
+        self._thread.start()
+        return self
+
+    def _beat(self):
+        while not self._stop.wait(HEARTBEAT_EVERY):
+            try:
+                worker_heartbeat(worker=self.worker, seconds=HEARTBEAT_LIFETIME)
+            except Exception:  # Redis away for a moment: the next beat tries again.
+                log.warning("sending heartbeat for %s failed", self.worker, exc_info=True)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        worker_gone(worker=self.worker)
 
 
 def _release(ids: list[int], worker: str, *, delay: float = 0) -> None:
@@ -580,7 +631,7 @@ def mailing_send_some(*, mailing_id: int, worker: str, seconds: float) -> float 
     deliveries_sweep_stale(older_than=claim_timeout(), mailing_id=mailing_id)
     deadline = time.monotonic() + seconds
     envelope = None
-    with Outbox() as outbox:
+    with WorkerHeartbeat(worker), Outbox() as outbox:
         while time.monotonic() < deadline:
             mailing = Mailing.objects.filter(pk=mailing_id).first()
             if mailing is None or mailing.status != Status.SENDING:

@@ -3,14 +3,17 @@ while the first is still waiting for the mail server. Results are then recorded 
 corrupting the ledger, and a message that did go out is not sent again."""
 
 import collections
+import datetime
 import threading
 import time
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from factories import MailingFactory
 
 from campaigns.models import Delivery, Mailing
+from campaigns.ratelimit import worker_heartbeat, workers_alive
 from campaigns.services import sending
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -169,3 +172,48 @@ def test_the_sweep_leaves_a_live_workers_stalled_batch_alone(smtp, deliveries_cr
         f"person{n}@example.org" for n in range(3)
     ]
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENT
+
+
+# --- claims of a task whose process died ---------------------------------------------------------
+
+
+def _claim(mailing, rows, worker, seconds_ago):
+    ids = list(
+        Delivery.objects.filter(mailing=mailing, status="pending").values_list("pk", flat=True)
+    )[:rows]
+    Delivery.objects.filter(pk__in=ids).update(
+        status="claimed",
+        claimed_by=worker,
+        claimed_at=timezone.now() - datetime.timedelta(seconds=seconds_ago),
+    )
+    return ids
+
+
+def test_claims_of_a_task_whose_heartbeat_lapsed_go_back_long_before_the_claim_timeout(
+    deliveries_create,
+):
+    mailing = MailingFactory(status=Mailing.Status.SENDING)
+    deliveries_create(mailing, 10)
+    age = sending.HEARTBEAT_LIFETIME + 5  # far younger than claim_timeout()
+    assert age < sending.claim_timeout()
+    dead = _claim(mailing, 3, "host:101:dead", age)
+    live = _claim(mailing, 2, "host:102:live", age)
+    just_claimed = _claim(mailing, 2, "host:103:starting", 0)
+    worker_heartbeat(worker="host:102:live", seconds=30)
+
+    sending.deliveries_sweep_stale(older_than=sending.claim_timeout())
+
+    status = dict(Delivery.objects.values_list("pk", "status"))
+    assert {status[pk] for pk in dead} == {"pending"}
+    assert {status[pk] for pk in live} == {"claimed"}
+    # A claim younger than a heartbeat's lifetime is left alone, heartbeat or not.
+    assert {status[pk] for pk in just_claimed} == {"claimed"}
+
+
+def test_a_running_task_keeps_beating_while_it_waits_and_stops_when_it_ends(monkeypatch):
+    monkeypatch.setattr(sending, "HEARTBEAT_EVERY", 0.1)
+    monkeypatch.setattr(sending, "HEARTBEAT_LIFETIME", 0.4)
+    with sending.WorkerHeartbeat("host:104:waiting"):
+        time.sleep(1.0)  # longer than a lifetime: only the thread's beats keep it alive
+        assert workers_alive(["host:104:waiting", "host:105:never"]) == {"host:104:waiting"}
+    assert workers_alive(["host:104:waiting"]) == set()
