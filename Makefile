@@ -8,16 +8,22 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m alc_portal.embedded --
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint pytest install browser-deps council-data clean bench
+.PHONY: run test lint pytest install lock browser-deps council-data clean bench
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ALC Portal needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(INSTALLED)
+
+# After changing requirements*.txt: install them without the old pins, then pin everything.
+lock: | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
 
 install: $(INSTALLED)
 
