@@ -129,6 +129,7 @@ def _equality_record():
     )
 
 
+@pytest.mark.django_db
 def test_migrate_gives_staff_appointed_earlier_their_admin_permissions():
     earlier = StaffFactory()
     StaffRole.objects.get_or_create(user=earlier)
