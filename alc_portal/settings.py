@@ -72,8 +72,10 @@ else:
         raise ImproperlyConfigured("Set the environment variable ALLOWED_HOSTS.")
     # Where people reach the portal: the start of every link in an email.
     PORTAL_URL = _required("PORTAL_URL", env.str)
-    if not PORTAL_URL.startswith("https://"):
-        raise ImproperlyConfigured("The environment variable PORTAL_URL must start with https://.")
+    if urlsplit(PORTAL_URL).scheme != "https" or not urlsplit(PORTAL_URL).hostname:
+        raise ImproperlyConfigured(
+            "The environment variable PORTAL_URL must be an https:// address with a host name."
+        )
 
 DATABASES = {"default": _required("DATABASE_URL", env.db_url)}
 if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
@@ -92,8 +94,21 @@ if not DATABASES["default"].get("NAME"):
     )
 
 REDIS_URL = _required("REDIS_URL", env.str)
-_redis = urlsplit(REDIS_URL)
-if _redis.scheme not in ("redis", "rediss", "unix") or not (_redis.hostname or _redis.path):
+
+
+def _redis_url_ok(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return bool(parts.path)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    database = parts.path.strip("/")
+    return parts.scheme in ("redis", "rediss") and bool(parts.hostname) and database.isdigit()
+
+
+if not _redis_url_ok(REDIS_URL):
     raise ImproperlyConfigured(
         "The environment variable REDIS_URL must be a Redis URL: redis://HOST:PORT/DB"
     )
@@ -224,17 +239,23 @@ MEDIA_URL = "media/"
 # Email: EMAIL_URL (smtp://host:port, smtp+tls://user:password@host:587 for STARTTLS,
 # smtp+ssl://... for TLS) or the discrete EMAIL_HOST/EMAIL_PORT variables. `make run` points
 # this at its local catcher.
-if "EMAIL_URL" in env:
+_USES_PROVIDER = "anymail" in env.str("EMAIL_BACKEND", default="")
+if env.str("EMAIL_URL", default=""):
     vars().update(_required("EMAIL_URL", env.email_url))
+    if not EMAIL_HOST:  # noqa: F821 - set by the line above
+        raise ImproperlyConfigured(
+            "The environment variable EMAIL_URL must name the mail server: smtp://HOST:PORT"
+        )
 else:
-    if not DEBUG and "EMAIL_HOST" not in env and "anymail" not in env.str("EMAIL_BACKEND", ""):
+    if not DEBUG and not env.str("EMAIL_HOST", default="").strip() and not _USES_PROVIDER:
         # The default below is `make run`'s local catcher: production mail would vanish there.
         raise ImproperlyConfigured(
             "Set the environment variable EMAIL_URL (or EMAIL_HOST) to your SMTP server, "
             "or EMAIL_BACKEND to an anymail backend (see .env.example)."
         )
-    EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
-    EMAIL_PORT = _number("EMAIL_PORT", 1025, minimum=1)
+    EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1").strip() or "127.0.0.1"
+    # 1025 is `make run`'s catcher; a real server listens on the SMTP port unless told.
+    EMAIL_PORT = _number("EMAIL_PORT", 1025 if DEBUG else 25, minimum=1)
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", default=False)
@@ -327,6 +348,8 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer's health probe may come over plain HTTP on the inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = _number("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", default=True)
@@ -336,12 +359,17 @@ if not DEBUG:
 
 ADMINS = [("Portal admins", a) for a in env.list("ADMIN_EMAILS", default=[])]
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        "The environment variable LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 

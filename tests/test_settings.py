@@ -86,15 +86,26 @@ def test_production_refuses_to_start_without(name):
         ("MAILING_BATCH_SIZE", "1e3"),
         ("MAILING_CLAIM_TIMEOUT", "soon"),
         ("HEALTHZ_CELERY_TIMEOUT", "0"),
+        ("EMAIL_URL", "smtp://"),
+        ("EMAIL_HOST", " "),
+        ("REDIS_URL", "redis:///"),
+        ("REDIS_URL", "redis://redis.internal:abc/0"),
+        ("REDIS_URL", "redis://redis.internal/notadb"),
+        ("PORTAL_URL", "https://"),
+        ("LOG_LEVEL", "LOUD"),
     ],
 )
 def test_production_refuses_a_bad_value(name, value):
     env = {**PRODUCTION_ENV, name: value}
-    if name == "EMAIL_PORT":  # read only when the server is given by EMAIL_HOST
-        env = {k: v for k, v in env.items() if k != "EMAIL_URL"} | {"EMAIL_HOST": "smtp.example"}
+    if name in ("EMAIL_PORT", "EMAIL_HOST"):  # read only when there is no EMAIL_URL
+        env = {"EMAIL_HOST": "smtp.example"} | env
+        env = {k: v for k, v in env.items() if k != "EMAIL_URL"}
     result = _manage("check", env=env)
     assert result.returncode != 0
-    assert name in result.stderr
+    # The message itself names the variable (not only the line of settings that read it).
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("django.core.exceptions.ImproperlyConfigured"), message
+    assert name in message
 
 
 def test_the_web_application_does_not_load_without_a_secret():
@@ -110,6 +121,14 @@ def test_the_web_application_does_not_load_without_a_secret():
     )
     assert "loaded" not in result.stdout
     assert "Set the environment variable SECRET_KEY" in result.stderr
+
+
+def test_production_mail_goes_to_the_smtp_port_unless_told():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"}
+    env["EMAIL_HOST"] = "smtp.example.org"
+    script = "from django.conf import settings; print(settings.EMAIL_HOST, settings.EMAIL_PORT)"
+    result = _manage("shell", "--verbosity", "0", "-c", script, env=env)
+    assert result.stdout.split() == ["smtp.example.org", "25"], result.stderr
 
 
 def test_production_refuses_to_send_mail_to_the_development_catcher():
