@@ -245,13 +245,28 @@ def test_reload_applies_changes_and_keeps_groups(tmp_path, records):
 # --- The rebuild command -------------------------------------------------------------------
 
 
+STALE_README = f"Notes\n{councildata.SUMMARY_START}\n| stale |\n{councildata.SUMMARY_END}\n"
+
+
 @needs_sources
-def test_rebuild_elsewhere_leaves_the_project_files_alone(tmp_path):
-    readme = councildata.PROJECT_README_PATH.read_text(encoding="utf-8")
+def test_rebuild_elsewhere_updates_the_notes_there_and_leaves_the_project_readme(
+    tmp_path, monkeypatch
+):
+    # Stand-ins for the project README and for notes next to the output, both out of date.
+    project_readme = tmp_path / "project-README.md"
+    project_readme.write_text(STALE_README)
+    monkeypatch.setattr(councildata, "PROJECT_README_PATH", project_readme)
+    output = tmp_path / "out" / "councils.csv"
+    output.parent.mkdir()
+    notes = output.parent / councildata.README_PATH.name
+    notes.write_text(STALE_README)
+
+    call_command("build_council_data", output=output, stdout=io.StringIO())
+
     committed = councildata.DEFAULT_CSV_PATH.read_text(encoding="utf-8")
-    call_command("build_council_data", output=tmp_path / "councils.csv", stdout=io.StringIO())
-    assert (tmp_path / "councils.csv").read_text(encoding="utf-8") == committed
-    assert councildata.PROJECT_README_PATH.read_text(encoding="utf-8") == readme
+    assert output.read_text(encoding="utf-8") == committed
+    assert "| stale |" not in notes.read_text() and "| East Midlands |" in notes.read_text()
+    assert project_readme.read_text() == STALE_README
 
 
 def test_rebuild_names_a_missing_folder(tmp_path):
