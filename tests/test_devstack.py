@@ -4,6 +4,7 @@ login page with a worker answering, and Ctrl-C stops everything it started."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+import psutil
 import psycopg2
 import pytest
 from django.conf import settings
@@ -96,6 +98,10 @@ def test_make_run_serves_the_portal_and_stops_cleanly(empty_database, tmp_path):
             time.sleep(1)
         assert status == 200, body
         assert json.loads(body)["celery_worker"] == "ok"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        commands = " ".join(" ".join(c.cmdline()) for c in children)
+        for part in ("runserver", "worker", "beat"):
+            assert part in commands, f"no {part} among {commands}"
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -106,6 +112,10 @@ def test_make_run_serves_the_portal_and_stops_cleanly(empty_database, tmp_path):
     output = log_path.read_text()
     # The demo accounts and their password are printed for the person at the keyboard.
     assert "staff@demo.alc.example.org" in output and "demo-portal-2026" in output
-    # Nothing is left listening.
+    # Nothing it started is left running or listening.
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]
     with pytest.raises(urllib.error.URLError):
         _get(f"{base}/accounts/login/")
+    with socket.create_server(("127.0.0.1", mail_port)):
+        pass  # the mail catcher's port is free again
