@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models.functions import Lower
 
+from alc_portal.validators import PHONE_MAX, phone_validate
 from members.models import Councillor, User
 from regions.models import Council
 
@@ -30,9 +32,6 @@ OPTIONAL_COLUMNS = ("phone",)
 NAME_MAX = 150
 WARD_MAX = 150
 EMAIL_MAX = 254
-PHONE_MAX = 30
-
-PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
 # Characters a spreadsheet would read as the start of a formula. Exports prefix such cells with
 # a quote; the importer takes it off again so an exported file imports unchanged.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -150,16 +149,28 @@ def clean_email(value: str) -> str:
     return value
 
 
-def clean_phone(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        return ""
-    digits = sum(ch.isdigit() for ch in value)
-    if len(value) > PHONE_MAX or not PHONE_RE.match(value) or not 7 <= digits <= 15:
-        raise ValidationError(
-            "Enter a phone number of 7 to 15 digits, like 020 7946 0000 or +44 20 7946 0000."
-        )
-    return value
+def clean_phone(value: str, *, stored: str | None = None) -> str:
+    return phone_validate(value, stored=stored)
+
+
+def emails_in_use(emails) -> set[str]:
+    """Which of these addresses (in lower case) an account already has: as its login address,
+    or as any address added to it, verified or not. A new account must not take one of them."""
+    wanted = sorted({email.strip().lower() for email in emails if email and email.strip()})
+    found: set[str] = set()
+    for start in range(0, len(wanted), 2000):
+        chunk = wanted[start : start + 2000]
+        for model in (User, EmailAddress):
+            found.update(
+                model.objects.annotate(address=Lower("email"))
+                .filter(address__in=chunk)
+                .values_list("address", flat=True)
+            )
+    return found
+
+
+def email_in_use(email: str) -> bool:
+    return bool(emails_in_use([email]))
 
 
 class CouncilLookup:
@@ -188,34 +199,41 @@ def import_plan(rows: list[dict], *, region) -> dict:
 
     Returns {"rows": [...], "counts": {...}} where each row has `action` (create, update,
     unchanged or error), `changes` (field: [old, new]) and `errors` (messages), plus the ids
-    the writer needs (`user_id`, `councillor_id`, `council_id`). Existing people are matched by
-    email, so importing the same file twice changes nothing the second time.
+    the writer needs (`user_id`, `councillor_id`, `council_id`). Existing councillors are
+    matched by their login email, so importing the same file twice changes nothing the second
+    time; an address any other account already uses is an error, never a takeover.
     """
     councils = CouncilLookup.current()
     emails = {row["email"].strip().lower() for row in rows if row["email"].strip()}
-    users = {}
+    in_use = emails_in_use(emails)
     councillors = {}
-    email_list = sorted(emails)
+    logins = set()
+    email_list = sorted(in_use)
     for start in range(0, len(email_list), 2000):
         chunk = email_list[start : start + 2000]
-        for user in User.objects.filter(email__in=chunk):
-            users[user.email.lower()] = user
-        for councillor in Councillor.objects.filter(user__email__in=chunk).select_related(
-            "user", "council__region"
+        logins.update(
+            User.objects.annotate(address=Lower("email"))
+            .filter(address__in=chunk)
+            .values_list("address", flat=True)
+        )
+        for councillor in (
+            Councillor.objects.annotate(address=Lower("user__email"))
+            .filter(address__in=chunk)
+            .select_related("user", "council__region")
         ):
-            councillors[councillor.user.email.lower()] = councillor
+            councillors[councillor.address] = councillor
 
     seen_emails: dict[str, int] = {}
     planned = []
     for row in rows:
-        planned.append(_plan_row(row, region, councils, users, councillors, seen_emails))
+        planned.append(_plan_row(row, region, councils, in_use, logins, councillors, seen_emails))
     counts = dict.fromkeys(("create", "update", "unchanged", "error"), 0)
     for row in planned:
         counts[row["action"]] += 1
     return {"rows": planned, "counts": counts}
 
 
-def _plan_row(row, region, councils, users, councillors, seen_emails) -> dict:
+def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails) -> dict:
     errors = []
     result = {
         "line": row["line"],
@@ -242,7 +260,10 @@ def _plan_row(row, region, councils, users, councillors, seen_emails) -> dict:
     full_name = check(clean_person_name, "full_name")
     email = check(clean_email, "email")
     ward = check(clean_ward, "ward")
-    phone = check(clean_phone, "phone")
+    existing = councillors.get(email) if email else None
+    # A number already held for this councillor is kept as it is, even if it predates the
+    # current rule, so that a file exported from the portal imports unchanged.
+    phone = check(clean_phone, "phone", stored=existing.phone if existing else None)
 
     council = None
     if not row["council"].strip():
@@ -264,11 +285,22 @@ def _plan_row(row, region, councils, users, councillors, seen_emails) -> dict:
         else:
             seen_emails[email] = row["line"]
 
-    existing = councillors.get(email) if email else None
     if existing is not None and existing.council.region_id != region.pk:
         errors.append(
             "This email belongs to a councillor in another region; "
             "ask the national office to move them."
+        )
+    elif existing is None and email in logins:
+        # Only a councillor's profile may be changed by an import: an account of any other
+        # kind (national staff, say) is never taken over by a row that names its address.
+        errors.append(
+            "An account with this email address already exists but has no councillor profile, "
+            "so this row cannot be imported. Ask the national office to link the account."
+        )
+    elif existing is None and email in in_use:
+        errors.append(
+            "This email address is an extra address on someone else's account. Use the "
+            "councillor's main email address, or ask the national office."
         )
 
     if errors:
@@ -279,8 +311,6 @@ def _plan_row(row, region, councils, users, councillors, seen_emails) -> dict:
     result["council_id"] = council.pk
     result["council"] = council.name
     if existing is None:
-        user = users.get(email)
-        result["user_id"] = user.pk if user else None
         result["action"] = "create"
         return result
 

@@ -12,6 +12,12 @@ def invitation_send(join_request_id: int) -> bool:
     return onboarding.invitation_send(join_request_id=join_request_id)
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def existing_account_notice_send(email: str) -> bool:
+    """Tell the owner of an address that someone asked to join with it (see join_request_submit)."""
+    return onboarding.existing_account_notice_send(email=email)
+
+
 @shared_task
 def councillor_import_run(import_id: int) -> str:
     """Apply a confirmed CSV import of more than a thousand rows."""

@@ -1,13 +1,12 @@
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alc_portal.validators import phone_validate
+
 from .access import officer_candidates
 from .models import Council, CouncilGroup, GroupOfficer
 
-PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-]+$")
 # A browser's date picker sends and expects ISO dates, whatever the locale.
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 NO_MARKUP = "Use plain text: remove the < and > characters."
@@ -93,12 +92,9 @@ class GroupContactForm(forms.ModelForm):
         return plain_text(self.cleaned_data["postal_address"].replace("\r\n", "\n"))
 
     def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        if phone and (
-            not PHONE_PATTERN.match(phone) or not 6 <= sum(c.isdigit() for c in phone) <= 15
-        ):
-            raise ValidationError("Enter a phone number of digits, spaces and an optional +.")
-        return phone
+        # The association's one phone rule. A saved number that predates it is kept if sent
+        # back unchanged, so that it does not block editing the group's other details.
+        return phone_validate(self.cleaned_data["phone"], stored=self.instance.phone)
 
 
 class OfficerAppointForm(forms.Form):

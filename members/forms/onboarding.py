@@ -5,8 +5,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from alc_portal.forms import DescribedFieldsMixin
+from alc_portal.validators import (
+    PHONE_MAX,
+    PHONE_STORED_MESSAGE,
+    phone_needs_correcting,
+    phone_validate,
+)
 from members import imports
 from members.models import User
+from members.services.onboarding import LEFT_ON_FUTURE
 from regions.access import regions_managed_by
 from regions.models import Region
 
@@ -62,13 +69,9 @@ class JoinForm(_PersonFields):
         return matches[0]
 
     def clean_email(self):
-        email = imports.clean_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                "This email address already has an account. Log in instead, or use "
-                "'Forgot password' if you cannot."
-            )
-        return email
+        # Whether the address already has an account is not said here: the form is public, and
+        # join_request_submit emails the address's owner instead.
+        return imports.clean_email(self.cleaned_data["email"])
 
 
 class RefuseForm(DescribedFieldsMixin, forms.Form):
@@ -80,38 +83,65 @@ class RefuseForm(DescribedFieldsMixin, forms.Form):
     )
 
 
+def _phone_field() -> forms.CharField:
+    return forms.CharField(
+        label="Phone (optional)",
+        max_length=PHONE_MAX,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+
+
 class CouncillorAddForm(_PersonFields):
     email = forms.EmailField(label="Email address", max_length=imports.EMAIL_MAX)
-    phone = forms.CharField(label="Phone (optional)", max_length=imports.PHONE_MAX, required=False)
+    phone = _phone_field()
     field_order = ["full_name", "email", "ward", "phone"]
 
     def clean_email(self):
+        # Representatives are trusted with this answer; the public join form is not.
         email = imports.clean_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
+        if imports.email_in_use(email):
             raise ValidationError("This email address already has an account.")
         return email
 
     def clean_phone(self):
-        return imports.clean_phone(self.cleaned_data.get("phone", ""))
+        return phone_validate(self.cleaned_data.get("phone", ""))
 
 
 class CouncillorEditForm(_PersonFields):
-    phone = forms.CharField(label="Phone (optional)", max_length=imports.PHONE_MAX, required=False)
+    """A councillor's details as their representative edits them. Pass the saved values as
+    `initial`: a saved phone number that breaks today's rule is kept if sent back unchanged,
+    with a note next to the field asking for it to be corrected."""
+
+    phone = _phone_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if phone_needs_correcting(self.initial.get("phone")):
+            self.fields["phone"].help_text = PHONE_STORED_MESSAGE
+            self._describe_fields()
 
     def clean_phone(self):
-        return imports.clean_phone(self.cleaned_data.get("phone", ""))
+        return phone_validate(self.cleaned_data.get("phone", ""), stored=self.initial.get("phone"))
 
 
 class CouncillorLeaveForm(DescribedFieldsMixin, forms.Form):
     left_on = forms.DateField(
         label="No longer a councillor from",
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Today or an earlier date. Any group office they hold ends on this date.",
     )
     confirm = forms.BooleanField(
         label="Yes, this person is no longer a councillor",
         error_messages={"required": "Tick the box to confirm."},
     )
+
+    def clean_left_on(self):
+        left_on = self.cleaned_data["left_on"]
+        if left_on > timezone.localdate():
+            raise ValidationError(LEFT_ON_FUTURE)
+        return left_on
 
 
 class ImportUploadForm(DescribedFieldsMixin, forms.Form):

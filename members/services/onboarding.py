@@ -3,12 +3,15 @@ representative, CSV imports, and the appointment of regional representatives."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from datetime import date
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -21,17 +24,19 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from members import imports
 from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
-from regions.models import Council, RegionalRepresentative
+from regions.models import Council, GroupOfficer, RegionalRepresentative
 
 log = logging.getLogger(__name__)
+
+LEFT_ON_FUTURE = (
+    "The date cannot be in the future. Come back on the day they stop being a councillor, or "
+    "enter a date that has passed."
+)
 
 # Advisory-lock namespace, so two workers never apply the same import at once.
 IMPORT_LOCK_BASE = 7_300_000_000
 IMPORT_CHUNK = 500
-
-
-def _email_taken(email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
+EXISTING_ACCOUNT_NOTICE_INTERVAL = 60 * 60
 
 
 def _user_create_invited(*, email: str, full_name: str) -> User:
@@ -51,11 +56,75 @@ def _queue_invitation(join_request_id: int) -> None:
 
 
 @transaction.atomic
-def join_request_submit(*, full_name: str, email: str, council: Council, ward: str) -> JoinRequest:
+def join_request_submit(
+    *, full_name: str, email: str, council: Council, ward: str
+) -> JoinRequest | None:
+    """Record a request to join, or, if the address already belongs to an account, make none
+    and email that address a note saying so instead.
+
+    The caller thanks the person the same way either way, so the public form never tells a
+    stranger which addresses have accounts.
+    """
     email = email.strip().lower()
-    if _email_taken(email):
-        raise ValidationError({"email": "This email address already has an account: log in."})
+    if imports.email_in_use(email):
+        _queue_existing_account_notice(email)
+        return None
     return JoinRequest.objects.create(full_name=full_name, email=email, council=council, ward=ward)
+
+
+def _queue_existing_account_notice(email: str) -> None:
+    # At most one note an hour to an address, however often someone types it into the form.
+    key = "join-existing-account:" + hashlib.sha256(email.encode()).hexdigest()
+    if not cache.add(key, 1, timeout=EXISTING_ACCOUNT_NOTICE_INTERVAL):
+        return
+    from members.tasks import existing_account_notice_send
+
+    transaction.on_commit(lambda: existing_account_notice_send.delay(email))
+
+
+def existing_account_notice_send(*, email: str) -> bool:
+    """Tell the owner of an address that someone asked to join with it, and how to log in.
+
+    Sent only to an address its account logs in with or has verified: an unconfirmed extra
+    address may not be the account holder's. Nothing from the request itself (the name or
+    council typed by whoever filled in the form) goes into the message.
+    """
+    user = _account_for_notice(email)
+    if user is None:
+        return False
+    portal = settings.PORTAL_URL.rstrip("/")
+    context = {
+        "user": user,
+        "email": email,
+        "login_link": portal + reverse("account_login"),
+        "reset_link": portal + reverse("account_reset_password"),
+    }
+    _email_send(template="members/email/existing_account", context=context, to=email)
+    return True
+
+
+def _account_for_notice(email: str) -> User | None:
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is not None:
+        return user
+    address = (
+        EmailAddress.objects.select_related("user")
+        .filter(email__iexact=email, verified=True, user__is_active=True)
+        .first()
+    )
+    return address.user if address else None
+
+
+def _email_send(*, template: str, context: dict, to: str) -> None:
+    """Send a message in plain text and HTML from `<template>.txt`, `.html` and `_subject.txt`."""
+    subject = render_to_string(f"{template}_subject.txt", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string(f"{template}.txt", context),
+        to=[to],
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send()
 
 
 @transaction.atomic
@@ -64,7 +133,7 @@ def join_request_approve(*, join_request: JoinRequest, by: User) -> Councillor:
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != Decision.PENDING:
         raise ValidationError("This request has already been decided.")
-    if _email_taken(join_request.email):
+    if imports.email_in_use(join_request.email):
         raise ValidationError(
             f"{join_request.email} already has an account, so this request cannot create one. "
             "Refuse it, or ask the national office to link the account."
@@ -96,7 +165,7 @@ def councillor_add(
     """A councillor added by their representative. An approved join request records who added
     them and when the invitation went, exactly as for someone who asked to join."""
     email = email.strip().lower()
-    if _email_taken(email):
+    if imports.email_in_use(email):
         raise ValidationError({"email": "This email address already has an account."})
     user = _user_create_invited(email=email, full_name=full_name)
     councillor = Councillor(user=user, council=council, ward=ward, phone=phone)
@@ -133,10 +202,28 @@ def councillor_update(
 
 
 @transaction.atomic
-def councillor_mark_left(*, councillor: Councillor, left_on=None) -> Councillor:
-    councillor.left_on = left_on or timezone.localdate()
+def councillor_mark_left(*, councillor: Councillor, left_on: date | None = None) -> Councillor:
+    """Record that someone is no longer a councillor from `left_on` (today by default), and end
+    the group offices they hold on the same day: only a serving councillor holds one.
+
+    A future date is refused: the portal would count them as gone at once. An office that began
+    after `left_on` ends the day it began, as the database allows no term to end before it starts.
+    """
+    today = timezone.localdate()
+    left_on = left_on or today
+    if left_on > today:
+        raise ValidationError({"left_on": LEFT_ON_FUTURE})
+    councillor = Councillor.objects.select_for_update().get(pk=councillor.pk)
+    councillor.left_on = left_on
     councillor._change_reason = "No longer a councillor"
     councillor.save(update_fields=["left_on"])
+    offices = GroupOfficer.objects.select_for_update().filter(
+        user_id=councillor.user_id, end_date__isnull=True
+    )
+    for office in offices:
+        office.end_date = max(left_on, office.start_date)
+        office._change_reason = "Term ended: no longer a councillor"
+        office.save(update_fields=["end_date"])
     return councillor
 
 
@@ -170,16 +257,7 @@ def invitation_send(*, join_request_id: int) -> bool:
             "council": join_request.council,
             "link": invitation_link(user),
         }
-        subject = render_to_string("members/email/invitation_subject.txt", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=render_to_string("members/email/invitation.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(
-            render_to_string("members/email/invitation.html", context), "text/html"
-        )
-        message.send()
+        _email_send(template="members/email/invitation", context=context, to=user.email)
         join_request.invited_at = timezone.now()
         join_request.save(update_fields=["invited_at"])
     return True
@@ -333,10 +411,10 @@ def _write_plan(plan: dict, *, by: User | None, reason: str, on_progress=None) -
 
 def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
     creates = [row for row in rows if row["action"] == "create"]
+    # A planned creation is always a new person: the plan refuses any address already in use.
     new_users = [
         User(email=row["email"], full_name=row["full_name"], password=make_password(None))
         for row in creates
-        if row["user_id"] is None
     ]
     if new_users:
         bulk_create_with_history(new_users, User, default_user=by, default_change_reason=reason)
@@ -350,7 +428,7 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
         bulk_create_with_history(
             [
                 Councillor(
-                    user_id=row["user_id"] or user_ids[row["email"]],
+                    user_id=user_ids[row["email"]],
                     council_id=row["council_id"],
                     ward=row["ward"],
                     phone=row["phone"],

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from browsing import log_in
 from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +14,8 @@ from factories import (
     CouncillorFactory,
     RegionFactory,
     RepresentativeFactory,
+    StaffFactory,
+    UserFactory,
 )
 from polling import wait_for
 
@@ -210,6 +213,83 @@ def test_councillor_of_another_region_cannot_be_changed_by_import(rep_client, co
     row = latest_import().report["rows"][0]
     assert row["action"] == "error"
     assert "another region" in row["errors"][0]
+
+
+def _everything():
+    return (
+        list(User.objects.values().order_by("pk")),
+        list(Councillor.objects.values().order_by("pk")),
+        list(JoinRequest.objects.values().order_by("pk")),
+        User.history.count(),
+    )
+
+
+def test_a_row_with_a_staff_members_email_is_an_error_and_nothing_is_written(rep_client, council_x):
+    staff = StaffFactory(email="director@alc.example.org")
+    before = _everything()
+
+    upload(
+        rep_client,
+        "region-x",
+        HEADER
+        + "Ada Lovelace,ada@example.org,E0600001,North Ward,\n"
+        + "Taken Over,Director@ALC.example.org,E0600001,Ward,\n",
+    )
+    imp = latest_import()
+    row = rows_by_line(imp)[3]
+    assert row["action"] == "error"
+    assert "already exists but has no councillor profile" in row["errors"][0]
+    assert imp.report["counts"] == {"create": 1, "update": 0, "unchanged": 0, "error": 1}
+    page = rep_client.get(reverse("import_detail", args=[imp.pk])).text
+    assert "already exists but has no councillor profile" in page
+
+    refused = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
+    assert "The file has errors" in refused.text
+    assert _everything() == before
+    assert not Councillor.objects.filter(user=staff).exists()
+
+
+def test_an_account_that_appears_between_preview_and_confirm_is_not_taken_over(
+    rep_client, council_x
+):
+    upload(rep_client, "region-x", HEADER + "Ann Other,ann@example.org,E0600001,Ward,\n")
+    imp = latest_import()
+    assert imp.report["counts"]["create"] == 1
+    UserFactory(email="ann@example.org")
+    before = _everything()
+
+    response = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
+
+    assert "now has errors" in response.text
+    assert _everything() == before
+
+
+def test_a_row_with_another_accounts_second_address_is_an_error(rep_client, council_x):
+    member = CouncillorFactory(council=council_x, user__email="ada@example.org")
+    EmailAddress.objects.create(user=member.user, email="ada.home@example.org", verified=True)
+    upload(rep_client, "region-x", HEADER + "Ada Home,ADA.HOME@example.org,E0600001,Ward,\n")
+    row = latest_import().report["rows"][0]
+    assert row["action"] == "error"
+    assert "extra address on someone else's account" in row["errors"][0]
+
+
+def test_a_row_with_a_seven_digit_phone_number_is_an_error(rep_client, council_x):
+    upload(rep_client, "region-x", HEADER + "Ada Lovelace,ada@example.org,E0600001,W,946 0000\n")
+    row = latest_import().report["rows"][0]
+    assert row["action"] == "error"
+    assert "10 to 15 digits" in row["errors"][0]
+
+
+def test_an_old_phone_number_already_held_imports_unchanged(rep_client, council_x):
+    """A number saved under older rules, exported and imported again, is not an error."""
+    CouncillorFactory(
+        council=council_x, user__email="ada@example.org", user__full_name="Ada", ward="W",
+        phone="946 0000",
+    )  # fmt: skip
+    upload(rep_client, "region-x", HEADER + "Ada,ada@example.org,E0600001,W,946 0000\n")
+    assert latest_import().report["rows"][0]["action"] == "unchanged"
+    upload(rep_client, "region-x", HEADER + "Ada,ada@example.org,E0600001,W,946 0001\n")
+    assert latest_import().report["rows"][0]["action"] == "error"
 
 
 def test_windows_1252_file_with_bom_less_header_is_read(rep_client, council_x):

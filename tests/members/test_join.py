@@ -71,12 +71,100 @@ def test_join_form_accepts_the_gss_code(client, council):
     assert JoinRequest.objects.get().council == council
 
 
-def test_join_refuses_an_email_that_already_has_an_account(client, council):
+def _second_address(user, email, *, verified=True):
+    return EmailAddress.objects.create(user=user, email=email, verified=verified, primary=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_joining_with_an_address_that_has_an_account_looks_the_same_and_emails_its_owner(
+    client, celery_worker, worker_smtp
+):
+    CouncilFactory(name="Oakfield Borough Council", short_name="Oakfield")
+    UserFactory(email="grace@example.org", full_name="Grace Hopper")
+
+    new = client.post(reverse("join"), join_data(email="someone.new@example.org"))
+    taken = client.post(reverse("join"), join_data(email="Grace@Example.org"))
+
+    assert (taken.status_code, taken.url) == (new.status_code, new.url)
+    assert taken.url == reverse("join_thanks")
+    assert taken.content == new.content
+    assert list(JoinRequest.objects.values_list("email", flat=True)) == ["someone.new@example.org"]
+
+    def note_arrived():
+        return [m for m in worker_smtp.messages if m.rcpt_tos == ["grace@example.org"]]
+
+    [note] = wait_for(note_arrived, timeout=30)
+    assert "already have an account" in note["Subject"]
+    body = note.get_body(preferencelist=("plain",)).get_content()
+    assert "Dear Grace" in body
+    assert "http://127.0.0.1:8000" + reverse("account_login") in body
+    assert "http://127.0.0.1:8000" + reverse("account_reset_password") in body
+    # Nothing typed into the public form goes into the message.
+    assert "Oakfield" not in body and "Riverside" not in body
+
+
+def test_joining_with_another_members_second_address_makes_no_request(
+    client, council, django_capture_on_commit_callbacks
+):
+    member = UserFactory(email="ada@example.org")
+    _second_address(member, "grace@example.org")
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("join"), join_data(email="GRACE@example.org"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("join_thanks")
+    assert not JoinRequest.objects.exists()
+    assert len(queued) == 1  # the note to the address's owner
+
+
+def test_the_note_about_an_existing_account_is_queued_at_most_once_an_hour(
+    client, council, django_capture_on_commit_callbacks
+):
     UserFactory(email="grace@example.org")
-    response = client.post(reverse("join"), join_data(email="Grace@Example.org"))
+    with django_capture_on_commit_callbacks() as first:
+        client.post(reverse("join"), join_data())
+    with django_capture_on_commit_callbacks() as second:
+        response = client.post(reverse("join"), join_data())
+    assert response.url == reverse("join_thanks")
+    assert (len(first), len(second)) == (1, 0)
+    assert not JoinRequest.objects.exists()
+
+
+def test_the_note_goes_to_a_verified_second_address_but_not_an_unconfirmed_one(mailoutbox):
+    member = UserFactory(email="ada@example.org", full_name="Ada Lovelace")
+    _second_address(member, "ada.work@example.org")
+    _second_address(member, "ada.unconfirmed@example.org", verified=False)
+
+    assert onboarding.existing_account_notice_send(email="ada.work@example.org")
+    assert not onboarding.existing_account_notice_send(email="ada.unconfirmed@example.org")
+    assert not onboarding.existing_account_notice_send(email="nobody@example.org")
+
+    [note] = mailoutbox
+    assert note.to == ["ada.work@example.org"]
+    assert "Dear Ada" in note.body
+
+
+def test_a_request_for_an_address_that_became_someone_elses_second_address_cannot_be_approved(
+    client, council
+):
+    """The address was free when the person asked; by approval another member has verified it.
+    Approving must refuse, not create an account whose invitation could never be accepted."""
+    request = JoinRequest.objects.create(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    member = UserFactory(email="ada@example.org")
+    _second_address(member, "Grace@Example.org")
+    rep = RepresentativeFactory(region=council.region)
+    client.force_login(rep.user)
+
+    response = client.post(reverse("join_request_approve", args=[request.pk]), follow=True)
+
     assert response.status_code == 200
     assert "already has an account" in response.text
-    assert not JoinRequest.objects.exists()
+    assert not User.objects.filter(email__iexact="grace@example.org").exists()
+    request.refresh_from_db()
+    assert request.status == Decision.PENDING
 
 
 @pytest.mark.parametrize(

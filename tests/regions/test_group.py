@@ -161,6 +161,36 @@ def test_bad_contact_details_are_refused_next_to_the_field(
     assert list(CouncilGroup.objects.values()) == before
 
 
+@pytest.mark.parametrize("phone", ["946 000", "7946 0000", "+44 20 7946 0000 0000 00"])
+def test_group_phone_follows_the_same_rule_as_councillors_phones(rep_client, group, phone):
+    response = rep_client.post(
+        reverse("regions:group_edit", args=[group.pk]), _contact(phone=phone)
+    )
+    assert response.status_code == 200
+    error = response.text.split('id="id_phone_error"')[1].split("</ul>")[0]
+    assert "10 to 15 digits" in error
+    group.refresh_from_db()
+    assert group.phone != phone
+
+
+def test_an_old_short_group_phone_does_not_block_other_changes(rep_client, group):
+    CouncilGroup.objects.filter(pk=group.pk).update(phone="946 000")
+    url = reverse("regions:group_edit", args=[group.pk])
+
+    response = rep_client.post(url, _contact(name="Riverton Labour Group", phone="946 000"))
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert (group.contact_email, group.phone) == (
+        "secretary@riverton-labour.example.org",
+        "946 000",
+    )
+
+    response = rep_client.post(url, _contact(phone="946 001"))
+    assert response.status_code == 200
+    group.refresh_from_db()
+    assert group.phone == "946 000"
+
+
 def test_ampersands_and_quotes_are_stored_and_shown_escaped(rep_client, group):
     rep_client.post(
         reverse("regions:group_edit", args=[group.pk]),
