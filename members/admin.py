@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -14,6 +16,11 @@ from .models import (
     StaffRole,
     User,
 )
+from .services import staff_appoint, staff_remove
+
+# Fields that grant powers: only a superuser may change them. National staff get their admin
+# permissions from the staff role (the StaffRole admin below), never by editing an account.
+POWER_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
 @admin.register(User)
@@ -25,17 +32,79 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Name", {"fields": ["full_name", "preferred_name"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Access", {"fields": ["is_active", *POWER_FIELDS]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += POWER_FIELDS
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change and not request.user.is_superuser:
+            # Whatever the form held, the powers stay as the database has them.
+            obj.is_staff, obj.is_superuser = (
+                User.objects.filter(pk=obj.pk).values_list("is_staff", "is_superuser").get()
+            )
+        super().save_model(request, obj, form, change)
+
+    def revert_disabled(self, request, obj=None):
+        return not request.user.is_superuser or super().revert_disabled(request, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Reverting an account to an old version could bring back powers it no longer has.
+        if request.method == "POST" and not request.user.is_superuser:
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_change_permission(self, request, obj=None):
+        # Changing a superuser's email or password would be a way to become them.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not request.user.is_superuser:
+            queryset = queryset.filter(is_superuser=False)
+        super().delete_queryset(request, queryset)
+
 
 @admin.register(StaffRole)
 class StaffRoleAdmin(SimpleHistoryAdmin):
+    """Appointing and removing staff here does what the rest of the portal does: admin site
+    access and the national staff permissions come and go with the role."""
+
     list_display = ["user", "job_title", "since"]
+    list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A role belongs to one person: to move it, remove it and appoint the other person.
+        return ["user"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        role = staff_appoint(user=obj.user, job_title=obj.job_title, since=obj.since)
+        obj.pk = role.pk
+
+    def delete_model(self, request, obj):
+        staff_remove(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for role in queryset.select_related("user"):
+                staff_remove(user=role.user)
 
 
 class PositionInline(admin.TabularInline):

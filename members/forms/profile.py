@@ -2,19 +2,16 @@
 decide on their requests."""
 
 import re
+import unicodedata
 
 from django import forms
 from django.utils import timezone
 
+from alc_portal import validators
 from alc_portal.forms import DescribedFieldsMixin
+from members import imports
 from members.models import Councillor, Position, User
 from regions.models import Council
-
-PHONE_CHARACTERS = re.compile(r"^[0-9 +()\-]+$")
-PHONE_MESSAGE = (
-    "Enter a UK or international phone number using digits, spaces and + ( ) - only, with "
-    "10 to 15 digits, for example 020 7946 0000 or +44 20 7946 0000."
-)
 
 
 def date_widget():
@@ -22,20 +19,34 @@ def date_widget():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def phone_validate(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        return ""
-    digits = sum(ch.isdigit() for ch in value)
-    if not PHONE_CHARACTERS.match(value) or not 10 <= digits <= 15:
-        raise forms.ValidationError(PHONE_MESSAGE, code="phone")
-    return value
+def phone_validate(value: str, *, stored: str | None = None) -> str:
+    # The one phone rule, shared with the import and the representatives' and groups' forms.
+    return validators.phone_validate(value, stored=stored)
 
 
 def name_validate(value: str) -> str:
     value = " ".join(value.split())
     if "<" in value or ">" in value:
         raise forms.ValidationError("Names cannot contain < or >.", code="markup")
+    return value
+
+
+# The start of an HTML tag, comment or processing instruction; "<3" and "x < y" are fine.
+MARKUP_START = re.compile(r"<\s*[A-Za-z/!?]")
+
+
+def plain_text_validate(value: str) -> str:
+    """Text of several lines (a bio, say) refused if it holds HTML or control characters."""
+    if MARKUP_START.search(value):
+        raise forms.ValidationError(
+            "Use plain text: remove the HTML tags (such as <b> or <a>).", code="markup"
+        )
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise forms.ValidationError(
+            "Use plain text: remove the control characters (invisible characters such as "
+            "those pasted from some documents).",
+            code="control",
+        )
     return value
 
 
@@ -87,6 +98,8 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
             councils | Council.objects.filter(pk=councillor.council_id)
         ).order_by("name")
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        if validators.phone_needs_correcting(self.initial.get("phone")):
+            self.fields["phone"].help_text = validators.PHONE_STORED_MESSAGE
 
     def clean_full_name(self):
         return name_validate(self.cleaned_data["full_name"])
@@ -95,13 +108,16 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
         return name_validate(self.cleaned_data["preferred_name"])
 
     def clean_ward(self):
-        return " ".join(self.cleaned_data["ward"].split())
+        # The same rules as the join form and the import.
+        return imports.clean_ward(self.cleaned_data["ward"], required=False)
 
     def clean_phone(self):
-        return phone_validate(self.cleaned_data["phone"])
+        # A saved number that predates the rule is kept if sent back unchanged: it must not stop
+        # the councillor saving anything else (the field's help text asks them to correct it).
+        return phone_validate(self.cleaned_data["phone"], stored=self.initial.get("phone"))
 
     def clean_bio(self):
-        return self.cleaned_data["bio"].strip()
+        return plain_text_validate(self.cleaned_data["bio"].strip())
 
     def clean(self):
         cleaned = super().clean()

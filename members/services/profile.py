@@ -45,6 +45,7 @@ COUNCILLOR_FIELDS = [
     "wants_training_events",
 ]
 ERASED_NAME = "Erased member"
+ERASED_REASON = "Personal data erased."
 
 
 @transaction.atomic
@@ -222,6 +223,11 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
         councillor.save()
         councillor.pending_changes.update(ward="", reason="")
         councillor.levy_waivers.update(circumstances="", reason="")
+        # Requests still waiting are refused: nobody may approve a move or a waiver for an
+        # erased member any more.
+        refused = {"status": Decision.REFUSED, "decided_by": by, "decided_at": timezone.now()}
+        for requests in (councillor.pending_changes, councillor.levy_waivers):
+            requests.filter(status=Decision.PENDING).update(**refused, reason=ERASED_REASON)
         Position.history.filter(councillor_id=councillor.pk).delete()
         Councillor.history.filter(id=councillor.pk).delete()
         ProfileChange.history.filter(councillor_id=councillor.pk).delete()
@@ -262,36 +268,47 @@ def _join_requests_erase(*, emails: set[str], erased_email: str, by: User) -> No
         email_lower__in=emails
     )
     for join_request in requests.select_for_update(of=("self",)).filter(status=Decision.PENDING):
-        join_request.decision_record(by=by, approve=False, reason="Personal data erased.")
+        join_request.decision_record(by=by, approve=False, reason=ERASED_REASON)
         join_request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     # A refusal's reason is free text that may name the person; approvals' reasons are the
     # portal's own ("Added by a representative.").
-    requests.filter(status=Decision.REFUSED).update(reason="Personal data erased.")
+    requests.filter(status=Decision.REFUSED).update(reason=ERASED_REASON)
     requests.update(full_name=ERASED_NAME, email=erased_email, ward="")
 
 
-def _imports_erase(*, emails: set[str], user_id: int, councillor_id: int | None) -> None:
-    """Take the person out of councillor imports: their rows in the stored reports are
-    redacted, and their rows in the stored files removed (a finished import keeps no file)."""
+def _imports_mentioning(*, emails: set[str], user_id: int, councillor_id: int | None):
+    """Councillor imports whose file or report may name the person (a cheap first pass: the
+    rows themselves are checked with `_is_their_import_row`)."""
     mentions = Q(report_text__regex=f'"user_id": {user_id}[,}}]')
     if councillor_id is not None:
         mentions |= Q(report_text__regex=f'"councillor_id": {councillor_id}[,}}]')
     for email in emails:
         mentions |= Q(content__icontains=email) | Q(report_text__icontains=email)
-    found = (
-        CouncillorImport.objects.annotate(report_text=Cast("report", TextField()))
-        .filter(mentions)
-        .select_for_update(of=("self",))
+    return CouncillorImport.objects.annotate(report_text=Cast("report", TextField())).filter(
+        mentions
     )
+
+
+def _is_their_import_row(
+    row: dict, *, emails: set[str], user_id: int, councillor_id: int | None
+) -> bool:
+    return (
+        str(row.get("email", "")).strip().lower() in emails
+        or row.get("user_id") == user_id
+        or (councillor_id is not None and row.get("councillor_id") == councillor_id)
+    )
+
+
+def _imports_erase(*, emails: set[str], user_id: int, councillor_id: int | None) -> None:
+    """Take the person out of councillor imports: their rows in the stored reports are
+    redacted, and their rows in the stored files removed (a finished import keeps no file)."""
+    whose = {"emails": emails, "user_id": user_id, "councillor_id": councillor_id}
+    found = _imports_mentioning(**whose).select_for_update(of=("self",))
     finished = (CouncillorImport.Status.DONE, CouncillorImport.Status.FAILED)
     for councillor_import in found:
         report = councillor_import.report or {}
         for row in report.get("rows", []):
-            if (
-                str(row.get("email", "")).strip().lower() in emails
-                or row.get("user_id") == user_id
-                or (councillor_id is not None and row.get("councillor_id") == councillor_id)
-            ):
+            if _is_their_import_row(row, **whose):
                 row.update(full_name=ERASED_NAME, email="", phone="", ward="", changes={})
         councillor_import.report = report
         if councillor_import.status in finished:
@@ -362,6 +379,15 @@ def personal_data_collect(*, user: User) -> dict:
         "profile_changes": [],
         "levy_waivers": [],
         "profile_history": [],
+        "position_history": [],
+        "profile_change_history": [],
+        "levy_waiver_history": [],
+        "import_rows": [],
+        # Which kinds of second factor they use and when, never the secrets or codes.
+        "two_factor_authenticators": [
+            {"type": a.get_type_display(), **_record(a, ["created_at", "last_used_at"])}
+            for a in Authenticator.objects.filter(user=user).order_by("created_at", "pk")
+        ],
         "equality_monitoring": None,
         "erasure_requests": [
             _record(r, ["requested_at", "status", "decided_at", "reason"])
@@ -442,6 +468,33 @@ def personal_data_collect(*, user: User) -> dict:
             }
             for h in councillor.history.order_by("history_date")
         ]
+        data["position_history"] = [
+            {
+                **_history_fields(h),
+                **_record(h, ["title", "start_date", "end_date"]),
+            }
+            for h in Position.history.filter(councillor_id=councillor.pk).order_by("history_date")
+        ]
+        data["profile_change_history"] = [
+            {
+                **_history_fields(h),
+                "council": h.council.name,
+                **_record(h, ["ward", "status", "requested_at", "decided_at", "reason"]),
+            }
+            for h in ProfileChange.history.filter(councillor_id=councillor.pk)
+            .select_related("council")
+            .order_by("history_date")
+        ]  # fmt: skip
+        data["levy_waiver_history"] = [
+            {
+                **_history_fields(h),
+                **_record(h, ["year", "circumstances", "status", "decided_at", "reason"]),
+            }
+            for h in LevyWaiver.history.filter(councillor_id=councillor.pk).order_by("history_date")
+        ]
+    data["import_rows"] = _import_rows_of(
+        emails=emails, user_id=user.pk, councillor_id=councillor.pk if councillor else None
+    )
     data["profile_history"] += [
         {
             "changed_at": _plain(h.history_date),
@@ -464,6 +517,39 @@ def personal_data_collect(*, user: User) -> dict:
     ):
         data.update(sections or {})
     return data
+
+
+def _history_fields(record) -> dict:
+    return {
+        "changed_at": _plain(record.history_date),
+        "change": record.get_history_type_display(),
+        "change_reason": record.history_change_reason or "",
+    }
+
+
+IMPORT_ROW_FIELDS = ["line", "full_name", "email", "council", "ward", "phone", "action"]
+
+
+def _import_rows_of(*, emails: set[str], user_id: int, councillor_id: int | None) -> list[dict]:
+    """The person's own rows in the reports of councillor imports, never anyone else's."""
+    whose = {"emails": emails, "user_id": user_id, "councillor_id": councillor_id}
+    rows = []
+    imports = _imports_mentioning(**whose).select_related("region").order_by("uploaded_at", "pk")
+    for councillor_import in imports:
+        for row in (councillor_import.report or {}).get("rows", []):
+            if _is_their_import_row(row, **whose):
+                rows.append(
+                    {
+                        "file": councillor_import.filename,
+                        "region": councillor_import.region.name,
+                        "uploaded_at": _plain(councillor_import.uploaded_at),
+                        "import_status": councillor_import.get_status_display(),
+                        **{field: row.get(field) for field in IMPORT_ROW_FIELDS},
+                        "changes": row.get("changes") or {},
+                        "errors": row.get("errors") or [],
+                    }
+                )
+    return rows
 
 
 def personal_data_json(*, user: User) -> str:

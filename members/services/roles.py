@@ -1,5 +1,7 @@
 """Writes for people and their roles."""
 
+from datetime import date
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -48,8 +50,11 @@ def national_staff_group_sync() -> Group:
 
 
 @transaction.atomic
-def staff_appoint(*, user: User, job_title: str = "") -> StaffRole:
-    role, _ = StaffRole.objects.get_or_create(user=user, defaults={"job_title": job_title})
+def staff_appoint(*, user: User, job_title: str = "", since: date | None = None) -> StaffRole:
+    """Make the person national staff: the role, admin site access and the staff permissions.
+    Appointing someone who is staff already leaves their role as it is."""
+    defaults = {"job_title": job_title, **({"since": since} if since else {})}
+    role, _ = StaffRole.objects.get_or_create(user=user, defaults=defaults)
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
@@ -59,6 +64,8 @@ def staff_appoint(*, user: User, job_title: str = "") -> StaffRole:
 
 @transaction.atomic
 def staff_remove(*, user: User) -> None:
+    """End the person's staff role and take away the admin access and permissions it gave.
+    Permissions granted to them one by one, and superuser status, are left to a superuser."""
     StaffRole.objects.filter(user=user).delete()
     user.groups.remove(*Group.objects.filter(name=NATIONAL_STAFF_GROUP))
     if user.is_staff:

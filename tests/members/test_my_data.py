@@ -6,6 +6,7 @@ import json
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
@@ -38,6 +39,7 @@ from members.models import (
     JoinRequest,
     LevyWaiver,
     Position,
+    ProfileChange,
     StaffRole,
     User,
 )
@@ -309,6 +311,36 @@ def test_carrying_out_erasure_removes_personal_data_but_keeps_counts(client, cou
     assert person.get(reverse("profile")).status_code == 302
 
 
+def test_erasure_refuses_the_persons_pending_requests(client, councillor):
+    rep = RepresentativeFactory(region=councillor.council.region).user
+    staff = StaffFactory()
+    change = ProfileChange.objects.get(councillor=councillor)
+    waiver = LevyWaiver.objects.get(councillor=councillor)
+    earlier = LevyWaiverFactory(
+        councillor=councillor, year=2025, status=Decision.APPROVED, reason="Agreed by Ann."
+    )
+    erasure = ErasureRequestFactory(user=councillor.user)
+    services.erasure_carry_out(request=erasure, by=staff)
+
+    for request in [ProfileChange.objects.get(pk=change.pk), LevyWaiver.objects.get(pk=waiver.pk)]:
+        assert request.status == Decision.REFUSED
+        assert request.reason == "Personal data erased."
+        assert request.decided_by == staff and request.decided_at is not None
+    earlier.refresh_from_db()
+    assert (earlier.status, earlier.reason) == (Decision.APPROVED, "")
+
+    # The representative no longer sees a move to approve, and approving it anyway does nothing.
+    client.force_login(rep)
+    assert list(client.get(reverse("decisions_changes")).context["pending"]) == []
+    client.post(reverse("decisions_change", args=[change.pk]), {"decision": "approved"})
+    assert ProfileChange.objects.get(pk=change.pk).status == Decision.REFUSED
+    councillor.refresh_from_db()
+    assert councillor.ward == ""
+    client.force_login(staff)
+    client.post(reverse("decisions_waiver", args=[waiver.pk]), {"decision": "approved"})
+    assert LevyWaiver.objects.get(pk=waiver.pk).status == Decision.REFUSED
+
+
 def test_erasure_ends_the_persons_roles(client):
     person = RepresentativeFactory().user
     staff_appoint(user=person)
@@ -383,3 +415,83 @@ def test_staff_with_permission_see_only_totals(client):
     assert '<td class="num">6</td>' in text
     assert "fewer than 5" in text
     assert EqualityMonitoring.objects.first().user.full_name not in text
+
+
+def test_download_has_their_import_rows_only(client, councillor):
+    council, staff = councillor.council, StaffFactory()
+    rows = (
+        f"full_name,email,council,ward,phone\n"
+        f"Olive Other,olive@example.org,{council.gss_code},Hill,\n"
+        f"Quentin Blakewell,QUENTIN@example.org,{council.gss_code},Castle Hill,020 7946 0789\n"
+        f"Bad Row,not-an-email,{council.gss_code},Dale,\n"
+    )
+    _import(council, staff, rows)
+    client.force_login(councillor.user)
+
+    data = client.get(reverse("my_data_json")).json()
+    [row] = data["import_rows"]
+    assert (row["file"], row["region"], row["line"]) == ("may.csv", council.region.name, 3)
+    assert (row["email"], row["ward"], row["action"]) == (
+        "quentin@example.org",
+        "Castle Hill",
+        "update",
+    )
+    assert row["changes"]["ward"] == ["Castle", "Castle Hill"]
+    text = json.dumps(data)
+    assert "Olive" not in text and "olive@example.org" not in text and "Bad Row" not in text
+
+    csv_rows = list(
+        csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode()))
+    )
+    values = {(r["section"], r["field"]): r["value"] for r in csv_rows}
+    assert values[("import_rows", "ward")] == "Castle Hill"
+    assert "Olive" not in str(csv_rows)
+
+
+def test_download_has_the_history_of_their_positions_and_requests(client, councillor):
+    gone = PositionFactory(councillor=councillor, title="Treasurer")
+    gone.delete()
+    change = ProfileChange.objects.get(councillor=councillor)
+    services.profile_change_decide(
+        change=change, by=StaffFactory(), approve=False, reason="Riverside is not a ward here."
+    )
+    PositionFactory(title="Someone else's office")
+    client.force_login(councillor.user)
+
+    data = client.get(reverse("my_data_json")).json()
+    assert [p["title"] for p in data["positions"]] == ["Group whip"]
+    positions = [(h["title"], h["change"]) for h in data["position_history"]]
+    assert ("Group whip", "Created") in positions
+    assert ("Treasurer", "Created") in positions and ("Treasurer", "Deleted") in positions
+    changes = [(h["ward"], h["status"], h["reason"]) for h in data["profile_change_history"]]
+    assert changes == [
+        ("Riverside", "pending", ""),
+        ("Riverside", "refused", "Riverside is not a ward here."),
+    ]
+    assert data["profile_change_history"][0]["council"] == councillor.council.name
+    assert [h["circumstances"] for h in data["levy_waiver_history"]] == ["Carer on a low income."]
+    assert "Someone else's office" not in json.dumps(data)
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode())))
+    assert {"position_history", "profile_change_history"} <= {r["section"] for r in rows}
+
+
+def test_download_lists_two_factor_methods_without_secrets(client, councillor):
+    user = councillor.user
+    recovery_codes = two_factor_enrol(user=user, totp_secret=TOTP_SECRET)
+    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).update(
+        last_used_at="2026-02-01T09:30Z"
+    )
+    client.force_login(user)
+
+    for download in [reverse("my_data_json"), reverse("my_data_csv")]:
+        text = client.get(download).content.decode()
+        assert TOTP_SECRET not in text
+        assert not any(code in text for code in recovery_codes)
+        for authenticator in Authenticator.objects.filter(user=user):
+            secrets = [v for v in authenticator.data.values() if isinstance(v, str)]
+            assert secrets and not any(secret in text for secret in secrets)
+    methods = client.get(reverse("my_data_json")).json()["two_factor_authenticators"]
+    assert [m["type"] for m in methods] == ["TOTP Authenticator", "Recovery codes"]
+    assert methods[0]["last_used_at"].startswith("2026-02-01T09:30")
+    assert methods[1]["last_used_at"] is None
+    assert all(set(m) == {"type", "created_at", "last_used_at"} for m in methods)
