@@ -1,11 +1,31 @@
-"""Who may see and change which councillor profiles. Every view that touches a councillor
-gets it through here."""
+"""Who may see and change which councillor profiles and people's requests. Every view that
+touches a councillor, a council or ward change, a levy waiver, an erasure request, a join request
+or an import gets it through here.
+
+Each kind of object has a scoped queryset of what a person may know exists (`..._visible_to`,
+`..._listed_for`) and one of what they may act on (`..._managed_by`). The `get_..._or_404`
+functions look the object up in the first, so that an id the person may not know exists answers
+404 whatever it is, and only then check the second, so that one they can see but not use answers
+403. Join requests and imports are known only to those who manage their region, so the two are
+the same for them and a refusal is always 404.
+
+Councillors, by role:
+
+- anyone signed in may see LISTED, by name and ward only, the serving councillors of every
+  council they can see (a councillor: their own region's; a representative: their regions';
+  staff: all), as on a council's list of councillors and a group's page;
+- a person may OPEN (read in full) their own profile, and those they manage;
+- representatives manage the profiles in their regions, staff all.
+
+So a councillor asking for a colleague's page that they can see listed gets 403, and for a
+councillor of another region, or one who has left, 404.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from regions.access import regions_managed_by
+from regions.access import manages_region, regions_managed_by, regions_visible_to
 
 from .models import (
     Councillor,
@@ -24,23 +44,48 @@ def councillors_managed_by(user):
 
 
 def councillors_visible_to(user):
-    """Profiles a person may read: their own, plus those they manage."""
+    """Profiles a person may open and read in full: their own, plus those they manage."""
     if not user.is_authenticated:
         return Councillor.objects.none()
     return Councillor.objects.filter(Q(user=user) | Q(council__region__in=regions_managed_by(user)))
 
 
-def get_councillor_for_user_or_404(user, pk, *, manage=False):
-    councillor = get_object_or_404(
-        councillors_visible_to(user).select_related("user", "council__region"), pk=pk
+def councillors_listed_for(user):
+    """Councillors a person may see listed by name and ward (never contact details): the
+    serving councillors of every council they can see. Lists of councillors use this; opening
+    one goes through get_councillor_for_user_or_404."""
+    if not user.is_authenticated:
+        return Councillor.objects.none()
+    return Councillor.objects.serving().filter(council__region__in=regions_visible_to(user))
+
+
+def _councillors_known_to(user):
+    """Profiles a person may know exist: those they can open and those they see listed."""
+    if not user.is_authenticated:
+        return Councillor.objects.none()
+    return Councillor.objects.filter(
+        Q(user=user)
+        | Q(council__region__in=regions_managed_by(user))
+        | Q(left_on__isnull=True, council__region__in=regions_visible_to(user))
     )
-    if manage and not councillors_managed_by(user).filter(pk=councillor.pk).exists():
+
+
+def get_councillor_for_user_or_404(user, pk, *, manage=False):
+    """The profile `pk` if the person may open it (or, with `manage`, change it): 404 when they
+    cannot know it exists, 403 when they see it listed but may not open or change it."""
+    councillor = get_object_or_404(
+        _councillors_known_to(user).select_related("user", "council__region"), pk=pk
+    )
+    manages = manages_region(user, councillor.council.region_id)
+    if not (manages or (not manage and councillor.user_id == user.pk)):
         raise PermissionDenied
     return councillor
 
 
 # Decisions on people's requests. Representatives decide council and ward changes for their
-# regions; levy waivers, erasures and equality figures are for the national office only.
+# regions; levy waivers, erasures and equality figures are for the national office only. The
+# person a request concerns knows it exists (they see it on their own pages), so opening its
+# decision page answers them 403; anyone else who may not decide it gets 404.
 
 
 def may_decide_changes(user) -> bool:
@@ -69,39 +114,77 @@ def profile_changes_managed_by(user):
     return ProfileChange.objects.filter(council__region__in=regions_managed_by(user))
 
 
+def profile_changes_visible_to(user):
+    """Changes a person may know exist: their own (shown as pending on their profile) and those
+    they may decide."""
+    if not user.is_authenticated:
+        return ProfileChange.objects.none()
+    return ProfileChange.objects.filter(
+        Q(councillor__user=user) | Q(council__region__in=regions_managed_by(user))
+    )
+
+
 def pending_changes_managed_by(user):
     return profile_changes_managed_by(user).filter(status=Decision.PENDING)
 
 
 def get_profile_change_for_user_or_404(user, pk):
-    require_change_decider(user)
-    return get_object_or_404(
-        profile_changes_managed_by(user).select_related(
+    change = get_object_or_404(
+        profile_changes_visible_to(user).select_related(
             "councillor__user", "councillor__council", "council__region"
         ),
         pk=pk,
     )
+    if not manages_region(user, change.council.region_id):
+        raise PermissionDenied
+    return change
+
+
+def waivers_visible_to(user):
+    """Levy waivers a person may know exist: their own applications; staff all. Not even the
+    region's representative: that someone applied says something about their income."""
+    if not user.is_authenticated:
+        return LevyWaiver.objects.none()
+    if user.is_national_staff:
+        return LevyWaiver.objects.all()
+    return LevyWaiver.objects.filter(councillor__user=user)
 
 
 def waivers_managed_by(user):
+    """Levy waivers a person may decide: all for staff; anyone else is refused (403)."""
     require_national_staff(user)
     return LevyWaiver.objects.all()
 
 
 def get_waiver_for_user_or_404(user, pk):
-    return get_object_or_404(
-        waivers_managed_by(user).select_related("councillor__user", "councillor__council"),
+    waiver = get_object_or_404(
+        waivers_visible_to(user).select_related("councillor__user", "councillor__council"),
         pk=pk,
     )
+    require_national_staff(user)
+    return waiver
+
+
+def erasure_requests_visible_to(user):
+    """Erasure requests a person may know exist: their own; staff all."""
+    if not user.is_authenticated:
+        return ErasureRequest.objects.none()
+    if user.is_national_staff:
+        return ErasureRequest.objects.all()
+    return ErasureRequest.objects.filter(user=user)
 
 
 def erasure_requests_managed_by(user):
+    """Erasure requests a person may carry out or refuse: all for staff; anyone else is
+    refused (403)."""
     require_national_staff(user)
     return ErasureRequest.objects.all()
 
 
 def get_erasure_request_for_user_or_404(user, pk):
-    return get_object_or_404(erasure_requests_managed_by(user).select_related("user"), pk=pk)
+    erasure = get_object_or_404(erasure_requests_visible_to(user).select_related("user"), pk=pk)
+    require_national_staff(user)
+    return erasure
 
 
 def join_requests_managed_by(user):

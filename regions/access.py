@@ -21,6 +21,11 @@ def regions_managed_by(user):
     return Region.objects.represented_by(user)
 
 
+def regions_represented_by(user):
+    """The regions a person is appointed to represent today (for staff too: only those)."""
+    return Region.objects.filter(pk__in=user.represented_region_ids)
+
+
 def councils_visible_to(user):
     return Council.objects.visible_to(user)
 
@@ -80,6 +85,11 @@ def officer_candidates(group):
 
 def representatives_visible_to(user):
     return RegionalRepresentative.objects.filter(region__in=regions_visible_to(user))
+
+
+def current_representatives_visible_to(user, region):
+    """The people representing `region` today, if the person may see the region."""
+    return representatives_visible_to(user).current().filter(region=region).select_related("user")
 
 
 def get_representative_for_user_or_404(user, pk):

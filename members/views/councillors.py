@@ -1,5 +1,6 @@
-"""The councillors of a council: listed for anyone who can see the council, changed by the
-region's representatives and staff; a councillor's change history is for staff."""
+"""The councillors of a council: listed by name and ward for anyone who can see the council,
+changed by the region's representatives and staff; a councillor's change history is for staff.
+Who sees what is decided in members.access (see its docstring)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,9 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from members import history
-from members.access import get_councillor_for_user_or_404, require_national_staff
+from members.access import (
+    councillors_listed_for,
+    get_councillor_for_user_or_404,
+    require_national_staff,
+)
 from members.forms.onboarding import CouncillorAddForm, CouncillorEditForm, CouncillorLeaveForm
-from members.models import Councillor
 from members.services import onboarding
 from regions.access import get_council_for_user_or_404, manages_region
 
@@ -26,9 +30,10 @@ def _councillor_on_council(user, council, pk):
 @login_required
 def council_councillors(request, slug):
     council = get_council_for_user_or_404(request.user, slug)
-    # Names and wards are shared with everyone who can see the council; contact details and
+    # Names and wards are listed for everyone who can see the council; contact details and
     # changes are for the region's representatives and staff (the template checks `manages`).
-    councillors = Councillor.objects.serving().filter(council=council).select_related("user")
+    councillors = councillors_listed_for(request.user).filter(council=council)
+    councillors = councillors.select_related("user")
     context = {
         "council": council,
         "councillors": councillors,
@@ -102,7 +107,8 @@ def councillor_leave(request, slug, pk):
 
 @login_required
 def councillor_history(request, pk):
-    # Found first, so that someone who may not know the councillor exists gets 404, not 403.
+    # Found first, so that someone who may not know the councillor exists gets 404, and someone
+    # who sees them listed but may not open their profile gets 403.
     councillor = get_councillor_for_user_or_404(request.user, pk)
     require_national_staff(request.user)
     context = {"councillor": councillor, "changes": history.councillor_changes(councillor)}

@@ -1,6 +1,13 @@
+"""The home page: what each of a person's roles gives them, through the access functions."""
+
 from django.shortcuts import redirect, render
 
-from regions.models import Council, Region
+from regions.access import (
+    councils_visible_to,
+    current_representatives_visible_to,
+    regions_represented_by,
+    regions_visible_to,
+)
 
 
 def home(request):
@@ -12,27 +19,27 @@ def home(request):
     councillor = user.councillor_or_none
     if councillor is not None:
         context["councillor"] = councillor
-        context["councillor_representatives"] = (
-            councillor.council.region.representatives.current().select_related("user")
+        context["councillor_representatives"] = current_representatives_visible_to(
+            user, councillor.council.region_id
         )
 
     if user.is_representative:
-        regions = Region.objects.filter(pk__in=user.represented_region_ids)
         context["represented_regions"] = [
             (
                 region,
-                Council.objects.current()
+                councils_visible_to(user)
+                .current()
                 .for_region(region)
                 .select_related("labour_group")
                 .with_next_election(),
             )
-            for region in regions
+            for region in regions_represented_by(user)
         ]
 
     if user.is_national_staff:
         # The same figures as the national overview: current councils, serving councillors,
         # representatives appointed today.
-        regions = list(Region.objects.with_national_figures())
+        regions = list(regions_visible_to(user).with_national_figures())
         context["all_regions"] = regions
         context["councillor_total"] = sum(r.councillor_count for r in regions)
 

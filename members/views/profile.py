@@ -20,7 +20,11 @@ from members.forms.profile import (
     equality_answer_labels,
 )
 from members.models import Decision, EqualityMonitoring, ErasureRequest
-from regions.models import CouncilGroup
+from regions.access import (
+    current_representatives_visible_to,
+    groups_visible_to,
+    officers_visible_to,
+)
 
 
 def _no_profile(request):
@@ -98,10 +102,16 @@ def my_region(request):
     if councillor is None:
         return _no_profile(request)
     region = councillor.council.region
-    representatives = region.representatives.current().select_related("user__councillor")
-    group = CouncilGroup.objects.filter(council_id=councillor.council_id).first()
+    representatives = current_representatives_visible_to(request.user, region).select_related(
+        "user__councillor"
+    )
+    group = groups_visible_to(request.user).filter(council_id=councillor.council_id).first()
     officers = (
-        group.officers.current().select_related("user").order_by("role", "-start_date")
+        officers_visible_to(request.user)
+        .current()
+        .filter(group=group)
+        .select_related("user")
+        .order_by("role", "-start_date")
         if group
         else []
     )

@@ -9,6 +9,7 @@ changes nothing in the database.
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from factories import (
     StaffFactory,
 )
 
+from members.access import councillors_listed_for
 from members.models import Councillor, CouncillorImport, JoinRequest, User
 from members.services import onboarding
 from regions.models import RegionalRepresentative
@@ -327,6 +329,109 @@ def test_councillor_list_hides_contact_details_from_councillors(client, world):
     assert world["target"].user.full_name in page
     assert world["target"].user.email not in page
     assert "Add a councillor" not in page
+
+
+# The listing rule: anyone may see listed, by name and ward, the serving councillors of the
+# councils they can see; a councillor opens only their own profile. Listed but not openable
+# answers 403; not listed (another region, or no longer a councillor) answers 404.
+
+
+def _listed_on_council_x(client, world, role):
+    response = _as(client, world, role).get(reverse("council_councillors", args=["council-x"]))
+    if response.status_code != 200:
+        return response.status_code
+    return {c.pk for c in response.context["councillors"]}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_council_list_shows_the_serving_councillors_each_role_may_see_listed(client, world, role):
+    world["target"].left_on = timezone.localdate()
+    world["target"].save()
+    serving_x = set(
+        Councillor.objects.filter(council=world["council_x"], left_on__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    expected = {
+        "anonymous": 302,
+        "councillor_a": serving_x,
+        "councillor_b": 404,
+        "rep_x": serving_x,
+        "rep_y": 404,
+        "staff": serving_x,
+    }[role]
+    assert world["target"].pk not in serving_x
+    assert _listed_on_council_x(client, world, role) == expected
+
+
+def test_councillors_listed_for_each_role_are_those_of_the_regions_they_see(world):
+    def listed(role):
+        return set(councillors_listed_for(world[role]).values_list("council__slug", flat=True))
+
+    assert listed("councillor_a") == listed("rep_x") == {"council-x"}
+    assert listed("councillor_b") == listed("rep_y") == {"council-y"}
+    assert listed("staff") == {"council-x", "council-y"}
+    world["target"].left_on = timezone.localdate()
+    world["target"].save()
+    assert world["target"] not in councillors_listed_for(world["staff"])
+    assert not councillors_listed_for(AnonymousUser()).exists()
+
+
+def test_councillor_sees_a_colleague_listed_but_may_not_open_them(client, world):
+    client.force_login(world["councillor_a"])
+    target = world["target"]
+    Councillor.objects.filter(pk=target.pk).update(ward="Riverside", phone="020 7946 0123")
+    User.objects.filter(pk=target.user_id).update(full_name="Rowan Listed")
+    page = client.get(reverse("council_councillors", args=["council-x"])).text
+    assert "Rowan Listed" in page and "Riverside" in page
+    assert target.user.email not in page and "020 7946 0123" not in page
+    assert client.get(reverse("councillor_history", args=[target.pk])).status_code == 403
+    edit = reverse("councillor_edit", args=["council-x", target.pk])
+    assert client.get(edit).status_code == 403
+
+
+def test_councillor_of_another_region_is_not_found_for_a_councillor(client, world):
+    client.force_login(world["councillor_a"])
+    other = world["target_y"]
+    assert client.get(reverse("councillor_history", args=[other.pk])).status_code == 404
+    assert client.get(reverse("council_councillors", args=["council-y"])).status_code == 404
+    edit = reverse("councillor_edit", args=["council-y", other.pk])
+    assert client.get(edit).status_code == 404
+
+
+def test_a_councillor_who_left_is_no_longer_listed_nor_known_to_colleagues(client, world):
+    target = world["target"]
+    target.left_on = timezone.localdate()
+    target.save()
+    User.objects.filter(pk=target.user_id).update(full_name="Morgan Departed")
+    client.force_login(world["councillor_a"])
+    page = client.get(reverse("council_councillors", args=["council-x"])).text
+    assert "Morgan Departed" not in page
+    assert client.get(reverse("councillor_history", args=[target.pk])).status_code == 404
+    # The representative still manages them, and staff still read their history.
+    client.force_login(world["rep_x"])
+    assert client.get(reverse("councillor_history", args=[target.pk])).status_code == 403
+    client.force_login(world["staff"])
+    assert client.get(reverse("councillor_history", args=[target.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_councillors_list_for_a_councillor_makes_a_fixed_number_of_queries(
+    client, world, count, django_assert_max_num_queries
+):
+    users = User.objects.bulk_create(
+        User(email=f"bulk-{n}@example.org", full_name=f"Person {n}", password="!")
+        for n in range(count)
+    )
+    Councillor.objects.bulk_create(
+        Councillor(user=user, council=world["council_x"], ward=f"Ward {n}")
+        for n, user in enumerate(users)
+    )
+    client.force_login(world["councillor_a"])
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("council_councillors", args=["council-x"]))
+    assert response.text.count("Ward ") >= count
+    assert "bulk-0@example.org" not in response.text
 
 
 def test_post_only_actions_refuse_get(client, world):

@@ -4,8 +4,14 @@ erasure requests, for every role.
 Roles: anonymous, councillor A (council A in region X), councillor B (council B in region Y),
 the representative of region X, the representative of region Y, and national office staff.
 Objects a person may not know exist give 404, pages they can see but not use give 403, and a
-refused write leaves the database as it was.
+refused write leaves the database as it was. A request (council or ward change, levy waiver,
+erasure) is known to the person it concerns and to those who may decide it: its decision page
+answers 403 to the first and 404 to everyone else who may not decide it, even representatives.
+A councillor sees the serving councillors of their region listed, but opens only their own
+profile: 403 for a listed colleague, 404 for anyone else.
 """
+
+import datetime
 
 import pytest
 from django.urls import resolve, reverse
@@ -70,6 +76,9 @@ def world():
     council_a2 = CouncilFactory(region=region_x)
     councillor_a = CouncillorFactory(council=council_a, ward="Old Ward", phone="020 7946 0001")
     councillor_b = CouncillorFactory(council=council_b, ward="B Ward")
+    # Listed on council A's page for everyone who can see region X.
+    colleague_a = CouncillorFactory(council=council_a, ward="Next Ward")
+    former_a = CouncillorFactory(council=council_a, left_on=datetime.date(2024, 5, 2))
     staff = StaffFactory()
     staff_appoint(user=staff)  # with the admin site permissions national staff are given
     people = {
@@ -86,6 +95,8 @@ def world():
     return {
         "people": people,
         "councillor_a": councillor_a,
+        "colleague_a": colleague_a,
+        "former_a": former_a,
         "change": ProfileChangeFactory(councillor=councillor_a, council=council_a2, ward="New"),
         "waiver": LevyWaiverFactory(councillor=councillor_a),
         "erasure": ErasureRequestFactory(user=councillor_a.user),
@@ -101,6 +112,13 @@ def _client_as(client, world, role):
 OWN_PAGE = dict.fromkeys(ROLES[1:], 200) | {"anonymous": 302}
 DECIDERS = {"anonymous": 302, "councillor_a": 403, "councillor_b": 403}
 STAFF_ONLY = DECIDERS | {"rep_x": 403, "rep_y": 403, "staff": 200}
+# A request of councillor A's: A knows it exists, and so do those who may decide it.
+A_REQUEST = {"anonymous": 302, "councillor_a": 403, "councillor_b": 404}
+A_CHANGE = A_REQUEST | {"rep_x": 200, "rep_y": 404, "staff": 200}
+A_STAFF_REQUEST = A_REQUEST | {"rep_x": 404, "rep_y": 404, "staff": 200}
+# A profile in region X that councillor A sees listed (by name and ward) but may not open.
+LISTED_IN_X = {"anonymous": 302, "councillor_a": 403, "councillor_b": 404}
+LISTED_IN_X |= {"rep_x": 403, "rep_y": 404, "staff": 200}
 
 GET_CASES = [
     ("home", lambda w: reverse("home"), OWN_PAGE),
@@ -118,18 +136,18 @@ GET_CASES = [
         lambda w: reverse("decisions_changes"),
         DECIDERS | dict.fromkeys(ROLES[3:], 200),
     ),
-    (
-        "change_detail",
-        lambda w: reverse("decisions_change", args=[w["change"].pk]),
-        DECIDERS | {"rep_x": 200, "rep_y": 404, "staff": 200},
-    ),
+    ("change_detail", lambda w: reverse("decisions_change", args=[w["change"].pk]), A_CHANGE),
     ("waiver_list", lambda w: reverse("decisions_waivers"), STAFF_ONLY),
-    ("waiver_detail", lambda w: reverse("decisions_waiver", args=[w["waiver"].pk]), STAFF_ONLY),
+    (
+        "waiver_detail",
+        lambda w: reverse("decisions_waiver", args=[w["waiver"].pk]),
+        A_STAFF_REQUEST,
+    ),
     ("erasure_list", lambda w: reverse("decisions_erasures"), STAFF_ONLY),
     (
         "erasure_detail",
         lambda w: reverse("decisions_erasure", args=[w["erasure"].pk]),
-        STAFF_ONLY,
+        A_STAFF_REQUEST,
     ),
     # Staff need the equality-monitoring permission too: the factory's staff do not have it.
     ("equality_totals", lambda w: reverse("decisions_equality"), STAFF_ONLY | {"staff": 403}),
@@ -139,6 +157,17 @@ GET_CASES = [
         lambda w: reverse("councillor_history", args=[w["councillor_a"].pk]),
         {"anonymous": 302, "councillor_a": 403, "councillor_b": 404}
         | {"rep_x": 403, "rep_y": 404, "staff": 200},
+    ),
+    (
+        "colleague_history",
+        lambda w: reverse("councillor_history", args=[w["colleague_a"].pk]),
+        LISTED_IN_X,
+    ),
+    # Someone who has left is listed nowhere: only those who manage the region know of them.
+    (
+        "former_councillor_history",
+        lambda w: reverse("councillor_history", args=[w["former_a"].pk]),
+        LISTED_IN_X | {"councillor_a": 404},
     ),
 ]
 
@@ -180,8 +209,10 @@ def _erased_state(w):
 
 
 APPROVE = {"decision": "approved", "reason": ""}
-CHANGE_DECIDED = DECIDERS | {"rep_x": 302, "rep_y": 404, "staff": 302}
-STAFF_DECIDED = STAFF_ONLY | {"staff": 302}
+CHANGE_DECIDED = A_CHANGE | {"rep_x": 302, "staff": 302}
+# Posted to the list page, which councillors may not use whatever id they send.
+CHANGE_DECIDED_FROM_LIST = CHANGE_DECIDED | {"councillor_b": 403}
+STAFF_DECIDED = A_STAFF_REQUEST | {"staff": 302}
 
 # (name, url, data, expected status per role, what to look at in the database)
 POST_CASES = [
@@ -196,7 +227,7 @@ POST_CASES = [
         "approve_change_by_posted_id",
         lambda w: reverse("decisions_changes"),
         lambda w: APPROVE | {"change": w["change"].pk},
-        CHANGE_DECIDED,
+        CHANGE_DECIDED_FROM_LIST,
         _change_state,
     ),
     (
@@ -259,6 +290,46 @@ def test_rep_cannot_decide_change_of_other_region_whatever_id_they_post(client, 
     response = client.post(reverse("decisions_changes"), APPROVE | {"change": world["change"].pk})
     assert response.status_code == 404
     assert ProfileChange.objects.get().status == Decision.PENDING
+
+
+DECISION_PAGES = {
+    "decisions_change": "change",
+    "decisions_waiver": "waiver",
+    "decisions_erasure": "erasure",
+}
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("page", DECISION_PAGES)
+def test_a_request_id_that_does_not_exist_is_not_found_for_everyone(client, world, role, page):
+    client = _client_as(client, world, role)
+    assert client.get(reverse(page, args=[999999])).status_code == 404
+    assert client.post(reverse(page, args=[999999]), APPROVE).status_code == 404
+
+
+# Everyone but A and those who decide: the representative of A's region decides A's change.
+OUTSIDERS = [
+    (role, page)
+    for page in DECISION_PAGES
+    for role in ["councillor_b", "rep_x", "rep_y"]
+    if (role, page) != ("rep_x", "decisions_change")
+]
+
+
+@pytest.mark.parametrize(("role", "page"), OUTSIDERS)
+def test_someone_elses_request_answers_as_if_it_did_not_exist(client, world, role, page):
+    """Councillor B and the representatives cannot tell A's waiver or erasure from a missing id
+    (nor the representative of another region A's change)."""
+    client = _client_as(client, world, role)
+    existing = client.get(reverse(page, args=[world[DECISION_PAGES[page]].pk]))
+    missing = client.get(reverse(page, args=[999999]))
+    assert existing.status_code == missing.status_code == 404
+
+
+@pytest.mark.parametrize("page", DECISION_PAGES)
+def test_the_person_a_request_concerns_is_refused_its_decision_page(client, world, page):
+    client.force_login(world["people"]["councillor_a"])
+    assert client.get(reverse(page, args=[world[DECISION_PAGES[page]].pk])).status_code == 403
 
 
 def test_a_move_into_another_region_is_decided_by_that_regions_rep(client, world):

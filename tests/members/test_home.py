@@ -7,7 +7,9 @@ from django.urls import reverse
 from factories import (
     TOTP_SECRET,
     CouncilFactory,
+    CouncilGroupFactory,
     CouncillorFactory,
+    GroupOfficerFactory,
     RepresentativeFactory,
     StaffFactory,
     UserFactory,
@@ -100,6 +102,48 @@ def test_one_person_may_hold_several_roles(client, camden):
     assert response.context["councillor"] is not None
     assert response.context["represented_regions"]
     assert response.context["all_regions"] is not None
+
+
+def test_councillor_home_names_only_the_representatives_serving_today(client, camden):
+    RepresentativeFactory(region=camden.region, user__full_name="Priya Current")
+    RepresentativeFactory(
+        region=camden.region,
+        user__full_name="Olu Former",
+        start_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2022, 1, 1),
+    )
+    client.force_login(CouncillorFactory(council=camden).user)
+    page = client.get(reverse("home")).text
+    assert "Priya Current" in page
+    assert "Olu Former" not in page
+
+
+def test_staff_who_represent_a_region_see_only_that_region_as_their_own(client, gb_councils):
+    wales = Region.objects.get(name="Wales")
+    staff = StaffFactory()
+    RegionalRepresentative.objects.create(user=staff, region=wales)
+    client.force_login(staff)
+    response = client.get(reverse("home"))
+    assert [region for region, _councils in response.context["represented_regions"]] == [wales]
+    assert len(response.context["all_regions"]) == 11
+
+
+def test_my_region_makes_a_fixed_number_of_queries(client, camden, django_assert_max_num_queries):
+    group = CouncilGroupFactory(council=CouncilFactory(region=camden.region))
+    councillor = CouncillorFactory(council=group.council)
+    start = datetime.date(2025, 5, 10)
+    GroupOfficerFactory(group=group, role="leader", start_date=start)
+    RepresentativeFactory(region=camden.region)
+    client.force_login(councillor.user)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("my_region"))
+    for role in ["deputy_leader", "chief_whip", "secretary"]:
+        GroupOfficerFactory(group=group, role=role, start_date=start)
+    RepresentativeFactory.create_batch(3, region=camden.region)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("my_region"))
+    assert len(response.context["representatives"]) == 4
+    assert len(response.context["officers"]) == 4
 
 
 def test_a_user_with_no_role_is_told_so(client):

@@ -227,6 +227,44 @@ def test_post_permissions_and_refusals_change_nothing(client, world, action, rol
         assert _snapshot() == before
 
 
+# A group's page lists the serving councillors of its council by name and ward for everyone
+# who can see the group; only those who manage the region see their email addresses.
+GROUP_LISTS = {
+    "anonymous": "login",
+    "councillor_a": "names",
+    "councillor_b": 404,
+    "rep_x": "contacts",
+    "rep_y": 404,
+    "staff": "contacts",
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_group_page_lists_councillors_by_name_for_those_who_see_it(client, world, role):
+    world["candidate_a"].user.full_name = ""
+    world["candidate_a"].user.save()
+    colleague = CouncillorFactory(
+        council=world["council_a"], ward="Riverside", user__full_name="Rowan Listed"
+    )
+    CouncillorFactory(
+        council=world["council_a"],
+        left_on=datetime.date(2025, 1, 1),
+        user__full_name="Morgan Departed",
+    )
+    response = _client_as(client, world, role).get(
+        reverse("regions:group", args=[world["group_a"].pk])
+    )
+    expected = GROUP_LISTS[role]
+    if expected in ("login", 404):
+        assert _status(response) == expected
+        return
+    page = response.text
+    assert colleague.user.full_name in page and "Riverside" in page
+    assert "Morgan Departed" not in page
+    # A councillor without a name is shown by email only to those who manage the region.
+    assert (world["candidate_a"].user.email in page) == (expected == "contacts")
+
+
 def test_the_national_dashboard_is_not_linked_for_non_staff(client, world):
     client.force_login(world["users"]["rep_x"])
     assert reverse("regions:national") not in client.get(reverse("home")).text
