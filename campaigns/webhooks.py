@@ -39,6 +39,24 @@ def _esp_says_permanent(esp_name: str, esp_event: dict) -> bool | None:
         # type: "bounce" (permanent) or "blocked" (the server would not take it for now).
         kind = esp_event.get("type")
         return None if kind is None else kind == "bounce"
+    if name in ("brevo", "sendinblue"):
+        # event: hard_bounce, soft_bounce or invalid_email (all "bounced" in anymail, with
+        # only a free-text reason).
+        kind = esp_event.get("event")
+        return None if kind is None else kind in ("hard_bounce", "invalid_email")
+    if name == "mandrill":
+        # event: hard_bounce or soft_bounce; the diagnostic ("diag") is often missing.
+        kind = esp_event.get("event")
+        return None if kind is None else kind == "hard_bounce"
+    if name == "mailersend":
+        # data.type: hard_bounced or soft_bounced.
+        data = esp_event.get("data")
+        kind = data.get("type") if isinstance(data, dict) else None
+        return None if kind is None else kind == "hard_bounced"
+    if name == "mailjet":
+        # hard_bounce: true or false on every "bounce" event.
+        kind = esp_event.get("hard_bounce")
+        return None if kind is None else bool(kind)
     return None
 
 

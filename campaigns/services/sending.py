@@ -10,13 +10,17 @@ deliveries_sweep_stale returns it to pending.
 
 Each sending task keeps a liveness key in Redis fresh from a thread (WorkerHeartbeat), so the
 claims of a task whose process died go back to pending about HEARTBEAT_LIFETIME seconds later.
-A live task's claims are swept only after claim_timeout(): a worker starts no message from a
-batch after hold_seconds() (it hands the rest back), and claim_timeout() is that plus twice the
-longest one message can take. Should a send block even longer, the results
-are fenced: failures are recorded only on rows still claimed by the worker that tried, a late
-"sent" is recorded whoever holds the row now (the message did go out), and before each message
-the worker checks, in the same statement that recorded the previous one, that the next row is
-still its own and its address not suppressed.
+While its key is there, a live task's claims are swept only after claim_timeout(): a worker
+starts no message from a batch after hold_seconds() (it hands the rest back), and
+claim_timeout() is that plus twice the longest one message can take. claim_timeout() does not
+protect a live task whose key is lost (Redis restarted without its data, flushed, or out of
+reach for longer than HEARTBEAT_LIFETIME): the sweep takes it for dead and returns its claims
+older than HEARTBEAT_LIFETIME to pending at once, and the fencing below stops it before its next
+message, so at most the message it has in flight is sent twice. Should a send block even
+longer than claim_timeout(), the results are fenced: failures are recorded only on rows still
+claimed by the worker that tried, a late "sent" is recorded whoever holds the row now (the
+message did go out), and before each message the worker checks, in the same statement that
+recorded the previous one, that the next row is still its own and its address not suppressed.
 """
 
 from __future__ import annotations

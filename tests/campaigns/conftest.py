@@ -62,12 +62,13 @@ class Senders:
         return proc
 
     def beat(self):
-        """celery beat, running the settings' schedule (the sweep every second here)."""
+        """celery beat, running the settings' schedule (the sweep every second here) with the
+        scheduler production uses: django_celery_beat's, which keeps it in the database."""
         env = {**os.environ, **self.env, "DATABASE_URL": current_database_url()}
         log = open(self.tmp_path / "beat.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "alc_portal", "beat", "-l", "info",
-             "-S", "celery.beat:PersistentScheduler", "-s", str(self.tmp_path / "beat-schedule")],
+             "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         proc.log = log

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from factories import CouncilFactory, CouncilGroupFactory, MailingFactory, RegionFactory
 from polling import wait_for
 
@@ -50,3 +51,7 @@ def test_beat_starts_a_scheduled_mailing_at_its_time_and_not_before(
     assert mailing.started_at >= when
     assert min(arrivals) >= when
     assert collections.Counter(received_addresses(senders.smtp)) == dict.fromkeys(addresses, 1)
+    # Beat ran with the scheduler production uses, which keeps the schedule in the database
+    # (it writes run counts back only every few minutes, so those are not checked).
+    check = PeriodicTask.objects.get(task="campaigns.tasks.mailings_start_due")
+    assert (check.interval.every, check.interval.period) == (1, "seconds")

@@ -4,8 +4,10 @@ import base64
 import hashlib
 import hmac
 import json
+import warnings
 
 import pytest
+from anymail.exceptions import AnymailDeprecationWarning
 from django.test import Client
 
 from campaigns.models import Suppression
@@ -194,3 +196,229 @@ def test_mailgun_temporary_failure_does_not_suppress(mailgun_signing_key):
     response = _mailgun_post("full@example.org", "temporary", 452, "4.2.2 Mailbox full")
     assert response.status_code == 200
     assert not Suppression.objects.exists()
+
+
+# Brevo (and its old name, SendinBlue): hard_bounce, soft_bounce and invalid_email all arrive
+# as "bounced", with only a free-text "reason"; the "event" field tells them apart.
+BREVO_URL = "/webhooks/anymail/brevo/tracking/"
+
+
+def _brevo_event(email, event, reason):
+    return {
+        "event": event,
+        "email": email,
+        "id": 1234567,
+        "date": "2027-04-10 19:51:36",
+        "ts": 1807041096,
+        "ts_event": 1807041096,
+        "ts_epoch": 1807041096000,
+        "message-id": "<202704101951.1@alc.example.org>",
+        "subject": "Elections at Cardiff Council",
+        "tags": [],
+        "sending_ip": "192.0.2.10",
+        "reason": reason,
+    }
+
+
+@pytest.mark.parametrize("url", [BREVO_URL, "/webhooks/anymail/sendinblue/tracking/"])
+def test_brevo_soft_bounce_does_not_suppress(url):
+    payload = _brevo_event("full@example.org", "soft_bounce", "Mailbox is full, try later")
+    with warnings.catch_warnings():
+        # The SendinBlue address still works; anymail warns that it is deprecated.
+        warnings.simplefilter("ignore", AnymailDeprecationWarning)
+        assert _post(payload, url=url).status_code == 200
+    assert not Suppression.objects.exists()
+
+
+@pytest.mark.parametrize("event", ["hard_bounce", "invalid_email"])
+def test_brevo_hard_bounce_suppresses_the_address(event):
+    payload = _brevo_event("Gone@Example.org", event, "Unknown user, no such mailbox")
+    assert _post(payload, url=BREVO_URL).status_code == 200
+    suppression = Suppression.objects.get()
+    assert (suppression.email, suppression.reason) == ("gone@example.org", "bounced")
+    assert suppression.note.startswith("Brevo")
+
+
+def test_brevo_wrong_credentials_are_refused():
+    payload = _brevo_event("gone@example.org", "hard_bounce", "Unknown user")
+    assert _post(payload, "hook:wrong", url=BREVO_URL).status_code in (400, 401, 403)
+    assert not Suppression.objects.exists()
+
+
+# Mandrill: form-encoded "mandrill_events", signed with the webhook key over the exact URL it
+# was called with (basic auth included) followed by the sorted POST fields.
+MANDRILL_URL = "/webhooks/anymail/mandrill/tracking/"
+MANDRILL_KEY = "mandrill-webhook-key"
+
+
+@pytest.fixture
+def mandrill_webhook_key(settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "MANDRILL_WEBHOOK_KEY": MANDRILL_KEY}
+
+
+def _mandrill_post(event, email, *, key=MANDRILL_KEY, **msg):
+    events = json.dumps(
+        [
+            {
+                "event": event,
+                "_id": f"mandrill-{event}-{email}",
+                "ts": 1807041096,
+                "msg": {
+                    "ts": 1807041000,
+                    "_id": f"mandrill-{event}-{email}",
+                    "email": email,
+                    "subject": "Elections at Cardiff Council",
+                    "sender": "mailings@alc.example.org",
+                    "tags": [],
+                    "metadata": {},
+                    "state": "bounced" if event == "hard_bounce" else "soft-bounced",
+                    **msg,
+                },
+            }
+        ]
+    )
+    credentials = "hook:s3cret-value"
+    signed = f"http://{credentials}@testserver{MANDRILL_URL}mandrill_events{events}"
+    signature = base64.b64encode(
+        hmac.new(key.encode(), signed.encode(), hashlib.sha1).digest()
+    ).decode()
+    auth = base64.b64encode(credentials.encode()).decode()
+    return Client().post(
+        MANDRILL_URL,
+        {"mandrill_events": events},
+        HTTP_AUTHORIZATION=f"Basic {auth}",
+        HTTP_X_MANDRILL_SIGNATURE=signature,
+    )
+
+
+def test_mandrill_soft_bounce_without_diagnostic_does_not_suppress(mandrill_webhook_key):
+    response = _mandrill_post("soft_bounce", "full@example.org", bounce_description="mailbox_full")
+    assert response.status_code == 200
+    assert not Suppression.objects.exists()
+
+
+def test_mandrill_hard_bounce_suppresses_the_address(mandrill_webhook_key):
+    response = _mandrill_post(
+        "hard_bounce",
+        "Gone@Example.org",
+        bounce_description="bad_mailbox",
+        diag="smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+    )
+    assert response.status_code == 200
+    suppression = Suppression.objects.get()
+    assert (suppression.email, suppression.reason) == ("gone@example.org", "bounced")
+    assert suppression.note.startswith("Mandrill")
+
+
+def test_mandrill_wrong_signature_is_refused(mandrill_webhook_key):
+    response = _mandrill_post("hard_bounce", "gone@example.org", key="someone-else's-key")
+    assert response.status_code in (400, 401, 403)
+    assert not Suppression.objects.exists()
+
+
+# MailerSend: JSON with the activity type in data.type (hard_bounced or soft_bounced), signed
+# with an HMAC-SHA256 of the body in the Signature header.
+MAILERSEND_URL = "/webhooks/anymail/mailersend/tracking/"
+MAILERSEND_SECRET = "mailersend-signing-secret"
+
+
+@pytest.fixture
+def mailersend_signing_secret(settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILERSEND_SIGNING_SECRET": MAILERSEND_SECRET}
+
+
+def _mailersend_post(kind, email, reason, *, secret=MAILERSEND_SECRET):
+    body = json.dumps(
+        {
+            "type": f"activity.{kind}",
+            "domain_id": "7z3m5jgrogdpyo6n",
+            "created_at": "2027-04-10T18:51:36.000000Z",
+            "webhook_id": "2351ndgwr4zq5x8y",
+            "url": f"https://alc.example.org{MAILERSEND_URL}",
+            "data": {
+                "object": "activity",
+                "id": f"activity-{kind}-{email}",
+                "type": kind,
+                "created_at": "2027-04-10T18:51:36.000000Z",
+                "email": {
+                    "object": "email",
+                    "id": "62fb66bef54a112e920b5493",
+                    "created_at": "2027-04-10T18:51:30.000000Z",
+                    "from": "mailings@alc.example.org",
+                    "subject": "Elections at Cardiff Council",
+                    "status": "rejected",
+                    "tags": [],
+                    "message": {"object": "message", "id": "62fb66bef54a112e920b5492"},
+                    "recipient": {"object": "recipient", "id": "62c69be7", "email": email},
+                },
+                "morph": {"object": "recipient_bounce", "reason": reason},
+                "template_id": "",
+            },
+        }
+    ).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    auth = base64.b64encode(b"hook:s3cret-value").decode()
+    return Client().post(
+        MAILERSEND_URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {auth}",
+        HTTP_SIGNATURE=signature,
+    )
+
+
+def test_mailersend_soft_bounce_does_not_suppress(mailersend_signing_secret):
+    response = _mailersend_post("soft_bounced", "full@example.org", "Mailbox full")
+    assert response.status_code == 200
+    assert not Suppression.objects.exists()
+
+
+def test_mailersend_hard_bounce_suppresses_the_address(mailersend_signing_secret):
+    response = _mailersend_post("hard_bounced", "Gone@Example.org", "Host or domain not found")
+    assert response.status_code == 200
+    suppression = Suppression.objects.get()
+    assert (suppression.email, suppression.reason) == ("gone@example.org", "bounced")
+    assert suppression.note.startswith("MailerSend")
+
+
+def test_mailersend_wrong_signature_is_refused(mailersend_signing_secret):
+    response = _mailersend_post("hard_bounced", "gone@example.org", "No such user", secret="x")
+    assert response.status_code in (400, 401, 403)
+    assert not Suppression.objects.exists()
+
+
+# Mailjet: every "bounce" event says whether it is permanent in "hard_bounce".
+MAILJET_URL = "/webhooks/anymail/mailjet/tracking/"
+
+
+def _mailjet_bounce(email, hard, error):
+    return [
+        {
+            "event": "bounce",
+            "time": 1807041096,
+            "MessageID": 19421777396190490,
+            "email": email,
+            "mj_campaign_id": 0,
+            "mj_contact_id": 1,
+            "customcampaign": "",
+            "CustomID": "",
+            "Payload": "",
+            "blocked": False,
+            "hard_bounce": hard,
+            "error_related_to": "recipient",
+            "error": error,
+            "comment": "",
+        }
+    ]
+
+
+def test_mailjet_soft_bounce_does_not_suppress():
+    payload = _mailjet_bounce("full@example.org", False, "quota exceeded")
+    assert _post(payload, url=MAILJET_URL).status_code == 200
+    assert not Suppression.objects.exists()
+
+
+def test_mailjet_hard_bounce_suppresses_the_address():
+    payload = _mailjet_bounce("Gone@Example.org", True, "user unknown")
+    assert _post(payload, url=MAILJET_URL).status_code == 200
+    assert Suppression.objects.get().email == "gone@example.org"
