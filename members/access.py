@@ -14,6 +14,8 @@ Councillors, by role:
 - anyone signed in may see LISTED, by name and ward only, the serving councillors of every
   council they can see (a councillor: their own region's; a representative: their regions';
   staff: all), as on a council's list of councillors and a group's page;
+- those who manage a region also see listed its FORMER councillors (marked as no longer
+  serving), to correct or reinstate them; nobody else sees them listed;
 - a person may OPEN (read in full) their own profile, and those they manage;
 - representatives manage the profiles in their regions, staff all.
 

@@ -35,6 +35,16 @@ urlpatterns = [
         name="councillor_leave",
     ),
     path(
+        "councils/<slug:slug>/councillors/<int:pk>/reinstate/",
+        councillors.councillor_reinstate,
+        name="councillor_reinstate",
+    ),
+    path(
+        "councils/<slug:slug>/councillors/<int:pk>/invitation/",
+        councillors.councillor_invitation_resend,
+        name="councillor_invitation_resend",
+    ),
+    path(
         "councillors/<int:pk>/history/", councillors.councillor_history, name="councillor_history"
     ),
     path("import/<slug:region_slug>/", onboarding.import_upload, name="import_upload"),

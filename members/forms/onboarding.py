@@ -108,18 +108,71 @@ class CouncillorAddForm(_PersonFields):
         return phone_validate(self.cleaned_data.get("phone", ""))
 
 
+class _ReadOnlyInput(forms.TextInput):
+    """A text box for a field the form ignores: read-only rather than disabled, so that keyboard
+    and screen reader users can still reach it and hear its note."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("disabled", None)
+        context["widget"]["attrs"]["readonly"] = True
+        return context
+
+
+class _ShownOnlyField(forms.CharField):
+    """A saved value shown for reference: the form keeps its initial value whatever is sent,
+    and never checks it (a form given no initial value is not refused for it)."""
+
+    widget = _ReadOnlyInput
+
+    def __init__(self, **kwargs):
+        super().__init__(disabled=True, **kwargs)
+
+    def clean(self, value):
+        return value
+
+
 class CouncillorEditForm(_PersonFields):
     """A councillor's details as their representative edits them. Pass the saved values as
     `initial`: a saved phone number that breaks today's rule is kept if sent back unchanged,
-    with a note next to the field asking for it to be corrected."""
+    with a note next to the field asking for it to be corrected.
 
+    The email address may be corrected only while the person has not taken up their invitation
+    (`email_editable`); afterwards it is shown read-only and whatever is sent is ignored."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=imports.EMAIL_MAX,
+        help_text="Correcting it sends a new invitation to the new address.",
+    )
     phone = _phone_field()
+    field_order = ["full_name", "email", "ward", "phone"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, email_editable: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.email_editable = email_editable
+        if not email_editable:
+            # Shown and read, but whatever is sent is ignored.
+            self.fields["email"] = _ShownOnlyField(
+                label="Email address",
+                help_text=(
+                    "They have taken up their invitation, so the address is theirs to change, "
+                    "on their own profile."
+                ),
+            )
         if phone_needs_correcting(self.initial.get("phone")):
             self.fields["phone"].help_text = PHONE_STORED_MESSAGE
-            self._describe_fields()
+        self._describe_fields()
+
+    def clean_email(self):
+        saved = self.initial.get("email") or ""
+        if not self.email_editable:
+            return saved
+        # Representatives are trusted with this answer; the public join form is not.
+        email = imports.clean_email(self.cleaned_data["email"])
+        if email != saved.lower() and imports.email_in_use(email):
+            raise ValidationError("This email address already has an account.")
+        return email
 
     def clean_phone(self):
         return phone_validate(self.cleaned_data.get("phone", ""), stored=self.initial.get("phone"))

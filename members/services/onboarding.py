@@ -14,7 +14,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +36,45 @@ LEFT_ON_FUTURE = (
 
 # Advisory-lock namespace, so two workers never apply the same import at once.
 IMPORT_LOCK_BASE = 7_300_000_000
+# Two-key advisory locks (namespace, key): one per lower-cased email address, so two requests
+# creating an account for the same address take turns; one per region, so two imports for a
+# region are applied one after the other.
+EMAIL_LOCK_SPACE = 7301
+REGION_IMPORT_LOCK_SPACE = 7302
 IMPORT_CHUNK = 500
 EXISTING_ACCOUNT_NOTICE_INTERVAL = 60 * 60
+
+
+def _email_lock(email: str) -> None:
+    """Wait for, and hold until the transaction ends, the right to act on this address.
+
+    Whoever comes second sees, once it has the lock, what the first one committed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [EMAIL_LOCK_SPACE, email.lower()]
+        )
+
+
+def _region_import_lock(region_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [REGION_IMPORT_LOCK_SPACE, region_id]
+        )
+
+
+def _user_create_invited_or_refuse(*, email: str, full_name: str, in_use) -> User:
+    """Create the invited account, or raise `in_use` (a ValidationError) if the address already
+    has one, including one created a moment ago by a request that did not take the address lock
+    (someone adding the address to their own account, say)."""
+    if imports.email_in_use(email):
+        raise in_use
+    try:
+        with transaction.atomic():
+            return _user_create_invited(email=email, full_name=full_name)
+    except IntegrityError:
+        if imports.email_in_use(email):
+            raise in_use from None
+        raise
 
 
 def _user_create_invited(*, email: str, full_name: str) -> User:
@@ -60,15 +98,22 @@ def join_request_submit(
     *, full_name: str, email: str, council: Council, ward: str
 ) -> JoinRequest | None:
     """Record a request to join, or, if the address already belongs to an account, make none
-    and email that address a note saying so instead.
+    and email that address a note saying so instead. A request still waiting for the same
+    address and council is returned instead of a second one (a double-clicked form, say).
 
     The caller thanks the person the same way either way, so the public form never tells a
     stranger which addresses have accounts.
     """
     email = email.strip().lower()
+    _email_lock(email)
     if imports.email_in_use(email):
         _queue_existing_account_notice(email)
         return None
+    waiting = JoinRequest.objects.filter(
+        email__iexact=email, council=council, status=Decision.PENDING
+    ).first()
+    if waiting is not None:
+        return waiting
     return JoinRequest.objects.create(full_name=full_name, email=email, council=council, ward=ward)
 
 
@@ -133,12 +178,14 @@ def join_request_approve(*, join_request: JoinRequest, by: User) -> Councillor:
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != Decision.PENDING:
         raise ValidationError("This request has already been decided.")
-    if imports.email_in_use(join_request.email):
-        raise ValidationError(
-            f"{join_request.email} already has an account, so this request cannot create one. "
-            "Refuse it, or ask the national office to link the account."
-        )
-    user = _user_create_invited(email=join_request.email, full_name=join_request.full_name)
+    _email_lock(join_request.email)
+    in_use = ValidationError(
+        f"{join_request.email} already has an account, so this request cannot create one. "
+        "Refuse it, or ask the national office to link the account."
+    )
+    user = _user_create_invited_or_refuse(
+        email=join_request.email, full_name=join_request.full_name, in_use=in_use
+    )
     councillor = Councillor(user=user, council=join_request.council, ward=join_request.ward)
     councillor._change_reason = "Join request approved"
     councillor.save()
@@ -165,9 +212,9 @@ def councillor_add(
     """A councillor added by their representative. An approved join request records who added
     them and when the invitation went, exactly as for someone who asked to join."""
     email = email.strip().lower()
-    if imports.email_in_use(email):
-        raise ValidationError({"email": "This email address already has an account."})
-    user = _user_create_invited(email=email, full_name=full_name)
+    _email_lock(email)
+    in_use = ValidationError({"email": "This email address already has an account."})
+    user = _user_create_invited_or_refuse(email=email, full_name=full_name, in_use=in_use)
     councillor = Councillor(user=user, council=council, ward=ward, phone=phone)
     councillor._change_reason = "Added by a representative"
     councillor.save()
@@ -201,6 +248,43 @@ def councillor_update(
     return councillor
 
 
+def group_offices_end(
+    *,
+    user_ids,
+    on: date,
+    reason: str,
+    by: User | None = None,
+    councils_kept: dict[int, int] | None = None,
+) -> int:
+    """End, on `on`, the offices these people hold in council Labour groups: those still open
+    and those due to end later. Call inside a transaction. Returns how many ended.
+
+    `councils_kept` maps a person to the council they now sit on: their offices in that
+    council's group go on (a councillor who moves council leaves only the old group's offices).
+    An office that began after `on` ends the day it began, as the database allows no term to
+    end before it starts.
+    """
+    councils_kept = councils_kept or {}
+    offices = (
+        GroupOfficer.objects.select_for_update(of=("self",))
+        .select_related("group")
+        .filter(user_id__in=list(user_ids))
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+        .order_by("pk")
+    )
+    ended = 0
+    for office in offices:
+        if office.group.council_id == councils_kept.get(office.user_id):
+            continue
+        office.end_date = max(on, office.start_date)
+        office._change_reason = reason
+        if by is not None:
+            office._history_user = by
+        office.save(update_fields=["end_date"])
+        ended += 1
+    return ended
+
+
 @transaction.atomic
 def councillor_mark_left(*, councillor: Councillor, left_on: date | None = None) -> Councillor:
     """Record that someone is no longer a councillor from `left_on` (today by default), and end
@@ -217,13 +301,9 @@ def councillor_mark_left(*, councillor: Councillor, left_on: date | None = None)
     councillor.left_on = left_on
     councillor._change_reason = "No longer a councillor"
     councillor.save(update_fields=["left_on"])
-    offices = GroupOfficer.objects.select_for_update().filter(
-        user_id=councillor.user_id, end_date__isnull=True
+    group_offices_end(
+        user_ids=[councillor.user_id], on=left_on, reason="Term ended: no longer a councillor"
     )
-    for office in offices:
-        office.end_date = max(left_on, office.start_date)
-        office._change_reason = "Term ended: no longer a councillor"
-        office.save(update_fields=["end_date"])
     return councillor
 
 
@@ -323,12 +403,12 @@ def councillor_import_confirm(*, councillor_import: CouncillorImport) -> Council
 
             transaction.on_commit(lambda: councillor_import_run.delay(imp.pk))
             return imp
-        plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
+        _region_import_lock(imp.region_id)
+        plan = _plan_write(imp)
         if plan["counts"]["error"]:
             imp.report = plan
             imp.save(update_fields=["report"])
         else:
-            _write_plan(plan, by=imp.uploaded_by, reason=f"Import of {imp.filename}")
             imp.report = plan
             imp.status = CouncillorImport.Status.DONE
             imp.processed_rows = imp.total_rows
@@ -340,6 +420,34 @@ def councillor_import_confirm(*, councillor_import: CouncillorImport) -> Council
             "report. Nothing has been imported."
         )
     return imp
+
+
+def _plan_write(imp: CouncillorImport, on_progress=None) -> dict:
+    """Check the import's file against the councillors as they are now and, if it has no
+    errors, write it. Returns the plan: if it has errors, nothing was written.
+
+    Call inside a transaction holding the region's import lock. Imports for the region take
+    turns, but an address can still be given an account meanwhile another way (a
+    representative adding someone, an import for another region): the write then fails on the
+    unique address, is undone, and the file is checked again, which reports the address as in
+    use.
+    """
+    plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
+    if plan["counts"]["error"]:
+        return plan
+    try:
+        with transaction.atomic():
+            _write_plan(
+                plan,
+                by=imp.uploaded_by,
+                reason=f"Import of {imp.filename}",
+                on_progress=on_progress,
+            )
+    except IntegrityError:
+        plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
+        if not plan["counts"]["error"]:
+            raise
+    return plan
 
 
 def councillor_import_run(*, import_id: int) -> str:
@@ -372,18 +480,13 @@ def councillor_import_run(*, import_id: int) -> str:
             imp = CouncillorImport.objects.select_related("region", "uploaded_by").get(pk=import_id)
             if imp.status != Status.RUNNING:
                 return "already finished"
-            plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
+            _region_import_lock(imp.region_id)
+            plan = _plan_write(imp, on_progress=report_progress)
             if plan["counts"]["error"]:
                 CouncillorImport.objects.filter(pk=import_id).update(
                     status=Status.FAILED, report=plan, processed_rows=0, content=""
                 )
                 return "failed: the file has errors"
-            _write_plan(
-                plan,
-                by=imp.uploaded_by,
-                reason=f"Import of {imp.filename}",
-                on_progress=report_progress,
-            )
             progress_db.close()
             CouncillorImport.objects.filter(pk=import_id).update(
                 status=Status.DONE, report=plan, processed_rows=imp.total_rows, content=""
@@ -444,13 +547,15 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
     if not updates:
         return
     councillors = Councillor.objects.select_related("user").in_bulk(list(updates))
-    renamed = []
+    renamed, moved = [], {}
     for pk, councillor in councillors.items():
         row = updates[pk]
         changes = row["changes"]
         if "full_name" in changes:
             councillor.user.full_name = row["full_name"]
             renamed.append(councillor.user)
+        if "council" in changes:
+            moved[councillor.user_id] = row["council_id"]
         councillor.council_id = row["council_id"]
         councillor.ward = row["ward"]
         if "phone" in changes:
@@ -466,6 +571,14 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
     if renamed:
         bulk_update_with_history(
             renamed, User, ["full_name"], default_user=by, default_change_reason=reason
+        )
+    if moved:
+        group_offices_end(
+            user_ids=moved,
+            on=timezone.localdate(),
+            reason=f"Term ended: moved to another council ({reason})",
+            by=by,
+            councils_kept=moved,
         )
 
 
@@ -498,8 +611,159 @@ def _invite_imported(new_users: list[User], rows: list[dict], *, by, reason: str
 
 @transaction.atomic
 def representative_remove(*, representative: RegionalRepresentative) -> RegionalRepresentative:
-    """End an appointment today; the record and its history stay."""
-    representative.end_date = timezone.localdate()
+    """End an appointment today; the record and its history stay. Refused (ValidationError) if
+    it has ended already, by a second click say."""
+    today = timezone.localdate()
+    representative = RegionalRepresentative.objects.select_for_update().get(pk=representative.pk)
+    if representative.end_date is not None and representative.end_date <= today:
+        raise ValidationError(
+            f"{representative.user}'s appointment for {representative.region} has already ended."
+        )
+    representative.end_date = today
     representative._change_reason = "Appointment ended"
     representative.save(update_fields=["end_date"])
     return representative
+
+
+# Correcting a councillor's record: undoing "no longer a councillor", and invitations that have
+# not been taken up.
+
+INVITATION_TAKEN_UP = (
+    "They have logged in to the portal, so their email address is theirs to change and they no "
+    "longer need an invitation."
+)
+INVITATION_RESEND_INTERVAL = 10 * 60
+
+
+def invitation_pending(user: User) -> bool:
+    """Whether the person has yet to take up their invitation: never logged in, no password.
+
+    Until then their address is only what whoever added them typed, so their representative may
+    correct it and send the invitation again; from their first login it is theirs to change.
+    """
+    return user.last_login is None and not user.has_usable_password()
+
+
+@transaction.atomic
+def councillor_details_save(
+    *, councillor: Councillor, full_name: str, ward: str, phone: str, email: str, by: User
+) -> bool:
+    """A representative's edit of a councillor: name, ward and phone, and, while the invitation
+    has not been taken up, a corrected email address, to which a new invitation goes.
+
+    Returns whether an invitation was queued.
+    """
+    corrected = councillor_email_correct(councillor=councillor, email=email, by=by)
+    councillor_update(councillor=councillor, full_name=full_name, ward=ward, phone=phone)
+    return corrected and councillor.left_on is None
+
+
+@transaction.atomic
+def councillor_email_correct(*, councillor: Councillor, email: str, by: User) -> bool:
+    """Correct the address of someone who has not taken up their invitation, and, if they are
+    still serving, invite them again at the new one. Returns False when it is unchanged.
+
+    The address must be free, as when they were added. The token in the earlier invitation
+    depends on the address, so the link sent to the mistyped one stops working.
+    """
+    from django.db import IntegrityError
+
+    user = User.objects.select_for_update().get(pk=councillor.user_id)
+    if email.strip().lower() == user.email.lower():
+        return False
+    try:
+        email = imports.clean_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from None
+    if not invitation_pending(user):
+        raise ValidationError({"email": INVITATION_TAKEN_UP})
+    if imports.email_in_use(email):
+        raise ValidationError({"email": "This email address already has an account."})
+    old_email = user.email
+    user.email = email
+    user._change_reason = "Email address corrected by a representative"
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError:
+        # Taken by another account between the check and the save.
+        raise ValidationError({"email": "This email address already has an account."}) from None
+    updated = EmailAddress.objects.filter(user=user, email__iexact=old_email).update(
+        email=email, verified=False
+    )
+    if not updated:
+        EmailAddress.objects.create(user=user, email=email, verified=False, primary=True)
+    councillor.user = user
+    if councillor.left_on is None:
+        _invitation_record_and_queue(
+            councillor=councillor,
+            user=user,
+            by=by,
+            reason="Email address corrected; invited again.",
+        )
+    return True
+
+
+@transaction.atomic
+def councillor_invitation_resend(*, councillor: Councillor, by: User) -> JoinRequest:
+    """Send a serving councillor who has not taken up their invitation a new one.
+
+    Refused while an invitation queued in the last few minutes is still on its way, so that a
+    double click sends one message.
+    """
+    user = User.objects.select_for_update().get(pk=councillor.user_id)
+    if not invitation_pending(user):
+        raise ValidationError(INVITATION_TAKEN_UP)
+    if councillor.left_on is not None or not user.is_active:
+        raise ValidationError("Invitations go only to serving councillors.")
+    from datetime import timedelta
+
+    queued_since = timezone.now() - timedelta(seconds=INVITATION_RESEND_INTERVAL)
+    if JoinRequest.objects.filter(
+        email__iexact=user.email,
+        status=Decision.APPROVED,
+        invited_at__isnull=True,
+        decided_at__gte=queued_since,
+    ).exists():
+        raise ValidationError(
+            f"An invitation to {user.email} is already on its way. Try again in a few minutes "
+            "if it does not arrive."
+        )
+    return _invitation_record_and_queue(
+        councillor=councillor, user=user, by=by, reason="Invitation sent again."
+    )
+
+
+def _invitation_record_and_queue(
+    *, councillor: Councillor, user: User, by: User, reason: str
+) -> JoinRequest:
+    # An approved join request records who invited them and when it went, as for a councillor
+    # a representative adds; invitation_send sends it once this commits.
+    record = JoinRequest.objects.create(
+        full_name=user.full_name,
+        email=user.email,
+        council_id=councillor.council_id,
+        ward=councillor.ward,
+        status=Decision.APPROVED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        reason=reason,
+    )
+    _queue_invitation(record.pk)
+    return record
+
+
+@transaction.atomic
+def councillor_reinstate(*, councillor: Councillor) -> Councillor:
+    """Undo "no longer a councillor", say after a mistaken mark: they are serving again.
+
+    Group offices that ended when they were marked as having left stay ended (the record does
+    not say which ended for that reason); they are appointed again on the group's page.
+    """
+    councillor = Councillor.objects.select_for_update().get(pk=councillor.pk)
+    if councillor.left_on is None:
+        raise ValidationError("They are already listed as a serving councillor.")
+    councillor.left_on = None
+    councillor._change_reason = "Reinstated: a serving councillor again"
+    councillor.save(update_fields=["left_on"])
+    return councillor

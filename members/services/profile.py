@@ -30,6 +30,7 @@ from members.models import (
     StaffRole,
     User,
 )
+from members.services.onboarding import group_offices_end
 from members.signals import personal_data_erased, personal_data_requested
 from regions.models import GroupOfficer, RegionalRepresentative
 
@@ -98,7 +99,10 @@ def positions_replace(*, councillor: Councillor, positions: list[dict]) -> None:
 def profile_change_decide(
     *, change: ProfileChange, by: User, approve: bool, reason: str = ""
 ) -> ProfileChange:
-    """Approve (apply the new council and ward) or refuse (keep the old ones) a pending change."""
+    """Approve (apply the new council and ward) or refuse (keep the old ones) a pending change.
+
+    A councillor who moves council leaves, that day, the offices they held in their old
+    council's Labour group."""
     change = ProfileChange.objects.select_for_update().get(pk=change.pk)
     if change.status != Decision.PENDING:
         raise ValidationError("This change has already been decided.")
@@ -110,6 +114,13 @@ def profile_change_decide(
         councillor.council_id, councillor.ward = change.council_id, change.ward
         councillor._change_reason = f"Council and ward change approved by {by}"
         councillor.save(update_fields=["council", "ward"])
+        group_offices_end(
+            user_ids=[councillor.user_id],
+            on=timezone.localdate(),
+            reason=f"Term ended: moved to another council (approved by {by})",
+            by=by,
+            councils_kept={councillor.user_id: councillor.council_id},
+        )
     return change
 
 
@@ -210,6 +221,12 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
         appointment.end_date = timezone.localdate()
         appointment._change_reason = "Appointment ended: personal data erased"
         appointment.save(update_fields=["end_date"])
+    group_offices_end(
+        user_ids=[user.pk],
+        on=timezone.localdate(),
+        reason="Term ended: personal data erased",
+        by=by,
+    )
 
     councillor = Councillor.objects.filter(user=user).first()
     if councillor is not None:

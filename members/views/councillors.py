@@ -7,15 +7,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from members import history
 from members.access import (
     councillors_listed_for,
+    councillors_managed_by,
     get_councillor_for_user_or_404,
     require_national_staff,
 )
 from members.forms.onboarding import CouncillorAddForm, CouncillorEditForm, CouncillorLeaveForm
+from members.models import Councillor
 from members.services import onboarding
 from regions.access import get_council_for_user_or_404, manages_region
 
@@ -34,10 +36,22 @@ def council_councillors(request, slug):
     # changes are for the region's representatives and staff (the template checks `manages`).
     councillors = councillors_listed_for(request.user).filter(council=council)
     councillors = councillors.select_related("user")
+    manages = manages_region(request.user, council.region_id)
+    # Those who have left are listed only for the people who manage them, to be corrected or
+    # reinstated: to colleagues they are gone.
+    former = Councillor.objects.none()
+    if manages:
+        former = (
+            councillors_managed_by(request.user)
+            .filter(council=council, left_on__isnull=False)
+            .select_related("user")
+            .order_by("-left_on", "user__full_name")
+        )
     context = {
         "council": council,
         "councillors": councillors,
-        "manages": manages_region(request.user, council.region_id),
+        "former": former,
+        "manages": manages,
         "is_staff": request.user.is_national_staff,
     }
     return render(request, "members/councillors_list.html", context)
@@ -72,21 +86,49 @@ def councillor_edit(request, slug, pk):
     councillor = _councillor_on_council(request.user, council, pk)
     initial = {
         "full_name": councillor.user.full_name,
+        "email": councillor.user.email,
         "ward": councillor.ward,
         "phone": councillor.phone,
     }
-    form = CouncillorEditForm(request.POST or None, initial=initial)
+    invitation_pending = onboarding.invitation_pending(councillor.user)
+    form = CouncillorEditForm(
+        request.POST or None, initial=initial, email_editable=invitation_pending
+    )
     if request.method == "POST" and form.is_valid():
-        onboarding.councillor_update(councillor=councillor, **form.cleaned_data)
-        messages.success(request, f"{councillor.user.full_name}'s details have been saved.")
-        return redirect("council_councillors", slug=council.slug)
+        try:
+            invited = onboarding.councillor_details_save(
+                councillor=councillor, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            saved = f"{councillor.user.full_name}'s details have been saved."
+            if invited:
+                saved += f" A new invitation is on its way to {councillor.user.email}."
+            messages.success(request, saved)
+            return redirect("council_councillors", slug=council.slug)
     context = {
         "form": form,
         "council": council,
         "councillor": councillor,
+        "invitation_pending": invitation_pending,
         "is_staff": request.user.is_national_staff,
     }
     return render(request, "members/councillors_edit.html", context)
+
+
+@login_required
+@require_POST
+def councillor_invitation_resend(request, slug, pk):
+    council = get_council_for_user_or_404(request.user, slug, manage=True)
+    councillor = _councillor_on_council(request.user, council, pk)
+    try:
+        onboarding.councillor_invitation_resend(councillor=councillor, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new invitation is on its way to {councillor.user.email}.")
+    return redirect("councillor_edit", slug=council.slug, pk=councillor.pk)
 
 
 @login_required
@@ -103,6 +145,25 @@ def councillor_leave(request, slug, pk):
         return redirect("council_councillors", slug=council.slug)
     context = {"form": form, "council": council, "councillor": councillor}
     return render(request, "members/councillors_leave.html", context)
+
+
+@login_required
+@require_POST
+def councillor_reinstate(request, slug, pk):
+    council = get_council_for_user_or_404(request.user, slug, manage=True)
+    councillor = _councillor_on_council(request.user, council, pk)
+    try:
+        onboarding.councillor_reinstate(councillor=councillor)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{councillor.user.full_name or councillor.user.email} is listed as serving again. "
+            "Any group office that ended when they were marked as having left is not restored: "
+            "appoint them again on the group's page.",
+        )
+    return redirect("council_councillors", slug=council.slug)
 
 
 @login_required

@@ -11,8 +11,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.http import require_http_methods, require_POST
@@ -118,7 +119,8 @@ def join_requests(request):
 @login_required
 @require_POST
 def join_request_approve(request, pk):
-    join_request = get_join_request_for_user_or_404(request.user, pk)
+    # Decided requests are found too, so that a second click is told what happened.
+    join_request = get_join_request_for_user_or_404(request.user, pk, pending=False)
     try:
         onboarding.join_request_approve(join_request=join_request, by=request.user)
     except ValidationError as exc:
@@ -133,7 +135,10 @@ def join_request_approve(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def join_request_refuse(request, pk):
-    join_request = get_join_request_for_user_or_404(request.user, pk)
+    join_request = get_join_request_for_user_or_404(request.user, pk, pending=False)
+    if join_request.status != Decision.PENDING:
+        messages.error(request, "This request has already been decided.")
+        return redirect("join_requests")
     form = RefuseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -293,11 +298,7 @@ def export_councillors(request, region_slug):
 @login_required
 def export_groups(request, region_slug):
     region = get_region_for_user_or_404(request.user, region_slug, manage=True)
-    officers = (
-        GroupOfficer.objects.current()
-        .filter(role__in=[GroupOfficer.Role.LEADER, GroupOfficer.Role.SECRETARY])
-        .select_related("user")
-    )
+    officers = GroupOfficer.objects.current().select_related("user").order_by("start_date", "pk")
     groups = (
         groups_visible_to(request.user)
         .filter(council__region=region)
@@ -316,13 +317,22 @@ def export_groups(request, region_slug):
             g.council.name,
             g.name,
             g.contact_email,
-            holder(g, GroupOfficer.Role.LEADER),
-            holder(g, GroupOfficer.Role.SECRETARY),
+            g.phone,
+            g.postal_address,
+            *(holder(g, role) for role in GroupOfficer.Role),
             g.council.labour_seats,
         )
         for g in groups
     )
-    header = ["council", "group", "contact_email", "leader", "secretary", "labour_seats"]
+    header = [
+        "council",
+        "group",
+        "contact_email",
+        "phone",
+        "postal_address",
+        *GroupOfficer.Role.values,
+        "labour_seats",
+    ]
     return _csv_response(f"{region.slug}-groups.csv", header, rows)
 
 
@@ -339,9 +349,20 @@ def representatives(request):
         representative_appoint(user=person, region=region)
         messages.success(request, f"{person} is now a representative for {region}.")
         return redirect("representatives")
-    current = RegionalRepresentative.objects.current().select_related("user")
+    appointments = RegionalRepresentative.objects.select_related("user")
     regions = Region.objects.prefetch_related(
-        Prefetch("representatives", queryset=current, to_attr="current_representatives")
+        Prefetch(
+            "representatives",
+            queryset=appointments.current().order_by("start_date", "pk"),
+            to_attr="current_representatives",
+        ),
+        Prefetch(
+            "representatives",
+            queryset=appointments.filter(end_date__lte=timezone.localdate()).order_by(
+                "-end_date", "-pk"
+            ),
+            to_attr="former_representatives",
+        ),
     )
     return render(request, "members/representatives.html", {"form": form, "regions": regions})
 
@@ -351,11 +372,13 @@ def representatives(request):
 def representative_remove(request, pk):
     _require_staff(request.user)
     representative = get_representative_for_user_or_404(request.user, pk)
-    if representative.end_date is not None:
-        raise Http404("That appointment has already ended.")
-    onboarding.representative_remove(representative=representative)
-    messages.success(
-        request,
-        f"{representative.user} is no longer a representative for {representative.region}.",
-    )
+    try:
+        onboarding.representative_remove(representative=representative)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{representative.user} is no longer a representative for {representative.region}.",
+        )
     return redirect("representatives")

@@ -6,6 +6,7 @@ not know exist give 404, pages they can see but not change give 403, and a refus
 changes nothing in the database.
 """
 
+import datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -44,6 +45,8 @@ COVERED_URL_NAMES = {
     "councillor_add",
     "councillor_edit",
     "councillor_leave",
+    "councillor_reinstate",
+    "councillor_invitation_resend",
     "import_upload",
     "import_detail",
     "import_confirm",
@@ -94,6 +97,9 @@ def world():
     invitee.set_unusable_password()
     invitee.save()
     w["invitee"] = invitee
+    w["former"] = CouncillorFactory(
+        council=council_x, user__full_name="Morgan Former", left_on=datetime.date(2025, 5, 8)
+    )
     w["invitation"] = urlsplit(onboarding.invitation_link(invitee)).path
     w["import_x"] = onboarding.councillor_import_preview(
         region=region_x, uploaded_by=w["rep_x"], filename="x.csv", raw=CSV
@@ -249,6 +255,20 @@ def post_cases():
             manage_x,
         ),
         (
+            "councillor_reinstate",
+            lambda w: reverse("councillor_reinstate", args=["council-x", w["former"].pk]),
+            lambda w: {},
+            manage_x,
+        ),
+        (
+            "councillor_invitation_resend",
+            lambda w: reverse(
+                "councillor_invitation_resend", args=["council-x", w["invitee"].councillor.pk]
+            ),
+            lambda w: {},
+            manage_x,
+        ),
+        (
             "import_upload",
             lambda w: reverse("import_upload", args=["region-x"]),
             lambda w: {"file": SimpleUploadedFile("c.csv", CSV, content_type="text/csv")},
@@ -362,6 +382,17 @@ def test_council_list_shows_the_serving_councillors_each_role_may_see_listed(cli
     }[role]
     assert world["target"].pk not in serving_x
     assert _listed_on_council_x(client, world, role) == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_former_councillors_are_listed_only_for_those_who_manage_them(client, world, role):
+    response = _as(client, world, role).get(reverse("council_councillors", args=["council-x"]))
+    if role in ("rep_x", "staff"):
+        assert [c.pk for c in response.context["former"]] == [world["former"].pk]
+        assert "Morgan Former" in response.text
+    else:
+        assert response.status_code != 200 or not response.context["former"]
+        assert "Morgan Former" not in response.text
 
 
 def test_councillors_listed_for_each_role_are_those_of_the_regions_they_see(world):

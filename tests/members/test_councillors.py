@@ -4,19 +4,25 @@ import datetime
 import re
 
 import pytest
+from accessibility import assert_accessible
 from allauth.account.models import EmailAddress
+from browsing import log_in
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from factories import (
+    PASSWORD,
     CouncilFactory,
     CouncilGroupFactory,
     CouncillorFactory,
     GroupOfficerFactory,
     RegionFactory,
     RepresentativeFactory,
+    StaffFactory,
     UserFactory,
 )
+from polling import wait_for
 
 from members.models import Councillor, JoinRequest, User
 from members.services import onboarding
@@ -36,12 +42,20 @@ def rep_client(client, council):
     return client
 
 
+def _table(page, caption_id):
+    found = re.search(rf'<caption id="{caption_id}">.*?</table>', page, re.S)
+    assert found, f"no table {caption_id}"
+    return found.group(0)
+
+
 def test_list_shows_serving_councillors_only(rep_client, council):
     CouncillorFactory(council=council, user__full_name="Ada Lovelace")
     CouncillorFactory(council=council, user__full_name="Gone Person", left_on="2024-05-01")
-    page = rep_client.get(reverse("council_councillors", args=["oakfield"])).text
-    assert "Ada Lovelace" in page
-    assert "Gone Person" not in page
+    response = rep_client.get(reverse("council_councillors", args=["oakfield"]))
+    serving = _table(response.text, "councillors-caption")
+    assert "Ada Lovelace" in serving
+    assert "Gone Person" not in serving
+    assert [c.user.full_name for c in response.context["councillors"]] == ["Ada Lovelace"]
 
 
 def test_rep_adds_a_councillor_who_is_queued_an_invitation(
@@ -143,12 +157,20 @@ def test_list_makes_a_fixed_number_of_queries(
         User(email=f"bulk-{n}@example.org", full_name=f"Person {n}", password="!")
         for n in range(count)
     )
+    # Half serving, half former: both tables grow.
     Councillor.objects.bulk_create(
-        Councillor(user=user, council=council, ward=f"Ward {n}") for n, user in enumerate(users)
+        Councillor(
+            user=user,
+            council=council,
+            ward=f"Ward {n}",
+            left_on=datetime.date(2024, 5, 1) if n % 2 else None,
+        )
+        for n, user in enumerate(users)
     )
     with django_assert_max_num_queries(15):
         response = rep_client.get(reverse("council_councillors", args=["oakfield"]))
     assert response.text.count("/edit/") == count
+    assert response.text.count("/reinstate/") == count // 2
 
 
 def test_adding_another_members_second_address_is_refused(rep_client, council):
@@ -316,3 +338,415 @@ def test_an_old_short_phone_number_does_not_stop_a_rep_saving_other_changes(rep_
     assert response.status_code == 200
     target.refresh_from_db()
     assert target.phone == "946 0000"
+
+
+# Former councillors: listed for those who manage them, and reinstated if marked by mistake.
+
+
+def test_rep_sees_former_councillors_with_edit_and_reinstate_but_no_history(rep_client, council):
+    gone = CouncillorFactory(
+        council=council, user__full_name="Gone Person", left_on=datetime.date(2024, 5, 1)
+    )
+    CouncillorFactory(council=council, user__full_name="Still Serving")
+    CouncillorFactory(user__full_name="Elsewhere Gone", left_on=datetime.date(2024, 5, 1))
+
+    response = rep_client.get(reverse("council_councillors", args=["oakfield"]))
+
+    former = _table(response.text, "former-caption")
+    assert "Gone Person" in former and "1 May 2024" in former
+    assert "Still Serving" not in former and "Elsewhere Gone" not in former
+    assert reverse("councillor_edit", args=["oakfield", gone.pk]) in former
+    assert reverse("councillor_reinstate", args=["oakfield", gone.pk]) in former
+    assert reverse("councillor_history", args=[gone.pk]) not in former
+    assert [c.pk for c in response.context["former"]] == [gone.pk]
+
+
+def test_staff_see_the_history_link_of_a_former_councillor(client, council):
+    gone = CouncillorFactory(council=council, left_on=datetime.date(2024, 5, 1))
+    client.force_login(StaffFactory())
+    page = client.get(reverse("council_councillors", args=["oakfield"])).text
+    former = _table(page, "former-caption")
+    assert reverse("councillor_history", args=[gone.pk]) in former
+    assert client.get(reverse("councillor_history", args=[gone.pk])).status_code == 200
+
+
+def test_councillors_do_not_see_former_colleagues(client, council):
+    CouncillorFactory(council=council, user__full_name="Gone Person", left_on="2024-05-01")
+    client.force_login(CouncillorFactory(council=council).user)
+    response = client.get(reverse("council_councillors", args=["oakfield"]))
+    assert response.status_code == 200
+    assert "Gone Person" not in response.text
+    assert "Former councillors" not in response.text
+    assert not response.context["former"]
+
+
+def test_rep_reinstates_a_councillor_marked_by_mistake(rep_client, council):
+    target = CouncillorFactory(council=council, user__full_name="Ada Lovelace")
+    leave = reverse("councillor_leave", args=["oakfield", target.pk])
+    rep_client.post(leave, {"left_on": "2026-05-08", "confirm": "on"})
+    target.refresh_from_db()
+    assert target.left_on is not None
+
+    response = rep_client.post(
+        reverse("councillor_reinstate", args=["oakfield", target.pk]), follow=True
+    )
+
+    assert "Ada Lovelace is listed as serving again" in response.text
+    target.refresh_from_db()
+    assert target.left_on is None
+    latest = target.history.first()
+    assert latest.history_change_reason == "Reinstated: a serving councillor again"
+    assert str(latest.history_user_id) == rep_client.session["_auth_user_id"]
+    assert "Ada Lovelace" in _table(response.text, "councillors-caption")
+    assert "Ada Lovelace" not in _table(response.text, "former-caption")
+
+
+def test_reinstating_a_serving_councillor_changes_nothing(rep_client, council):
+    target = CouncillorFactory(council=council)
+    before = target.history.count()
+    response = rep_client.post(
+        reverse("councillor_reinstate", args=["oakfield", target.pk]), follow=True
+    )
+    assert "already listed as a serving councillor" in response.text
+    target.refresh_from_db()
+    assert target.left_on is None
+    assert target.history.count() == before
+
+
+def test_reinstating_answers_only_post(rep_client, council):
+    target = CouncillorFactory(council=council, left_on=datetime.date(2024, 5, 1))
+    response = rep_client.get(reverse("councillor_reinstate", args=["oakfield", target.pk]))
+    assert response.status_code == 405
+    target.refresh_from_db()
+    assert target.left_on == datetime.date(2024, 5, 1)
+
+
+def test_rep_cannot_reinstate_a_former_councillor_of_another_region(rep_client, council):
+    other_council = CouncilFactory(slug="elsewhere")
+    other = CouncillorFactory(council=other_council, left_on=datetime.date(2024, 5, 1))
+    for slug in ("oakfield", "elsewhere"):
+        response = rep_client.post(reverse("councillor_reinstate", args=[slug, other.pk]))
+        assert response.status_code == 404
+    other.refresh_from_db()
+    assert other.left_on == datetime.date(2024, 5, 1)
+
+
+# Correcting an invitee's email address and sending the invitation again.
+
+
+def _invitee(council, email="mary@exmaple.org", **kwargs):
+    """Someone added by their representative who has not yet taken up the invitation."""
+    councillor = CouncillorFactory(
+        council=council, user__email=email, user__verified=False, **kwargs
+    )
+    councillor.user.set_unusable_password()
+    councillor.user.save()
+    return councillor
+
+
+def _edit_data(councillor, **overrides):
+    return {
+        "full_name": councillor.user.full_name,
+        "email": councillor.user.email,
+        "ward": councillor.ward,
+        "phone": "",
+    } | overrides
+
+
+def test_rep_corrects_an_invitees_email_and_a_new_invitation_is_queued(
+    rep_client, council, django_capture_on_commit_callbacks
+):
+    target = _invitee(council)
+    old_token = default_token_generator.make_token(target.user)
+    url = reverse("councillor_edit", args=["oakfield", target.pk])
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = rep_client.post(url, _edit_data(target, email="Mary@Example.org"), follow=True)
+
+    assert "A new invitation is on its way to mary@example.org" in response.text
+    user = User.objects.get(pk=target.user_id)
+    assert user.email == "mary@example.org"
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified")) == [
+        ("mary@example.org", False)
+    ]
+    assert len(queued) == 1
+    invitation = JoinRequest.objects.get(email="mary@example.org")
+    assert (invitation.status, invitation.council, invitation.invited_at) == (
+        "approved",
+        council,
+        None,
+    )
+    # The link sent to the mistyped address no longer works.
+    assert not default_token_generator.check_token(user, old_token)
+    assert user.history.first().history_change_reason == (
+        "Email address corrected by a representative"
+    )
+
+
+def test_correcting_a_former_invitees_email_sends_no_invitation(
+    rep_client, council, django_capture_on_commit_callbacks
+):
+    target = _invitee(council, left_on=datetime.date(2024, 5, 1))
+    with django_capture_on_commit_callbacks() as queued:
+        response = rep_client.post(
+            reverse("councillor_edit", args=["oakfield", target.pk]),
+            _edit_data(target, email="mary@example.org"),
+            follow=True,
+        )
+    assert "details have been saved" in response.text
+    assert "invitation" not in response.text.split('class="messages"')[1].split("</div>")[0]
+    assert User.objects.get(pk=target.user_id).email == "mary@example.org"
+    assert queued == []
+    assert not JoinRequest.objects.exists()
+
+
+def test_an_unchanged_email_queues_no_invitation(
+    rep_client, council, django_capture_on_commit_callbacks
+):
+    target = _invitee(council, email="mary@example.org")
+    with django_capture_on_commit_callbacks() as queued:
+        response = rep_client.post(
+            reverse("councillor_edit", args=["oakfield", target.pk]),
+            _edit_data(target, email="MARY@example.org", ward="New Ward"),
+        )
+    assert response.status_code == 302
+    assert queued == []
+    target.refresh_from_db()
+    assert (target.user.email, target.ward) == ("mary@example.org", "New Ward")
+    assert not JoinRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("ada@example.org", "already has an account"),
+        ("ADA.WORK@example.org", "already has an account"),
+        ("mary at example", "Enter a valid email address"),
+        ("", "required"),
+    ],
+)
+def test_an_invitees_email_cannot_be_corrected_to_a_taken_or_bad_address(
+    rep_client, council, email, message
+):
+    member = UserFactory(email="ada@example.org")
+    EmailAddress.objects.create(user=member, email="ada.work@example.org", verified=False)
+    target = _invitee(council)
+
+    response = rep_client.post(
+        reverse("councillor_edit", args=["oakfield", target.pk]), _edit_data(target, email=email)
+    )
+
+    assert response.status_code == 200
+    errors = re.search(r'<ul class="errorlist" id="id_email_error">(.*?)</ul>', response.text, re.S)
+    assert errors and message in errors.group(1)
+    assert re.search(r'aria-describedby="[^"]*id_email_error', response.text)
+    target.user.refresh_from_db()
+    assert target.user.email == "mary@exmaple.org"
+    assert EmailAddress.objects.get(user=target.user).email == "mary@exmaple.org"
+    assert not JoinRequest.objects.exists()
+
+
+def test_email_is_read_only_once_they_have_logged_in(rep_client, council):
+    target = CouncillorFactory(council=council, user__email="ada@example.org", ward="Old")
+    User.objects.filter(pk=target.user_id).update(last_login=timezone.now())
+    url = reverse("councillor_edit", args=["oakfield", target.pk])
+
+    page = rep_client.get(url).text
+    field = re.search(r"<input[^>]*name=\"email\"[^>]*>", page).group(0)
+    assert "readonly" in field and "disabled" not in field
+    assert 'value="ada@example.org"' in field
+    assert "theirs to change" in page
+    assert "Resend invitation" not in page
+
+    response = rep_client.post(url, _edit_data(target, email="hijack@example.org", ward="New"))
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    target.user.refresh_from_db()
+    assert (target.user.email, target.ward) == ("ada@example.org", "New")
+    assert not JoinRequest.objects.exists()
+
+
+def test_email_is_read_only_for_someone_with_a_password(rep_client, council):
+    target = CouncillorFactory(council=council, user__email="ada@example.org")
+    page = rep_client.get(reverse("councillor_edit", args=["oakfield", target.pk])).text
+    assert re.search(r'<input[^>]*name="email"[^>]*readonly', page)
+    assert "Resend invitation" not in page
+
+
+def test_the_service_refuses_to_change_the_email_of_someone_who_has_logged_in(council):
+    target = _invitee(council)
+    User.objects.filter(pk=target.user_id).update(last_login=timezone.now())
+    target.user.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        onboarding.councillor_email_correct(
+            councillor=target, email="mary@example.org", by=UserFactory()
+        )
+    assert "email" in refused.value.message_dict
+    target.user.refresh_from_db()
+    assert target.user.email == "mary@exmaple.org"
+
+
+def test_rep_resends_an_invitation_once_per_click(
+    rep_client, council, django_capture_on_commit_callbacks
+):
+    target = _invitee(council, email="mary@example.org")
+    edit = reverse("councillor_edit", args=["oakfield", target.pk])
+    page = rep_client.get(edit).text
+    resend = reverse("councillor_invitation_resend", args=["oakfield", target.pk])
+    assert f'action="{resend}"' in page and "Resend invitation" in page
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = rep_client.post(resend, follow=True)
+    assert "A new invitation is on its way to mary@example.org" in response.text
+    assert len(queued) == 1
+    record = JoinRequest.objects.get()
+    assert (record.email, record.status, str(record.decided_by_id)) == (
+        "mary@example.org",
+        "approved",
+        rep_client.session["_auth_user_id"],
+    )
+
+    # A second click while that one is still on its way sends nothing more.
+    with django_capture_on_commit_callbacks() as queued:
+        response = rep_client.post(resend, follow=True)
+    assert "already on its way" in response.text
+    assert queued == []
+    assert JoinRequest.objects.count() == 1
+
+
+def test_no_invitation_is_resent_to_someone_who_has_logged_in(
+    rep_client, council, django_capture_on_commit_callbacks
+):
+    target = CouncillorFactory(council=council)
+    with django_capture_on_commit_callbacks() as queued:
+        response = rep_client.post(
+            reverse("councillor_invitation_resend", args=["oakfield", target.pk]), follow=True
+        )
+    assert "no longer need an invitation" in response.text
+    assert queued == []
+    assert not JoinRequest.objects.exists()
+
+
+def test_no_invitation_is_resent_to_a_former_councillor(rep_client, council):
+    target = _invitee(council, left_on=datetime.date(2024, 5, 1))
+    response = rep_client.post(
+        reverse("councillor_invitation_resend", args=["oakfield", target.pk]), follow=True
+    )
+    assert "only to serving councillors" in response.text
+    assert not JoinRequest.objects.exists()
+
+
+def test_resending_answers_only_post(rep_client, council):
+    target = _invitee(council)
+    url = reverse("councillor_invitation_resend", args=["oakfield", target.pk])
+    assert rep_client.get(url).status_code == 405
+    assert not JoinRequest.objects.exists()
+
+
+def _invitation_link(message):
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"http://127.0.0.1:8000(/invitation/\S+/\S+/)", body).group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_mistyped_invitee_is_corrected_invited_again_and_signs_up(
+    client, celery_worker, worker_smtp
+):
+    council = CouncilFactory(name="Oakfield Borough Council", short_name="Oakfield")
+    rep = RepresentativeFactory(region=council.region).user
+    client.force_login(rep)
+    client.post(
+        reverse("councillor_add", args=[council.slug]),
+        {"full_name": "Mary Seacole", "email": "mary@exmaple.org", "ward": "South", "phone": ""},
+    )
+    target = Councillor.objects.get(user__email="mary@exmaple.org")
+
+    def to(address):
+        return lambda: [m for m in worker_smtp.messages if m.rcpt_tos == [address]]
+
+    [ghost] = wait_for(to("mary@exmaple.org"), timeout=30)
+
+    client.post(
+        reverse("councillor_edit", args=[council.slug, target.pk]),
+        {"full_name": "Mary Seacole", "email": "mary@example.org", "ward": "South", "phone": ""},
+    )
+    [corrected] = wait_for(to("mary@example.org"), timeout=30)
+    assert "Oakfield Borough Council" in corrected.get_body(("plain",)).get_content()
+    wait_for(
+        lambda: (
+            not JoinRequest.objects.filter(
+                email="mary@example.org", invited_at__isnull=True
+            ).exists()
+        )
+    )
+
+    response = client.post(
+        reverse("councillor_invitation_resend", args=[council.slug, target.pk]), follow=True
+    )
+    assert "A new invitation is on its way to mary@example.org" in response.text
+    wait_for(lambda: len(to("mary@example.org")()) == 2, timeout=30)
+    _corrected, resent = to("mary@example.org")()
+    assert _invitation_link(resent).startswith("/invitation/")
+    client.logout()
+
+    # The link sent to the mistyped address is dead; the resent one sets the password.
+    assert client.get(_invitation_link(ghost)).status_code == 400
+    password = "a-long-new-password-77"
+    response = client.post(
+        _invitation_link(resent), {"new_password1": password, "new_password2": password}
+    )
+    assert response.status_code == 302
+    mary = User.objects.get(email="mary@example.org")
+    assert mary.check_password(password)
+    assert EmailAddress.objects.get(user=mary).verified
+
+    # Now signed in once, the address is hers: no more invitations.
+    client.force_login(rep)
+    response = client.post(
+        reverse("councillor_invitation_resend", args=[council.slug, target.pk]), follow=True
+    )
+    assert "no longer need an invitation" in response.text
+    assert JoinRequest.objects.filter(email="mary@example.org").count() == 2
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 320])
+def test_rep_reinstates_and_reinvites_in_a_browser_by_keyboard(page, width):
+    council = CouncilFactory(short_name="Oakfield", slug="oakfield")
+    rep = RepresentativeFactory(region=council.region).user
+    gone = CouncillorFactory(
+        council=council, user__full_name="Gone Person", left_on=datetime.date(2024, 5, 1)
+    )
+    invitee = _invitee(council, email="mary@exmaple.org", user__full_name="Mary Seacole")
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, rep.email, PASSWORD)
+
+    page.goto(reverse("council_councillors", args=["oakfield"]))
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    reinstate = page.get_by_role("button", name="Reinstate Gone Person as a serving councillor")
+    reinstate.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "listed as serving again" in page.locator(".messages").inner_text()
+    gone.refresh_from_db()
+    assert gone.left_on is None
+
+    page.goto(reverse("councillor_edit", args=["oakfield", invitee.pk]))
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_label("Email address").fill("mary@example.org")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert "new invitation is on its way to mary@example.org" in (
+        page.locator(".messages").inner_text()
+    )
+    assert User.objects.get(pk=invitee.user_id).email == "mary@example.org"
+
+    page.goto(reverse("councillor_edit", args=["oakfield", gone.pk]))
+    email = page.get_by_label("Email address")
+    assert email.get_attribute("readonly") is not None
+    assert_accessible(page)

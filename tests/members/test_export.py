@@ -89,14 +89,26 @@ def test_an_exported_file_imports_back_unchanged(rep_client, region):
     }
 
 
-def test_group_export_names_leader_secretary_and_seats(rep_client, region):
+def test_group_export_gives_contact_details_every_officer_and_seats(rep_client, region):
     council = CouncilFactory(region=region, name="Oakfield Borough Council", labour_seats=31)
     group = CouncilGroupFactory(
-        council=council, name="Oakfield Labour Group", contact_email="group@example.org"
+        council=council,
+        name="Oakfield Labour Group",
+        contact_email="group@example.org",
+        phone="01632 960001",
+        postal_address="Town Hall\nOakfield OK1 1AA",
     )
     GroupOfficerFactory(group=group, role="leader", user__full_name="Lena Leader")
-    GroupOfficerFactory(group=group, role="secretary", user__full_name="Sam Secretary")
+    GroupOfficerFactory(group=group, role="deputy_leader", user__full_name="Dev Deputy")
     GroupOfficerFactory(group=group, role="chief_whip", user__full_name="Wanda Whip")
+    GroupOfficerFactory(group=group, role="secretary", user__full_name="Sam Secretary")
+    GroupOfficerFactory(
+        group=group,
+        role="deputy_leader",
+        user__full_name="Former Deputy",
+        start_date="2019-05-01",
+        end_date="2021-05-01",
+    )
     CouncilGroupFactory(council=CouncilFactory())  # another region
 
     rows = read_csv(rep_client.get(reverse("export_groups", args=["region-x"])))
@@ -106,10 +118,27 @@ def test_group_export_names_leader_secretary_and_seats(rep_client, region):
             "council": "Oakfield Borough Council",
             "group": "Oakfield Labour Group",
             "contact_email": "group@example.org",
+            "phone": "01632 960001",
+            "postal_address": "Town Hall\nOakfield OK1 1AA",
             "leader": "Lena Leader",
+            "deputy_leader": "Dev Deputy",
+            "chief_whip": "Wanda Whip",
             "secretary": "Sam Secretary",
             "labour_seats": "31",
         }
+    ]
+
+
+def test_group_export_leaves_vacant_offices_empty(rep_client, region):
+    CouncilGroupFactory(council=CouncilFactory(region=region))
+
+    [row] = read_csv(rep_client.get(reverse("export_groups", args=["region-x"])))
+
+    assert [row[role] for role in ("leader", "deputy_leader", "chief_whip", "secretary")] == [
+        "",
+        "",
+        "",
+        "",
     ]
 
 
@@ -130,10 +159,11 @@ def _bulk_groups(region, count):
     groups = CouncilGroup.objects.bulk_create(
         CouncilGroup(council=c, name=f"{c.short_name} Labour") for c in councils
     )
-    leader = User.objects.create(email=f"leader-{region.pk}@example.org", full_name="Lead")
-    GroupOfficer.objects.bulk_create(
-        GroupOfficer(group=g, role="leader", user=leader) for g in groups
-    )
+    for role in GroupOfficer.Role.values:
+        holder = User.objects.create(email=f"{role}-{region.pk}@example.org", full_name=role)
+        GroupOfficer.objects.bulk_create(
+            GroupOfficer(group=g, role=role, user=holder) for g in groups
+        )
 
 
 @pytest.mark.parametrize("count", [20, 2000])
@@ -153,4 +183,6 @@ def test_group_export_makes_a_fixed_number_of_queries(
     _bulk_groups(region, count)
     with django_assert_max_num_queries(12):
         response = rep_client.get(reverse("export_groups", args=["region-x"]))
-    assert len(read_csv(response)) == count
+    rows = read_csv(response)
+    assert len(rows) == count
+    assert {row["chief_whip"] for row in rows} == {"chief_whip"}

@@ -8,10 +8,13 @@ from browsing import log_in
 from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from factories import (
     PASSWORD,
     CouncilFactory,
+    CouncilGroupFactory,
     CouncillorFactory,
+    GroupOfficerFactory,
     RegionFactory,
     RepresentativeFactory,
     StaffFactory,
@@ -205,6 +208,43 @@ def test_preview_shows_which_fields_of_an_existing_councillor_change(rep_client,
     rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
     existing.user.refresh_from_db()
     assert existing.user.full_name == "Ada Lovelace"
+
+
+def test_an_import_moving_a_councillor_to_another_council_ends_their_old_group_offices(
+    rep_client, council_x, region_x
+):
+    old_council = CouncilFactory(region=region_x, gss_code="E0600009")
+    moving = CouncillorFactory(council=old_council, ward="Ward", user__email="ada@example.org")
+    staying = CouncillorFactory(council=council_x, ward="Ward", user__email="mary@example.org")
+    leader = GroupOfficerFactory(
+        group=CouncilGroupFactory(council=old_council), role="leader", user=moving.user
+    )
+    whip = GroupOfficerFactory(
+        group=CouncilGroupFactory(council=council_x), role="chief_whip", user=staying.user
+    )
+    upload(
+        rep_client,
+        "region-x",
+        HEADER
+        + f"{moving.user.full_name},ada@example.org,E0600001,Ward,\n"
+        + f"{staying.user.full_name},mary@example.org,E0600001,New Ward,\n",
+    )
+    assert "council" in latest_import().report["rows"][0]["changes"]
+
+    rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
+
+    moving.refresh_from_db()
+    assert moving.council == council_x
+    leader.refresh_from_db()
+    assert leader.end_date == timezone.localdate()
+    latest = leader.history.first()
+    assert latest.history_change_reason == (
+        "Term ended: moved to another council (Import of councillors.csv)"
+    )
+    assert latest.history_user == rep_client.rep
+    # A councillor whose council did not change keeps their office.
+    whip.refresh_from_db()
+    assert whip.end_date is None
 
 
 def test_councillor_of_another_region_cannot_be_changed_by_import(rep_client, council_x, council_y):

@@ -246,12 +246,78 @@ def test_approving_creates_an_unverified_account_and_queues_one_invitation(
     request.refresh_from_db()
     assert request.status == Decision.APPROVED
 
-    # A second approval (a double click) changes nothing.
+    # A second approval (a double click) changes nothing, and says why.
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(reverse("join_request_approve", args=[request.pk]))
-    assert response.status_code == 404
+        response = client.post(reverse("join_request_approve", args=[request.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("join_requests"), 302)]
+    assert "This request has already been decided." in response.text
     assert callbacks == []
     assert User.objects.filter(email="grace@example.org").count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_refusing_a_request_decided_already_says_so_instead_of_a_404(client, council, method):
+    request = JoinRequest.objects.create(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    rep = RepresentativeFactory(region=council.region)
+    onboarding.join_request_refuse(join_request=request, by=rep.user, reason="Not Labour.")
+    client.force_login(rep.user)
+
+    url = reverse("join_request_refuse", args=[request.pk])
+    response = getattr(client, method)(url, {"reason": "Changed my mind."}, follow=True)
+
+    assert response.redirect_chain == [(reverse("join_requests"), 302)]
+    assert "This request has already been decided." in response.text
+    request.refresh_from_db()
+    assert (request.status, request.reason) == (Decision.REFUSED, "Not Labour.")
+
+
+def test_approving_a_request_refused_already_says_so_and_creates_nobody(client, council):
+    request = JoinRequest.objects.create(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    rep = RepresentativeFactory(region=council.region)
+    onboarding.join_request_refuse(join_request=request, by=rep.user, reason="Not Labour.")
+    client.force_login(rep.user)
+
+    response = client.post(reverse("join_request_approve", args=[request.pk]), follow=True)
+
+    assert "This request has already been decided." in response.text
+    assert not User.objects.filter(email="grace@example.org").exists()
+
+
+def test_a_decided_request_of_another_region_is_still_a_404(client, council):
+    request = JoinRequest.objects.create(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    onboarding.join_request_refuse(join_request=request, by=UserFactory(), reason="No.")
+    client.force_login(RepresentativeFactory().user)
+
+    assert client.post(reverse("join_request_approve", args=[request.pk])).status_code == 404
+    assert client.get(reverse("join_request_refuse", args=[request.pk])).status_code == 404
+
+
+def test_a_double_submitted_join_form_makes_one_request(client, council):
+    first = client.post(reverse("join"), join_data())
+    second = client.post(reverse("join"), join_data(email="Grace@Example.org"))
+
+    assert first.url == second.url == reverse("join_thanks")
+    request = JoinRequest.objects.get()
+    assert (request.email, request.status) == ("grace@example.org", Decision.PENDING)
+
+
+def test_a_second_request_after_a_refusal_or_for_another_council_is_recorded(client, council):
+    client.post(reverse("join"), join_data())
+    other = CouncilFactory(region=council.region, name="Elmbridge District Council")
+    client.post(reverse("join"), join_data(council="Elmbridge District Council"))
+    assert JoinRequest.objects.filter(email="grace@example.org").count() == 2
+
+    for request in JoinRequest.objects.all():
+        onboarding.join_request_refuse(join_request=request, by=UserFactory(), reason="No.")
+    client.post(reverse("join"), join_data())
+    assert JoinRequest.objects.filter(status=Decision.PENDING).get().council == council
+    assert JoinRequest.objects.filter(council=other).count() == 1
 
 
 def test_invitation_is_sent_only_once(council, settings):

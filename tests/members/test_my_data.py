@@ -12,6 +12,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from factories import (
     PASSWORD,
     TOTP_SECRET,
@@ -44,7 +45,7 @@ from members.models import (
     User,
 )
 from members.services import onboarding, personal_data_collect, staff_appoint, two_factor_enrol
-from regions.models import Region, RegionalRepresentative
+from regions.models import CouncilGroup, Region, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
 
@@ -351,6 +352,31 @@ def test_erasure_ends_the_persons_roles(client):
     assert not StaffRole.objects.filter(user=person).exists()
     assert not RegionalRepresentative.objects.current().filter(user=person).exists()
     assert RegionalRepresentative.objects.filter(user=person).count() == 1
+
+
+def test_erasure_ends_the_persons_group_offices(client, councillor):
+    group = CouncilGroupFactory(council=councillor.council)
+    leader = GroupOfficerFactory(group=group, role="leader", user=councillor.user)
+    other_group = CouncilGroupFactory()
+    secretary = GroupOfficerFactory(group=other_group, role="secretary", user=councillor.user)
+    colleague = GroupOfficerFactory(group=group, role="chief_whip")
+    staff = StaffFactory()
+    services.erasure_carry_out(request=ErasureRequestFactory(user=councillor.user), by=staff)
+
+    for office in (leader, secretary):
+        office.refresh_from_db()
+        assert office.end_date == timezone.localdate()
+        latest = office.history.first()
+        assert latest.history_change_reason == "Term ended: personal data erased"
+        assert latest.history_user == staff
+    colleague.refresh_from_db()
+    assert colleague.end_date is None
+    # Completeness counts the group as having no leader.
+    assert CouncilGroup.objects.without_current("leader").filter(pk=group.pk).exists()
+    client.force_login(staff)
+    page = client.get(reverse("regions:group", args=[group.pk])).text
+    current_officers = page.split("Current officers of")[1].split("</table>")[0]
+    assert "Erased member" not in current_officers
 
 
 def test_staff_can_refuse_erasure_with_a_reason_the_person_sees(client, councillor):

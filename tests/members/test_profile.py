@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from factories import (
     CouncilFactory,
@@ -18,6 +19,8 @@ from factories import (
 )
 
 from members.models import Councillor, Decision, Position, ProfileChange
+from members.services import profile_change_decide
+from regions.models import GroupOfficer
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +188,63 @@ def test_rep_approval_applies_council_and_ward(client, councillor):
 
     client.force_login(councillor.user)
     assert "Approved:" in client.get(reverse("profile")).text
+
+
+def test_approved_move_of_council_ends_the_offices_held_in_the_old_group(client, councillor):
+    old_group = CouncilGroupFactory(council=councillor.council)
+    leader = GroupOfficerFactory(group=old_group, role="leader", user=councillor.user)
+    whip = GroupOfficerFactory(group=old_group, role="chief_whip", user=councillor.user)
+    rep = RepresentativeFactory(region=councillor.council.region).user
+    new_council = CouncilFactory(region=councillor.council.region)
+    change = ProfileChange.objects.create(councillor=councillor, council=new_council, ward="Docks")
+    client.force_login(rep)
+
+    client.post(
+        reverse("decisions_change", args=[change.pk]), {"decision": "approved", "reason": ""}
+    )
+
+    today = timezone.localdate()
+    for office in (leader, whip):
+        office.refresh_from_db()
+        assert office.end_date == today
+        latest = office.history.first()
+        assert latest.history_change_reason.startswith("Term ended: moved to another council")
+        assert latest.history_user == rep
+    assert not GroupOfficer.objects.current().filter(user=councillor.user).exists()
+    # The old group's page no longer shows them as its leader.
+    client.force_login(StaffFactory())
+    page = client.get(reverse("regions:group", args=[old_group.pk])).text
+    current_officers = page.split("Current officers of")[1].split("</table>")[0]
+    assert "Vacant" in current_officers
+    assert councillor.user.full_name not in current_officers
+
+
+def test_approved_ward_change_on_the_same_council_keeps_the_offices(client, councillor):
+    office = GroupOfficerFactory(
+        group=CouncilGroupFactory(council=councillor.council), user=councillor.user
+    )
+    rep = RepresentativeFactory(region=councillor.council.region).user
+    change = ProfileChange.objects.create(
+        councillor=councillor, council=councillor.council, ward="Docks"
+    )
+    profile_change_decide(change=change, by=rep, approve=True)
+
+    office.refresh_from_db()
+    assert office.end_date is None
+
+
+def test_refused_move_of_council_keeps_the_offices(councillor):
+    office = GroupOfficerFactory(
+        group=CouncilGroupFactory(council=councillor.council), user=councillor.user
+    )
+    rep = RepresentativeFactory(region=councillor.council.region).user
+    change = ProfileChange.objects.create(
+        councillor=councillor, council=CouncilFactory(region=councillor.council.region), ward="X"
+    )
+    profile_change_decide(change=change, by=rep, approve=False, reason="Not so.")
+
+    office.refresh_from_db()
+    assert office.end_date is None
 
 
 def test_refusal_keeps_old_values_and_councillor_sees_reason(client, councillor):

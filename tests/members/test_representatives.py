@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from factories import RegionFactory, RepresentativeFactory, StaffFactory, UserFactory
 
+from members.models import User
 from members.services import onboarding, representative_appoint
 from regions.models import RegionalRepresentative
 
@@ -18,12 +19,65 @@ def staff_client(client):
     return client
 
 
-def test_staff_see_current_representatives_by_region(staff_client):
+def _cell(page, region_name):
+    """The cells of the region's row in the representatives table: current, then former."""
+    row = page.split(f'<th scope="row">{region_name}</th>')[1].split("</tr>")[0]
+    return [cell.split("</td>")[0] for cell in row.split("<td>")[1:]]
+
+
+def test_staff_see_current_and_former_representatives_by_region(staff_client):
     current = RepresentativeFactory(region=RegionFactory(name="Wales"), user__full_name="Rhian Rep")
-    RepresentativeFactory(region=current.region, user__full_name="Old Rep", end_date="2020-01-01")
+    old = RepresentativeFactory(
+        region=current.region,
+        user__full_name="Old Rep",
+        start_date="2018-03-01",
+        end_date="2020-01-01",
+    )
     page = staff_client.get(reverse("representatives")).text
-    assert "Rhian Rep" in page
-    assert "Old Rep" not in page
+    current_cell, former_cell = _cell(page, "Wales")
+    assert "Rhian Rep" in current_cell and "Old Rep" not in current_cell
+    assert "Old Rep, 1 Mar 2018 to 1 Jan 2020" in former_cell
+    assert "Rhian Rep" not in former_cell
+    # Every appointment, ended or not, links to its history, which staff can open.
+    for appointment in (current, old):
+        url = reverse("regions:history", args=["representative", appointment.pk])
+        assert f'href="{url}"' in page
+        assert staff_client.get(url).status_code == 200
+    assert f'action="{reverse("representative_remove", args=[old.pk])}"' not in page
+
+
+def test_an_appointment_removed_today_is_listed_as_former(staff_client):
+    appointment = RepresentativeFactory(
+        region=RegionFactory(name="Wales"), user__full_name="Rhian Rep"
+    )
+    onboarding.representative_remove(representative=appointment)
+    current_cell, former_cell = _cell(staff_client.get(reverse("representatives")).text, "Wales")
+    assert "None appointed." in current_cell
+    assert "Rhian Rep" in former_cell
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_representatives_page_makes_a_fixed_number_of_queries(
+    staff_client, count, django_assert_max_num_queries
+):
+    region = RegionFactory(name="Wales")
+    users = User.objects.bulk_create(
+        User(email=f"rep-{n}@example.org", full_name=f"Rep {n}", password="!") for n in range(count)
+    )
+    RegionalRepresentative.objects.bulk_create(
+        RegionalRepresentative(
+            user=user, region=region, start_date="2019-01-01", end_date="2020-01-01"
+        )
+        for user in users
+    )
+    with django_assert_max_num_queries(20):
+        response = staff_client.get(reverse("representatives"))
+    assert response.text.count("history<span") == count
+
+
+def test_representatives_page_is_for_staff_only(client):
+    client.force_login(RepresentativeFactory().user)
+    assert client.get(reverse("representatives")).status_code == 403
 
 
 def test_staff_appoint_an_existing_user_by_email(staff_client):
@@ -59,11 +113,13 @@ def test_removing_ends_the_appointment_today_and_keeps_history(staff_client):
         "Appointment ended",
         None,
     ]
-    # Removing twice is a 404, not a second change.
-    assert (
-        staff_client.post(reverse("representative_remove", args=[appointment.pk])).status_code
-        == 404
+    # Removing twice (a double click, the back button) changes nothing, and says why.
+    response = staff_client.post(
+        reverse("representative_remove", args=[appointment.pk]), follow=True
     )
+    assert response.redirect_chain == [(reverse("representatives"), 302)]
+    assert "has already ended." in response.text
+    assert appointment.history.count() == 2
 
 
 class HistoryDown(Exception):

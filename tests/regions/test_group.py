@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from factories import (
     CouncilFactory,
     CouncilGroupFactory,
@@ -277,6 +278,46 @@ def test_appoint_form_reports_bad_dates_next_to_the_field(rep_client, group):
     )
     assert 'id="id_start_date_error"' in response.text
     assert not GroupOfficer.objects.exists()
+
+
+def _days_ahead(days):
+    return lambda: (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    "start_date",
+    [
+        "2206-05-11",
+        "1899-12-31",
+        "0026-05-11",
+        _days_ahead(370),
+    ],
+)
+def test_appoint_form_refuses_a_start_date_with_a_mistyped_year(rep_client, group, start_date):
+    ann = _councillor(group, "Ann Archer")
+    value = start_date() if callable(start_date) else start_date
+    response = rep_client.post(
+        reverse("regions:group_officers", args=[group.pk]),
+        {"role": "leader", "user": ann.pk, "start_date": value},
+    )
+    assert response.status_code == 200
+    errors = re.search(
+        r'<ul class="errorlist" id="id_start_date_error">(.*?)</ul>', response.text, re.S
+    )
+    assert errors and "Check the year" in errors.group(1)
+    assert "1 January 1900" in errors.group(1)
+    assert not GroupOfficer.objects.exists()
+
+
+@pytest.mark.parametrize("start_date", [lambda: "1900-01-01", _days_ahead(0), _days_ahead(360)])
+def test_appoint_form_accepts_start_dates_from_1900_to_a_year_ahead(rep_client, group, start_date):
+    ann = _councillor(group, "Ann Archer")
+    response = rep_client.post(
+        reverse("regions:group_officers", args=[group.pk]),
+        {"role": "leader", "user": ann.pk, "start_date": start_date()},
+    )
+    assert response.status_code == 302
+    assert GroupOfficer.objects.get().start_date.isoformat() == start_date()
 
 
 def test_rep_ends_a_term(rep_client, group, rep):
