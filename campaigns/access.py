@@ -67,9 +67,16 @@ def get_mailing_for_user_or_404(user, pk, *, manage=False):
 
 
 def campaigns_visible_to(user):
+    """Campaigns are for the association's people: staff, representatives and serving
+    councillors (not someone whose councillor record has ended, nor an account with no role)."""
     if not user.is_authenticated:
         return Campaign.objects.none()
-    return Campaign.objects.all()
+    if is_staff(user) or user.is_representative:
+        return Campaign.objects.all()
+    councillor = user.councillor_or_none
+    if councillor is not None and councillor.left_on is None:
+        return Campaign.objects.all()
+    return Campaign.objects.none()
 
 
 def campaigns_managed_by(user):

@@ -1,6 +1,8 @@
 """Forms for campaigns and for composing mailings. Querysets are scoped to the person using
 them, so a representative can't name another region's id in a POST."""
 
+import re
+import unicodedata
 from pathlib import Path
 
 from django import forms
@@ -16,8 +18,17 @@ from .access import campaigns_visible_to, is_staff
 from .audience import CONTROL_CHOICES
 from .models import Adoption, Campaign, CampaignResource, Mailing
 from .rendering import MERGE_FIELDS, template_errors
+from .services.compose import (
+    ADOPTED_IN_FUTURE_MESSAGE,
+    adoption_exists_message,
+    campaign_title_taken,
+    campaign_title_taken_message,
+)
 
 RESOURCE_MAX_BYTES = 10 * 1024 * 1024
+# Characters kept of an uploaded file's name before its suffix (the column holds 100 with the
+# "campaigns/resources/<year>/" folder and room for the "_abc1234" added to a repeated name).
+RESOURCE_NAME_CHARACTERS = 50
 # Allowed upload types and the first bytes a genuine file of that type starts with.
 RESOURCE_TYPES = {
     ".pdf": (b"%PDF-",),
@@ -29,11 +40,18 @@ RESOURCE_TYPES = {
     ".jpg": (b"\xff\xd8\xff",),
     ".jpeg": (b"\xff\xd8\xff",),
 }
-# Slugs that would hide other pages under /campaigns/.
-RESERVED_SLUGS = {"mailings", "new"}
 RATE_LIMIT_MESSAGE = (
     "Enter a number of messages per second greater than 0, such as 20 or 0.5, or leave it blank."
 )
+
+
+def resource_file_name(name: str) -> str:
+    """A stored file's name: letters, digits, dashes, underscores and dots only (no folders,
+    no spaces, no markup), short enough to fit the database column with its folder, and
+    ending in the lower-case suffix that was checked."""
+    path = Path(name.replace("\\", "/").split("/")[-1])
+    stem = re.sub(r"[^\w.-]+", "_", path.stem).strip("._-")[:RESOURCE_NAME_CHARACTERS]
+    return f"{stem or 'file'}{path.suffix.lower()}"
 
 
 class CampaignForm(DescribedFieldsMixin, forms.ModelForm):
@@ -44,6 +62,12 @@ class CampaignForm(DescribedFieldsMixin, forms.ModelForm):
         help_texts = {
             "body": "Markdown: **bold**, _italic_, [a link](https://example.org), lists with - ."
         }
+
+    def clean_title(self):
+        title = self.cleaned_data["title"]
+        if campaign_title_taken(title, exclude_pk=self.instance.pk):
+            raise ValidationError(campaign_title_taken_message(title))
+        return title
 
 
 class ResourceForm(DescribedFieldsMixin, forms.ModelForm):
@@ -58,6 +82,11 @@ class ResourceForm(DescribedFieldsMixin, forms.ModelForm):
 
     # A web address typed without a scheme is taken to be https.
     url = forms.URLField(label="Link (web address)", required=False, assume_scheme="https")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A long file name is shortened below rather than refused.
+        self.fields["file"].max_length = None
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -78,6 +107,7 @@ class ResourceForm(DescribedFieldsMixin, forms.ModelForm):
         upload.seek(0)
         if not head.startswith(RESOURCE_TYPES[suffix]):
             raise ValidationError(f"The file's contents are not a {suffix} file.")
+        upload.name = resource_file_name(upload.name)
         return upload
 
     def clean(self):
@@ -104,8 +134,14 @@ class AdoptionForm(DescribedFieldsMixin, forms.ModelForm):
     def clean_council(self):
         council = self.cleaned_data["council"]
         if Adoption.objects.filter(campaign=self.campaign, council=council).exists():
-            raise ValidationError(f"{council} has already adopted this campaign.")
+            raise ValidationError(adoption_exists_message(council))
         return council
+
+    def clean_adopted_on(self):
+        adopted_on = self.cleaned_data["adopted_on"]
+        if adopted_on > timezone.localdate():
+            raise ValidationError(ADOPTED_IN_FUTURE_MESSAGE)
+        return adopted_on
 
 
 class AudienceForm(DescribedFieldsMixin, forms.Form):
@@ -178,6 +214,15 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         }
 
 
+FROM_NAME_MESSAGE = "The name can't contain line breaks, tabs or other control characters."
+
+
+def has_control_characters(text: str) -> bool:
+    """Line breaks of any kind (CR, LF, NEL, the Unicode line and paragraph separators), tabs
+    and other control characters: none of them belongs in an email header."""
+    return any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in text)
+
+
 class MailingForm(AudienceForm, forms.ModelForm):
     class Meta:
         model = Mailing
@@ -236,6 +281,20 @@ class MailingForm(AudienceForm, forms.ModelForm):
         if not is_staff(user):
             # How fast the national office sends is theirs to decide.
             del self.fields["rate_limit"]
+
+    def clean_from_name(self):
+        # It goes into the From header of every message: a line break there would let a
+        # crafted name add headers, and Python's mail code refuses it outright.
+        name = self.cleaned_data["from_name"]
+        if has_control_characters(name):
+            raise ValidationError(FROM_NAME_MESSAGE)
+        return name
+
+    def clean_reply_to(self):
+        address = self.cleaned_data["reply_to"]
+        if has_control_characters(address):
+            raise ValidationError("Enter a valid email address.")
+        return address
 
     def clean_rate_limit(self):
         rate = self.cleaned_data.get("rate_limit")

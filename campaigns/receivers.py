@@ -1,5 +1,6 @@
 """What campaigns does when something happens elsewhere in the portal."""
 
+from django.db import transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.dispatch import receiver
@@ -10,10 +11,17 @@ from .models import Delivery, Suppression
 
 
 @receiver(personal_data_erased)
+@transaction.atomic
 def deliveries_anonymise(sender, *, user_id, emails, **kwargs):
     """Keep the erased person's deliveries for the mailing statistics, without their address
-    or the names captured for the merge fields."""
-    Delivery.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails).update(
+    or the names captured for the merge fields. Messages not yet sent to them are cancelled
+    (as cancelling a mailing does), so no worker goes on to send them; a worker checks that
+    a claimed row is still claimed before each message."""
+    theirs = Delivery.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+    theirs.filter(status__in=(Delivery.Status.PENDING, Delivery.Status.CLAIMED)).update(
+        status=Delivery.Status.CANCELLED
+    )
+    theirs.update(
         email=Concat(Value("erased-"), Cast("pk", CharField()), Value("@invalid")),
         context={},
         last_error="",

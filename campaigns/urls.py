@@ -21,6 +21,7 @@ urlpatterns: list = [
     path("mailings/<int:pk>/approve/", compose.mailing_approve, name="mailing_approve"),
     path("mailings/<int:pk>/send/", compose.mailing_send, name="mailing_send"),
     path("mailings/<int:pk>/schedule/", compose.mailing_schedule, name="mailing_schedule"),
+    path("mailings/<int:pk>/unschedule/", compose.mailing_unschedule, name="mailing_unschedule"),
     path("mailings/<int:pk>/sending/", sending.mailing_sending, name="mailing_sending"),
     path("mailings/<int:pk>/progress/", sending.mailing_progress, name="mailing_progress"),
     path("mailings/<int:pk>/pause/", sending.mailing_pause, name="mailing_pause"),

@@ -98,6 +98,24 @@ class MailingError(Exception):
     """The mailing cannot be started as it stands; the message says why."""
 
 
+def envelope_for(mailing: Mailing) -> Envelope:
+    """The mailing's envelope, or MailingError when its sender or reply-to cannot go into an
+    email header (a line break in the name, say). Every start builds it once, so such a
+    mailing is refused with a message rather than left sending with workers that cannot."""
+    try:
+        return Envelope.for_mailing(mailing)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise MailingError(f"The sender's name or reply-to address can't be used: {exc}") from exc
+
+
+def _check_sendable(mailing: Mailing) -> None:
+    """Raise MailingError unless every message of the mailing can be made."""
+    errors = template_errors(mailing.subject, mailing.body)
+    if errors:
+        raise MailingError("; ".join(errors))
+    envelope_for(mailing)
+
+
 # --- starting and controlling ----------------------------------------------------------------
 
 
@@ -128,10 +146,12 @@ def mailing_start(*, mailing_id: int, started_by=None) -> bool:
             return False
         if mailing.owner_region_id and not mailing.approved_by_id:
             return False
-        errors = template_errors(mailing.subject, mailing.body)
-        if errors:
-            raise MailingError("; ".join(errors))
+        _check_sendable(mailing)
         audience = audience_resolve(mailing)
+        if not audience.recipients:
+            raise MailingError(
+                "Nobody to send to: the audience has no address that may be written to."
+            )
         rows = [
             Delivery(mailing=mailing, email=r.email, context=r.context) for r in audience.recipients
         ]
@@ -156,9 +176,7 @@ def mailing_schedule(*, mailing_id: int, when, user=None) -> Mailing:
         mailing = _locked(mailing_id)
         if mailing.status not in (Status.DRAFT, Status.SCHEDULED):
             raise MailingError("Only a draft can be scheduled.")
-        errors = template_errors(mailing.subject, mailing.body)
-        if errors:
-            raise MailingError("; ".join(errors))
+        _check_sendable(mailing)
         mailing.status = Status.SCHEDULED
         mailing.scheduled_for = when
         mailing._history_user = user
@@ -178,7 +196,30 @@ def mailings_start_due(*, now=None) -> list[int]:
                 started.append(mailing_id)
         except MailingError as exc:
             log.warning("Scheduled mailing %s not started: %s", mailing_id, exc)
+            # Back to a draft, with the reason in its history, rather than tried every minute.
+            _unschedule(mailing_id, user=None, reason=f"Not started at its time: {exc}")
     return started
+
+
+def _unschedule(mailing_id: int, *, user, reason: str) -> bool:
+    with transaction.atomic():
+        return bool(
+            _change_status(
+                mailing_id,
+                allowed=(Status.SCHEDULED,),
+                to=Status.DRAFT,
+                user=user,
+                reason=reason[:100],
+                scheduled_for=None,
+            )
+        )
+
+
+def mailing_unschedule(*, mailing_id: int, user=None) -> bool:
+    """Take a scheduled mailing off the schedule: it goes back to being a draft, keeping any
+    approval it had, and can be edited, sent or scheduled again. False if it was not
+    scheduled (it may have started meanwhile)."""
+    return _unschedule(mailing_id, user=user, reason="Taken off the schedule")
 
 
 def _change_status(mailing_id, *, allowed, to, user, reason, **fields) -> Mailing | None:
@@ -238,7 +279,12 @@ def mailing_resend_failed(*, mailing_id: int, user=None) -> int:
         mailing = _locked(mailing_id)
         if mailing.status not in (Status.SENDING, Status.PAUSED, Status.SENT):
             return 0
-        count = Delivery.objects.filter(mailing_id=mailing_id, status=DStatus.FAILED).update(
+        # Erasure rewrites a person's addresses into the reserved ".invalid" domain (RFC 2606):
+        # nothing there can be delivered, so those rows stay failed.
+        retry = Delivery.objects.filter(mailing_id=mailing_id, status=DStatus.FAILED).exclude(
+            email__endswith="@invalid"
+        )
+        count = retry.update(
             status=DStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
         )
         if count and mailing.status == Status.SENT:
@@ -575,8 +621,9 @@ class Envelope:
 
 
 def test_send(*, mailing: Mailing, to_email: str, context: dict) -> None:
-    """Send one copy now, for the composer's "send a test to myself". Raises SendFailure."""
-    envelope = Envelope.for_mailing(mailing)
+    """Send one copy now, for the composer's "send a test to myself". Raises SendFailure, or
+    MailingError when the mailing cannot make a message (see envelope_for)."""
+    envelope = envelope_for(mailing)
     message, _ = envelope.message(email=to_email, context=context, subject_prefix="[Test] ")
     with Outbox() as outbox:
         outbox.send(message)
@@ -645,7 +692,20 @@ def mailing_send_some(*, mailing_id: int, worker: str, seconds: float) -> float 
                 mailing.subject,
                 mailing.body,
             ):
-                envelope = Envelope.for_mailing(mailing)
+                try:
+                    envelope = envelope_for(mailing)
+                except MailingError as exc:
+                    # Started before its sender was checked: pause it for staff to see, rather
+                    # than let every task fail before sending anything, for ever.
+                    with transaction.atomic():
+                        _change_status(
+                            mailing_id,
+                            allowed=(Status.SENDING,),
+                            to=Status.PAUSED,
+                            user=None,
+                            reason=f"Paused: {exc}"[:100],
+                        )
+                    return None
             batch = deliveries_claim_batch(
                 mailing_id=mailing_id, worker=worker, size=_batch_size(mailing)
             )

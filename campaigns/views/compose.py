@@ -9,6 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,6 +21,7 @@ from ..access import (
     mailings_visible_to,
     may_manage_mailing,
     require_composer,
+    require_staff,
 )
 from ..audience import audience_resolve, audience_resolve_rule
 from ..forms import AudienceForm, MailingForm, ScheduleForm
@@ -163,21 +167,32 @@ def audience_count(request):
 @login_required
 def mailing_detail(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
+    return _render_detail(request, mailing)
+
+
+def _has_started(mailing) -> bool:
+    """Whether sending began: its deliveries are then the record of who gets it. A mailing
+    cancelled while only scheduled never started."""
+    if mailing.status == Mailing.Status.CANCELLED:
+        return mailing.started_at is not None
+    return mailing.status in STARTED
+
+
+def _render_detail(request, mailing, *, schedule_form=None, status=200):
     staff = is_staff(request.user)
     manageable = may_manage_mailing(request.user, mailing)
-    sendable = staff and mailing.status in (
-        Mailing.Status.DRAFT,
-        Mailing.Status.AWAITING_APPROVAL,
-        Mailing.Status.SCHEDULED,
-    )
-    started = mailing.status in STARTED
+    sendable = staff and mailing.status in compose.SENDABLE
+    started = _has_started(mailing)
+    scheduled = mailing.status == Mailing.Status.SCHEDULED
+    progress = progress_summary(mailing) if started else None
     return render(
         request,
         "campaigns/mailing_detail.html",
         {
             "mailing": mailing,
             "regions": mailing.regions.all(),
-            "audience": audience_summary(audience_resolve(mailing)),
+            # Once sending has begun, the recorded deliveries say who gets it, not today's rule.
+            "audience": None if started else audience_summary(audience_resolve(mailing)),
             "rate_limit": rate_limit_text(mailing),
             "can_edit": manageable,
             "can_test": manageable or staff,
@@ -187,10 +202,15 @@ def mailing_detail(request, pk):
             and mailing.approved_by_id is None
             and mailing.status in (Mailing.Status.DRAFT, Mailing.Status.AWAITING_APPROVAL),
             "can_send": sendable,
-            "schedule_form": ScheduleForm() if sendable else None,
+            "can_unschedule": staff and scheduled,
+            "can_cancel": staff and scheduled,
+            "version": compose.mailing_version(mailing.pk) if sendable else None,
+            "schedule_form": (schedule_form or ScheduleForm()) if sendable else None,
             "started": started,
-            "progress": progress_summary(mailing) if started else None,
+            "progress": progress,
+            "recorded_count": progress["total"] - progress["suppressed"] if started else None,
         },
+        status=status,
     )
 
 
@@ -209,18 +229,19 @@ def _matches(recipient, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
-def _preview_choice(request, audience) -> dict:
+def _preview_choice(params, audience) -> dict:
     """The recipient to preview and what the chooser offers.
 
     The whole audience is resolved anyway (a fixed number of queries), so searching it is a
     filter in memory: any recipient can be found, however large the audience. The recipient
     named in the request wins; otherwise the first match of the search, or the first recipient.
+    `params` is the request's GET (the preview) or POST (a test send from the preview).
     """
-    query = " ".join(request.GET.get("q", "").split())[:SEARCH_MAX_LENGTH]
+    query = " ".join(params.get("q", "").split())[:SEARCH_MAX_LENGTH]
     words = query.lower().split()
     everyone = audience.recipients
     matches = [r for r in everyone if _matches(r, words)] if words else everyone
-    chosen = request.GET.get("recipient", "").strip().lower()
+    chosen = params.get("recipient", "").strip().lower()
     recipient = next((r for r in everyone if r.email == chosen), None) if chosen else None
     if recipient is None:
         recipient = (matches or everyone or [None])[0]
@@ -250,7 +271,7 @@ def _preview_context(mailing, recipient) -> dict:
 def mailing_preview(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     audience = audience_resolve(mailing)
-    choice = _preview_choice(request, audience)
+    choice = _preview_choice(request.GET, audience)
     rendered = render_message(
         subject=mailing.subject,
         body=mailing.body,
@@ -259,7 +280,13 @@ def mailing_preview(request, pk):
     return render(
         request,
         "campaigns/mailing_preview.html",
-        {"mailing": mailing, "audience_count": audience.count, "rendered": rendered, **choice},
+        {
+            "mailing": mailing,
+            "audience_count": audience.count,
+            "rendered": rendered,
+            "can_test": is_staff(request.user) or may_manage_mailing(request.user, mailing),
+            **choice,
+        },
     )
 
 
@@ -269,7 +296,7 @@ def mailing_preview(request, pk):
 def mailing_preview_html(request, pk):
     """The HTML version of the message, shown in a sandboxed frame with a policy of its own."""
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    recipient = _preview_choice(request, audience_resolve(mailing))["recipient"]
+    recipient = _preview_choice(request.GET, audience_resolve(mailing))["recipient"]
     rendered = render_message(
         subject=mailing.subject, body=mailing.body, context=_preview_context(mailing, recipient)
     )
@@ -281,17 +308,23 @@ def mailing_preview_html(request, pk):
 @login_required
 @require_POST
 def mailing_test_send(request, pk):
+    """A copy to oneself, as sent to the recipient being previewed (the preview page's form
+    names them), else to the audience's first recipient."""
     mailing = get_mailing_for_user_or_404(request.user, pk)
     if not (is_staff(request.user) or may_manage_mailing(request.user, mailing)):
         raise PermissionDenied
-    recipient = _preview_choice(request, audience_resolve(mailing))["recipient"]
+    recipient = _preview_choice(request.POST, audience_resolve(mailing))["recipient"]
     context = recipient.context if recipient else SAMPLE_CONTEXT
     try:
         sending.test_send(mailing=mailing, to_email=request.user.email, context=context)
-    except (SendFailure, OSError) as exc:
+    except (SendFailure, OSError, sending.MailingError) as exc:
         messages.error(request, f"The test could not be sent: {exc}")
     else:
-        messages.success(request, f"A test copy has been sent to {request.user.email}.")
+        shown = f" as sent to {recipient.email}" if recipient else ""
+        messages.success(request, f"A test copy{shown} has been sent to {request.user.email}.")
+    if request.POST.get("recipient") and recipient is not None:
+        preview = reverse("campaigns:mailing_preview", args=[mailing.pk])
+        return redirect(f"{preview}?{urlencode({'recipient': recipient.email})}")
     return redirect(mailing)
 
 
@@ -308,8 +341,14 @@ def mailing_submit(request, pk):
 @require_POST
 def mailing_approve(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    compose.mailing_approve(mailing=mailing, user=request.user)
-    messages.success(request, "Approved. It can now be sent or scheduled.")
+    try:
+        compose.mailing_approve(
+            mailing=mailing, user=request.user, version=request.POST.get("version")
+        )
+    except compose.MailingChanged as exc:
+        messages.error(request, f"Not approved: {exc}")
+    else:
+        messages.success(request, "Approved. It can now be sent or scheduled.")
     return redirect(mailing)
 
 
@@ -328,9 +367,10 @@ def mailing_send(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     if _already_started(request, mailing):
         return redirect(mailing)
-    compose.mailing_ready_to_send(mailing=mailing, user=request.user)
     try:
-        started = sending.mailing_start(mailing_id=mailing.pk, started_by=request.user)
+        started = compose.mailing_send_now(
+            mailing=mailing, user=request.user, version=request.POST.get("version")
+        )
     except sending.MailingError as exc:
         messages.error(request, f"Not sent: {exc}")
         return redirect(mailing)
@@ -348,18 +388,31 @@ def mailing_schedule(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     if _already_started(request, mailing):
         return redirect(mailing)
-    compose.mailing_ready_to_send(mailing=mailing, user=request.user)
+    if not is_staff(request.user) or mailing.status not in compose.SENDABLE:
+        raise PermissionDenied
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        for error in form.errors.get("when", []):
-            messages.error(request, f"Not scheduled: {error}")
-        return redirect(mailing)
+        # The page again, with the problem next to the field.
+        return _render_detail(request, mailing, schedule_form=form, status=400)
+    when = form.cleaned_data["when"]
     try:
-        sending.mailing_schedule(
-            mailing_id=mailing.pk, when=form.cleaned_data["when"], user=request.user
+        compose.mailing_schedule_at(
+            mailing=mailing, user=request.user, when=when, version=request.POST.get("version")
         )
     except sending.MailingError as exc:
         messages.error(request, f"Not scheduled: {exc}")
         return redirect(mailing)
-    messages.success(request, f"Scheduled for {form.cleaned_data['when']:%-d %B %Y at %H:%M}.")
+    messages.success(request, f"Scheduled for {timezone.localtime(when):%-d %B %Y at %H:%M}.")
+    return redirect(mailing)
+
+
+@login_required
+@require_POST
+def mailing_unschedule(request, pk):
+    mailing = get_mailing_for_user_or_404(request.user, pk)
+    require_staff(request.user)
+    if sending.mailing_unschedule(mailing_id=mailing.pk, user=request.user):
+        messages.success(request, "Taken off the schedule: it is a draft again.")
+    else:
+        messages.warning(request, "It was not scheduled.")
     return redirect(mailing)

@@ -7,9 +7,11 @@ import markdown
 import nh3
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -80,9 +82,16 @@ def campaign_edit(request, slug):
 def _campaign_form(request, campaign):
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        saved = compose.campaign_save(campaign=campaign, data=form.cleaned_data, user=request.user)
-        messages.success(request, "Campaign saved.")
-        return redirect(saved)
+        try:
+            saved = compose.campaign_save(
+                campaign=campaign, data=form.cleaned_data, user=request.user
+            )
+        except ValidationError as error:
+            # A second press of "Save" that raced the first: the title is now taken.
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Campaign saved.")
+            return redirect(saved)
     return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
 
 
@@ -112,7 +121,9 @@ def resource_remove(request, slug, pk):
 
 @login_required
 def resource_file(request, slug, pk):
-    """Uploaded files are served only to people who are logged in, always as a download."""
+    """Uploaded files are served only through this view to people who may read the campaign,
+    always as a download (never shown in the portal's own pages, whatever their contents), with
+    nosniff (SECURE_CONTENT_TYPE_NOSNIFF) and kept out of shared caches."""
     campaign = get_campaign_for_user_or_404(request.user, slug)
     resource = get_object_or_404(campaign.resources.exclude(file=""), pk=pk)
     try:
@@ -121,7 +132,9 @@ def resource_file(request, slug, pk):
         raise Http404("The file is missing.") from None
     name = Path(resource.file.name).name
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @login_required
@@ -130,11 +143,16 @@ def adoption_add(request, slug):
     campaign = get_campaign_for_user_or_404(request.user, slug, manage=True)
     form = AdoptionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
-        adoption = compose.adoption_add(
-            campaign=campaign, data=form.cleaned_data, user=request.user
-        )
-        messages.success(request, f"Recorded the adoption by {adoption.council}.")
-        return redirect(campaign)
+        try:
+            adoption = compose.adoption_add(
+                campaign=campaign, data=form.cleaned_data, user=request.user
+            )
+        except ValidationError as error:
+            # A second press of the button that raced the first: already recorded.
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Recorded the adoption by {adoption.council}.")
+            return redirect(campaign)
     return render(
         request, "campaigns/campaign_adoption_form.html", {"form": form, "campaign": campaign}
     )

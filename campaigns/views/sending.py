@@ -15,12 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from alc_portal.forms import DescribedFieldsMixin
 
 from ..access import get_mailing_for_user_or_404, is_staff, require_staff
-from ..models import Delivery, Suppression
+from ..models import Delivery, Mailing, Suppression
 from ..services import sending
 from ..services.suppression import suppression_add, suppression_remove
 from ..unsubscribe import unsubscribe_token_read
 
 FAILED_SHOWN = 200
+# States in which the failed addresses can be tried again (not once cancelled).
+RESENDABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SENT)
 SUPPRESSIONS_PER_PAGE = 100
 
 
@@ -37,10 +39,11 @@ def progress_summary(mailing) -> dict:
 @require_GET
 def mailing_sending(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    failed = list(
-        Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED)
-        .order_by("email")
-        .values("email", "attempts", "last_error")[:FAILED_SHOWN]
+    failed = Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED).order_by(
+        "email", "pk"
+    )
+    page = Paginator(failed.values("email", "attempts", "last_error"), FAILED_SHOWN).get_page(
+        request.GET.get("failed_page")
     )
     return render(
         request,
@@ -48,9 +51,10 @@ def mailing_sending(request, pk):
         {
             "mailing": mailing,
             "progress": progress_summary(mailing),
-            "failed": failed,
-            "failed_shown": FAILED_SHOWN,
+            "failed": page.object_list,
+            "failed_page": page,
             "may_control": is_staff(request.user),
+            "may_resend": mailing.status in RESENDABLE,
         },
     )
 
@@ -73,6 +77,9 @@ def _control(action, done: str, nothing: str):
             messages.success(request, done.format(count=result))
         else:
             messages.warning(request, nothing)
+        if mailing.started_at is None and mailing.status == Mailing.Status.SCHEDULED:
+            # Cancelled from the mailing's page before it started: there is no report to see.
+            return redirect(mailing)
         return redirect("campaigns:mailing_sending", pk=mailing.pk)
 
     view.__name__ = action.__name__
@@ -129,6 +136,29 @@ class SuppressionForm(DescribedFieldsMixin, forms.Form):
     note = forms.CharField(max_length=500, required=False, label="Reason")
 
 
+class SearchText(forms.CharField):
+    """Free text typed into a search box. Control and other unprintable characters (NUL among
+    them, which the database refuses) are dropped and runs of spaces closed up before the
+    length is checked."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())
+
+    def bound_data(self, data, initial):
+        # The box shows the text as it was searched for.
+        return self.to_python(data)
+
+
+class SuppressionSearchForm(DescribedFieldsMixin, forms.Form):
+    q = SearchText(
+        label="Search addresses",
+        max_length=254,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def suppression_list(request):
@@ -145,7 +175,8 @@ def suppression_list(request):
         else:
             messages.info(request, f"{form.cleaned_data['email']} was already suppressed.")
         return redirect("campaigns:suppressions")
-    query = request.GET.get("q", "").strip()[:254]
+    search = SuppressionSearchForm(request.GET, auto_id="suppression-%s")
+    query = search.cleaned_data["q"] if search.is_valid() else ""
     suppressions = Suppression.objects.order_by("-created_at", "pk")
     if query:
         suppressions = suppressions.filter(email__icontains=query)
@@ -153,7 +184,7 @@ def suppression_list(request):
     return render(
         request,
         "campaigns/suppression_list.html",
-        {"form": form, "page": page, "query": query},
+        {"form": form, "search": search, "page": page, "query": query},
     )
 
 

@@ -90,4 +90,6 @@
 
   form.addEventListener("change", schedule);
   form.addEventListener("input", schedule);
+  // A new mailing shows the count for its starting rule straight away.
+  update();
 })();

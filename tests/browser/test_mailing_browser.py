@@ -198,3 +198,45 @@ def test_preview_search_and_choice_work_by_keyboard(page, staff, width):
     assert page.locator("#id_q_error").inner_text() == "No recipient matches “nobody at all”."
     assert_accessible(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_new_mailing_shows_its_audience_count_straight_away(page, staff):
+    for _ in range(3):
+        CouncilGroupFactory()
+    page.goto("/campaigns/mailings/new/")
+    # Nothing touched: the starting rule (every group's contact address) is counted on load.
+    page.locator("#audience-count").get_by_text("3 addresses will receive this mailing.").wait_for()
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_schedule_error_unschedule_and_cancel_on_the_mailing_page(page, staff, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    CouncilGroupFactory()
+    mailing = MailingFactory(subject="Polling day")
+    page.goto(mailing.get_absolute_url())
+    page.get_by_label("Send at").fill("2020-01-01T09:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Schedule").click()
+    assert page.locator("#id_when_error").inner_text() == "Choose a time in the future."
+    assert page.get_by_label("Send at").get_attribute("aria-describedby") == "id_when_error"
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    page.get_by_label("Send at").fill("2040-01-01T09:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Schedule").click()
+    assert page.locator("#mailing-status").inner_text().startswith("Scheduled for 1 January 2040")
+    assert_accessible(page)
+    page.get_by_role("button", name="Unschedule (back to draft)").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#mailing-status").inner_text() == "Draft"
+
+    page.get_by_label("Send at").fill("2040-01-01T09:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Schedule").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cancel this mailing").click()
+    assert page.locator("#mailing-status").inner_text() == "Cancelled"
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.CANCELLED
+    assert_accessible(page)

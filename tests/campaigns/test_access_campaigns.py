@@ -167,6 +167,8 @@ def mailing_cases(w):
          [302, 404, 404, 403, 404, 302]),
         ("send", "post", reverse("campaigns:mailing_send", args=[pk]), {},
          [302, 404, 404, 403, 404, 302]),
+        ("unschedule", "post", reverse("campaigns:mailing_unschedule", args=[pk]), {},
+         [302, 404, 404, 403, 404, 302]),
         ("test send", "post", reverse("campaigns:mailing_test_send", args=[pk]), {},
          [302, 404, 404, None, 404, None]),  # see test_a_test_copy_goes_to_the_sender_only
     ]  # fmt: skip
@@ -227,7 +229,7 @@ SENDING_NAMES = [
 ]  # fmt: skip
 MAILING_NAMES = [
     "list", "new form", "count", "detail", "edit form", "edit", "preview", "preview html",
-    "submit", "approve", "schedule", "send", "test send",
+    "submit", "approve", "schedule", "send", "unschedule", "test send",
 ]  # fmt: skip
 
 
@@ -272,6 +274,24 @@ def test_only_staff_pause_or_cancel_a_mailing_being_sent(client, world, role, ac
     assert response.status_code == {"anonymous": 302, "rep_x": 403}.get(role, 404)
     mailing.refresh_from_db()
     assert mailing.status == Mailing.Status.SENDING
+
+
+@pytest.mark.parametrize("role", ROLES[:-1])
+def test_only_staff_unschedule_a_scheduled_mailing(client, world, role):
+    mailing = world["mailing"]
+    Mailing.objects.filter(pk=mailing.pk).update(
+        status=Mailing.Status.SCHEDULED,
+        scheduled_for=datetime.datetime(2040, 1, 1, tzinfo=datetime.UTC),
+    )
+    login(client, world, role)
+    before = state()
+    response = client.post(reverse("campaigns:mailing_unschedule", args=[mailing.pk]))
+    assert response.status_code == {"anonymous": 302, "rep_x": 403}.get(role, 404)
+    assert state() == before
+    client.force_login(world["users"]["staff"])
+    client.post(reverse("campaigns:mailing_unschedule", args=[mailing.pk]))
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.scheduled_for) == (Mailing.Status.DRAFT, None)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -466,3 +466,345 @@ def test_rep_editing_keeps_the_rate_limit_staff_set(client):
     )
     mailing.refresh_from_db()
     assert (mailing.subject, mailing.rate_limit) == ("Changed", 5)
+
+
+# --- taking a mailing off the schedule ----------------------------------------------------------
+
+
+def scheduled_mailing(**kwargs):
+    return MailingFactory(
+        status=Mailing.Status.SCHEDULED,
+        scheduled_for=datetime.datetime(2040, 1, 1, 9, tzinfo=datetime.UTC),
+        **kwargs,
+    )
+
+
+def test_staff_unschedule_a_mailing_back_to_a_draft_keeping_its_approval(client, staff):
+    region = RegionFactory()
+    approver = StaffFactory()
+    mailing = scheduled_mailing(owner_region=region, regions=[region], approved_by=approver)
+    page = client.get(mailing.get_absolute_url()).text
+    assert "Unschedule (back to draft)" in page
+    assert "Cancel this mailing" in page
+    response = client.post(reverse("campaigns:mailing_unschedule", args=[mailing.pk]), follow=True)
+    assert "Taken off the schedule: it is a draft again." in response.text
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.scheduled_for) == (Mailing.Status.DRAFT, None)
+    assert mailing.approved_by == approver
+    latest = mailing.history.order_by("-history_id").first()
+    assert (latest.history_change_reason, latest.history_user) == ("Taken off the schedule", staff)
+    assert "Unschedule" not in response.text
+
+
+def test_unscheduling_a_mailing_that_is_not_scheduled_changes_nothing(client, staff):
+    mailing = MailingFactory(status=Mailing.Status.SENDING)
+    response = client.post(reverse("campaigns:mailing_unschedule", args=[mailing.pk]), follow=True)
+    assert "It was not scheduled." in response.text
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENDING
+
+
+def test_staff_cancel_a_scheduled_mailing_from_its_page(client, staff):
+    CouncilGroupFactory()
+    mailing = scheduled_mailing()
+    response = client.post(reverse("campaigns:mailing_cancel", args=[mailing.pk]), follow=True)
+    assert response.redirect_chain == [(mailing.get_absolute_url(), 302)]
+    assert "Cancelled: nothing more will be sent." in response.text
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.CANCELLED
+    assert not mailing.deliveries.exists()
+    assert "Cancel this mailing" not in response.text
+    assert "Send now" not in response.text
+
+
+def test_rep_sees_no_unschedule_or_cancel_button(client):
+    rep = RepresentativeFactory()
+    mailing = scheduled_mailing(owner_region=rep.region, regions=[rep.region])
+    client.force_login(rep.user)
+    page = client.get(mailing.get_absolute_url()).text
+    assert "Unschedule" not in page
+    assert "Cancel this mailing" not in page
+
+
+# --- the sender's name goes into a header ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ALC\r\nBcc: all@example.org", "ALC\nX", "A\tB", "A\u2028B"])
+def test_line_break_or_control_character_in_the_from_name_is_refused_next_to_it(
+    client, staff, name
+):
+    response = client.post(reverse("campaigns:mailing_create"), mailing_data(from_name=name))
+    assert response.status_code == 200
+    assert "The name can&#x27;t contain line breaks, tabs or other control characters." in (
+        response.text
+    )
+    assert 'aria-describedby="id_from_name_error"' in response.text
+    assert not Mailing.objects.exists()
+
+
+def test_line_break_in_the_reply_to_address_is_refused(client, staff):
+    response = client.post(
+        reverse("campaigns:mailing_create"),
+        mailing_data(reply_to="office@alc.example.org\r\nBcc: all@example.org"),
+    )
+    assert 'aria-describedby="id_reply_to_error"' in response.text
+    assert not Mailing.objects.exists()
+
+
+def test_a_name_in_any_language_is_accepted(client, staff):
+    client.post(reverse("campaigns:mailing_create"), mailing_data(from_name="Cymdeithas – ALC"))
+    assert Mailing.objects.get().from_name == "Cymdeithas – ALC"
+
+
+BROKEN_NAME = "ALC\r\nBcc: all@example.org"
+
+
+def test_send_of_a_mailing_whose_from_name_cannot_be_used_is_refused_not_left_sending(
+    client, staff, django_capture_on_commit_callbacks
+):
+    CouncilGroupFactory()
+    mailing = MailingFactory(from_name=BROKEN_NAME)  # saved before names were checked
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("campaigns:mailing_send", args=[mailing.pk]), follow=True)
+    assert response.status_code == 200
+    assert "Not sent: The sender&#x27;s name or reply-to address can&#x27;t be used" in (
+        response.text
+    )
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+    assert not mailing.deliveries.exists()
+    assert queued == []
+
+
+def test_schedule_of_a_mailing_whose_from_name_cannot_be_used_is_refused(client, staff):
+    mailing = MailingFactory(from_name=BROKEN_NAME)
+    response = client.post(
+        reverse("campaigns:mailing_schedule", args=[mailing.pk]),
+        {"when": "2040-01-01T09:00"},
+        follow=True,
+    )
+    assert "Not scheduled: The sender&#x27;s name" in response.text
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+
+
+def test_test_send_of_a_mailing_whose_from_name_cannot_be_used_says_so(client, staff, smtp):
+    CouncilGroupFactory()
+    mailing = MailingFactory(from_name=BROKEN_NAME)
+    response = client.post(reverse("campaigns:mailing_test_send", args=[mailing.pk]), follow=True)
+    assert response.status_code == 200
+    assert "The test could not be sent: The sender&#x27;s name" in response.text
+    assert smtp.messages == []
+
+
+# --- a representative's mailing widened by staff --------------------------------------------------
+
+
+def test_staff_widening_a_reps_mailing_makes_it_national_and_hides_it_from_the_rep(client):
+    rep = RepresentativeFactory()
+    other = RegionFactory()
+    CouncilGroupFactory(council=CouncilFactory(region=other), contact_email="far@example.org")
+    mailing = MailingFactory(
+        owner_region=rep.region, regions=[rep.region], approved_by=StaffFactory()
+    )
+    staff = StaffFactory()
+    client.force_login(staff)
+    client.post(
+        reverse("campaigns:mailing_edit", args=[mailing.pk]),
+        mailing_data(regions=[rep.region.pk, other.pk]),
+    )
+    mailing.refresh_from_db()
+    assert mailing.owner_region is None
+    assert mailing.approved_by is None
+    assert set(mailing.regions.all()) == {rep.region, other}
+    assert "now a national mailing" in mailing.history.latest().history_change_reason
+    client.force_login(rep.user)
+    for name in ("mailing", "mailing_preview", "mailing_sending"):
+        assert client.get(reverse(f"campaigns:{name}", args=[mailing.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("regions", ["none", "other"])
+def test_staff_readdressing_a_reps_mailing_to_any_other_regions_makes_it_national(
+    client, staff, regions
+):
+    rep = RepresentativeFactory()
+    mailing = MailingFactory(owner_region=rep.region, regions=[rep.region])
+    chosen = [] if regions == "none" else [RegionFactory().pk]
+    client.post(reverse("campaigns:mailing_edit", args=[mailing.pk]), mailing_data(regions=chosen))
+    mailing.refresh_from_db()
+    assert mailing.owner_region is None
+
+
+def test_staff_editing_a_reps_mailing_within_its_region_keeps_it_the_regions(client, staff):
+    rep = RepresentativeFactory()
+    mailing = MailingFactory(owner_region=rep.region, regions=[rep.region])
+    client.post(
+        reverse("campaigns:mailing_edit", args=[mailing.pk]),
+        mailing_data(regions=[rep.region.pk], subject="Tidied"),
+    )
+    mailing.refresh_from_db()
+    assert (mailing.subject, mailing.owner_region) == ("Tidied", rep.region)
+
+
+# --- approve and send what staff saw, all or nothing -------------------------------------------
+
+
+def version_on_page(client, mailing) -> str:
+    page = client.get(mailing.get_absolute_url()).text
+    return page.split('name="version" value="')[1].split('"')[0]
+
+
+def test_a_send_that_fails_leaves_a_reps_draft_unapproved(client, staff):
+    rep = RepresentativeFactory()  # no group in the region: nobody to send to
+    mailing = MailingFactory(
+        owner_region=rep.region, regions=[rep.region], status=Mailing.Status.AWAITING_APPROVAL
+    )
+    response = client.post(
+        reverse("campaigns:mailing_send", args=[mailing.pk]),
+        {"version": version_on_page(client, mailing)},
+        follow=True,
+    )
+    assert "Not sent: Nobody to send to" in response.text
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.approved_by) == (Mailing.Status.AWAITING_APPROVAL, None)
+    assert not mailing.history.filter(history_change_reason__startswith="Approved").exists()
+
+
+def test_schedule_in_the_past_leaves_a_reps_draft_unapproved_with_the_error_by_the_field(
+    client, staff
+):
+    rep = RepresentativeFactory()
+    mailing = MailingFactory(
+        owner_region=rep.region, regions=[rep.region], status=Mailing.Status.AWAITING_APPROVAL
+    )
+    response = client.post(
+        reverse("campaigns:mailing_schedule", args=[mailing.pk]),
+        {"when": "2020-01-01T09:00", "version": version_on_page(client, mailing)},
+    )
+    assert response.status_code == 400
+    page = response.text
+    assert page.count("<h1>") == 1
+    error = page.split('id="id_when_error"')[1].split("</ul>")[0]
+    assert "Choose a time in the future." in error
+    assert 'aria-describedby="id_when_error"' in page
+    assert 'aria-invalid="true"' in page
+    assert 'value="2020-01-01T09:00"' in page
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.approved_by) == (Mailing.Status.AWAITING_APPROVAL, None)
+
+
+def test_schedule_with_no_time_is_shown_next_to_the_field(client, staff):
+    mailing = MailingFactory()
+    response = client.post(reverse("campaigns:mailing_schedule", args=[mailing.pk]), {})
+    assert response.status_code == 400
+    assert "This field is required." in response.text.split('id="id_when_error"')[1]
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+
+
+def rep_edit(client, rep, mailing, subject):
+    client.force_login(rep.user)
+    client.post(
+        reverse("campaigns:mailing_edit", args=[mailing.pk]),
+        mailing_data(regions=[rep.region.pk], subject=subject),
+    )
+
+
+@pytest.mark.parametrize("action", ["mailing_send", "mailing_schedule", "mailing_approve"])
+def test_a_reps_edit_after_staff_opened_the_mailing_is_not_approved_or_sent_unseen(
+    client, action, django_capture_on_commit_callbacks
+):
+    rep = RepresentativeFactory()
+    CouncilGroupFactory(council=CouncilFactory(region=rep.region))
+    mailing = MailingFactory(
+        owner_region=rep.region, regions=[rep.region], status=Mailing.Status.AWAITING_APPROVAL
+    )
+    staff = StaffFactory()
+    client.force_login(staff)
+    seen = version_on_page(client, mailing)
+    rep_edit(client, rep, mailing, "Changed after staff looked")
+    client.force_login(staff)
+    data = {"version": seen, "when": "2040-01-01T09:00"}
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse(f"campaigns:{action}", args=[mailing.pk]), data, follow=True)
+    assert "The mailing changed since you opened it: check it again." in response.text
+    mailing.refresh_from_db()
+    assert mailing.approved_by is None
+    assert mailing.status == Mailing.Status.DRAFT
+    assert not mailing.deliveries.exists()
+    assert queued == []
+    # Looked at again, it goes.
+    data["version"] = version_on_page(client, mailing)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse(f"campaigns:{action}", args=[mailing.pk]), data)
+    mailing.refresh_from_db()
+    assert mailing.approved_by == staff
+    assert mailing.subject == "Changed after staff looked"
+
+
+def test_staff_send_a_reps_draft_as_seen_approving_it_in_the_same_step(
+    client, staff, django_capture_on_commit_callbacks
+):
+    rep = RepresentativeFactory()
+    CouncilGroupFactory(council=CouncilFactory(region=rep.region))
+    mailing = MailingFactory(
+        owner_region=rep.region, regions=[rep.region], status=Mailing.Status.AWAITING_APPROVAL
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(
+            reverse("campaigns:mailing_send", args=[mailing.pk]),
+            {"version": version_on_page(client, mailing)},
+        )
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.approved_by) == (Mailing.Status.SENDING, staff)
+    assert mailing.deliveries.count() == 1
+    assert len(queued) == 1
+
+
+def test_send_now_to_nobody_is_refused_with_a_message(client, staff):
+    mailing = MailingFactory()  # no groups at all
+    response = client.post(reverse("campaigns:mailing_send", args=[mailing.pk]), follow=True)
+    assert (
+        "Not sent: Nobody to send to: the audience has no address that may be written to."
+        in response.text
+    )
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+
+
+# --- a test copy as sent to the recipient previewed -------------------------------------------
+
+
+def test_test_send_from_the_preview_uses_the_recipient_being_previewed(client, staff, smtp):
+    CouncilGroupFactory(council=CouncilFactory(short_name="Aberdeen"))
+    second = CouncilGroupFactory(council=CouncilFactory(short_name="Bristol"))
+    mailing = MailingFactory(subject="For {{ group.name }}", body="Hello {{ group.name }}")
+    preview = client.get(
+        reverse("campaigns:mailing_preview", args=[mailing.pk]),
+        {"recipient": second.contact_email},
+    ).text
+    assert f'name="recipient" value="{second.contact_email}"' in preview
+    response = client.post(
+        reverse("campaigns:mailing_test_send", args=[mailing.pk]),
+        {"recipient": second.contact_email},
+    )
+    assert response.url.endswith(f"?recipient={second.contact_email.replace('@', '%40')}")
+    message = smtp.wait_for(1)[0]
+    assert message["Subject"] == f"[Test] For {second.name}"
+    assert message.rcpt_tos == [staff.email]
+
+
+# --- after sending starts: the recorded audience ----------------------------------------------
+
+
+def test_mailing_page_shows_the_recorded_audience_once_sending_started(client, staff):
+    from campaigns.models import Delivery
+
+    CouncilGroupFactory()  # in today's audience, but not when it started
+    mailing = MailingFactory(status=Mailing.Status.SENT)
+    for email, status in [("a@example.org", "sent"), ("b@example.org", "failed")]:
+        Delivery.objects.create(mailing=mailing, email=email, status=status)
+    Delivery.objects.create(mailing=mailing, email="c@example.org", status="suppressed")
+    page = client.get(mailing.get_absolute_url()).text
+    recorded = " ".join(page.split('id="recorded-audience">')[1].split("</p>")[0].split())
+    assert recorded == (
+        "When sending started, <strong>2</strong> addresses were recorded to receive this "
+        "mailing, and 1 suppressed address was left out. The progress below shows what became "
+        "of them."
+    )
+    assert "will receive this mailing" not in page

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from factories import MailingFactory, SuppressionFactory
+from factories import CouncilGroupFactory, MailingFactory, StaffFactory, SuppressionFactory
 
 from campaigns.models import Delivery, Mailing
 from campaigns.services import sending
@@ -269,3 +269,67 @@ def test_test_send_delivers_one_marked_copy(smtp):
     message = smtp.wait_for(1)[0]
     assert message["Subject"] == "[Test] News for Test Group"
     assert message.rcpt_tos == ["me@alc.example.org"]
+
+
+def test_start_refuses_a_mailing_whose_from_name_cannot_go_in_a_header():
+    CouncilGroupFactory()
+    mailing = MailingFactory(from_name="ALC\r\nBcc: all@example.org")
+    with pytest.raises(sending.MailingError, match="sender's name"):
+        sending.mailing_start(mailing_id=mailing.pk)
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.DRAFT
+    assert not mailing.deliveries.exists()
+
+
+def test_start_refuses_an_audience_with_nobody_to_write_to():
+    CouncilGroupFactory(contact_email="gone@example.org")
+    SuppressionFactory(email="gone@example.org")
+    mailing = MailingFactory()
+    with pytest.raises(sending.MailingError, match="Nobody to send to"):
+        sending.mailing_start(mailing_id=mailing.pk)
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+    assert not Delivery.objects.exists()
+
+
+def test_a_due_mailing_that_cannot_start_goes_back_to_draft_with_the_reason():
+    mailing = MailingFactory(
+        status=Mailing.Status.SCHEDULED, scheduled_for=timezone.now() - timedelta(minutes=1)
+    )
+    assert sending.mailings_start_due() == []
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.scheduled_for) == (Mailing.Status.DRAFT, None)
+    reason = mailing.history.order_by("-history_id").first().history_change_reason
+    assert reason.startswith("Not started at its time: Nobody to send to")
+    # Not tried again at the next look.
+    assert sending.mailings_start_due() == []
+
+
+def test_unschedule_keeps_the_approval_and_only_applies_to_scheduled_mailings():
+    approver = StaffFactory()
+    mailing = MailingFactory(
+        status=Mailing.Status.SCHEDULED,
+        scheduled_for=timezone.now() + timedelta(days=1),
+        approved_by=approver,
+    )
+    assert sending.mailing_unschedule(mailing_id=mailing.pk, user=approver)
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.scheduled_for, mailing.approved_by) == (
+        Mailing.Status.DRAFT,
+        None,
+        approver,
+    )
+    assert not sending.mailing_unschedule(mailing_id=mailing.pk, user=approver)
+
+
+def test_a_mailing_already_sending_with_an_unusable_from_name_is_paused_not_retried(
+    smtp, deliveries_create
+):
+    mailing = _sending_mailing(from_name="ALC\r\nBcc: all@example.org")
+    deliveries_create(mailing, 2)
+    assert sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=5) is None
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.PAUSED
+    reason = mailing.history.order_by("-history_id").first().history_change_reason
+    assert reason.startswith("Paused: The sender's name")
+    assert smtp.messages == []
+    assert set(mailing.deliveries.values_list("status", flat=True)) == {"pending"}

@@ -154,3 +154,48 @@ def test_suppression_list_makes_a_fixed_number_of_queries(client, django_assert_
     )
     with django_assert_max_num_queries(20):
         assert client.get(reverse("campaigns:suppressions")).status_code == 200
+
+
+def failed_create(mailing, count):
+    Delivery.objects.bulk_create(
+        Delivery(mailing=mailing, email=f"f{n:04d}@example.org", status="failed", attempts=5)
+        for n in range(count)
+    )
+
+
+def test_failed_addresses_past_the_first_page_can_be_seen(client):
+    mailing = MailingFactory(status=Mailing.Status.SENT)
+    failed_create(mailing, 450)
+    client.force_login(StaffFactory())
+    url = reverse("campaigns:mailing_sending", args=[mailing.pk])
+    first = client.get(url).text
+    assert "1 to 200 of 450" in first
+    assert "f0199@example.org" in first and "f0200@example.org" not in first
+    last = client.get(url, {"failed_page": 3}).text
+    assert "401 to 450 of 450" in last
+    assert "f0449@example.org" in last and "f0399@example.org" not in last
+    assert 'aria-label="Pages of failed addresses"' in last
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_sending_page_makes_a_fixed_number_of_queries(client, count, django_assert_max_num_queries):
+    mailing = MailingFactory(status=Mailing.Status.SENT)
+    failed_create(mailing, count)
+    client.force_login(StaffFactory())
+    with django_assert_max_num_queries(20):
+        response = client.get(
+            reverse("campaigns:mailing_sending", args=[mailing.pk]), {"failed_page": 2}
+        )
+    # Page 2 of 20 rows is out of range, and shows the last page: all 20.
+    assert response.text.count('class="sending-email"') == min(count, 200)
+
+
+@pytest.mark.parametrize(
+    "status, shown",
+    [("sending", True), ("paused", True), ("sent", True), ("cancelled", False)],
+)
+def test_try_failed_again_is_offered_only_while_it_can_work(client, mailing, status, shown):
+    Mailing.objects.filter(pk=mailing.pk).update(status=status)
+    client.force_login(StaffFactory())
+    page = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk])).text
+    assert ("Try the 1 failed addresses again" in page) is shown
