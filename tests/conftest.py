@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from factories import StaffFactory
 from workers import current_database_url, worker_start, worker_stop
 
 from alc_portal.mailcatcher import SmtpCatcher
@@ -107,6 +108,20 @@ def _empty_cache(settings):
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def staff_client(client):
+    """A client logged in as a member of the national staff."""
+    client.force_login(StaffFactory())
+    return client
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded files go to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 @pytest.fixture(autouse=True)

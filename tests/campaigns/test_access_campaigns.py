@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Six people per test: the production hasher would make this module take minutes.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world():
     x = RegionFactory(name="Region X")

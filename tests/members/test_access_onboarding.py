@@ -59,12 +59,6 @@ COVERED_URL_NAMES = {
 CSV = b"full_name,email,council,ward\nNew Person,imported@example.org,E0600001,North\n"
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    # Nine accounts per test: hashing their passwords the production way would dominate.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world():
     region_x = RegionFactory(name="Region X", slug="region-x")

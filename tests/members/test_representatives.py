@@ -4,19 +4,13 @@ import pytest
 from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
-from factories import RegionFactory, RepresentativeFactory, StaffFactory, UserFactory
+from factories import RegionFactory, RepresentativeFactory, UserFactory
 
 from members.models import User
 from members.services import onboarding, representative_appoint
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def _cell(page, region_name):

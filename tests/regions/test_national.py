@@ -11,7 +11,6 @@ from factories import (
     GroupOfficerFactory,
     RegionFactory,
     RepresentativeFactory,
-    StaffFactory,
 )
 
 from regions.models import Council, CouncilGroup, GroupOfficer, Region
@@ -19,12 +18,6 @@ from regions.models import Council, CouncilGroup, GroupOfficer, Region
 pytestmark = pytest.mark.django_db
 
 PAST = datetime.date(2024, 5, 2)
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def test_figures_per_region_and_totals(staff_client):
