@@ -57,10 +57,9 @@ bench: $(INSTALLED)
 
 # Rebuild regions/data/councils.csv from ../shared/data, or as COUNCIL_DATA_ARGS say, e.g.
 # make council-data COUNCIL_DATA_ARGS="--source DIR --output FILE". It reads and writes files
-# only: the database and Redis addresses are placeholders that are never contacted.
+# only (manage.py gives it development settings).
 council-data: $(INSTALLED)
-	DEBUG=1 DATABASE_URL=postgres://localhost/unused REDIS_URL=redis://localhost:6379/0 \
-		$(PY) manage.py build_council_data $(COUNCIL_DATA_ARGS)
+	$(PY) manage.py build_council_data $(COUNCIL_DATA_ARGS)
 
 clean:
 	rm -rf var/test
