@@ -27,7 +27,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from regions.access import manages_region, regions_managed_by, regions_visible_to
+from regions.access import (
+    manages_region,
+    regions_managed_by,
+    regions_visible_to,
+    require_national_staff,
+)
 
 from .models import (
     Councillor,
@@ -96,11 +101,6 @@ def may_decide_changes(user) -> bool:
 
 def require_change_decider(user) -> None:
     if not may_decide_changes(user):
-        raise PermissionDenied
-
-
-def require_national_staff(user) -> None:
-    if not (user.is_authenticated and user.is_national_staff):
         raise PermissionDenied
 
 

@@ -5,7 +5,7 @@ Read with the same tools as the groups' history (regions.history): one query per
 record compared with the one before it.
 """
 
-from regions.history import Change, describe, latest_records
+from regions.history import Change, describe, latest_records, newest_first
 from regions.models import RegionalRepresentative
 
 from .models import Councillor, Position, StaffRole, User
@@ -31,12 +31,10 @@ def councillor_changes(councillor: Councillor) -> list[Change]:
             "history_user", "user", "region"
         )
     )
-    changes = [
-        *describe(profile, lambda r: "Councillor profile"),
-        *describe(positions, lambda r: f"Position: {r.title}"),
-        *describe(account, lambda r: "Account"),
-        *describe(staff_roles, lambda r: "Staff role"),
-        *describe(appointments, lambda r: f"Representative for {r.region}"),
-    ]
-    changes.sort(key=lambda c: c.when, reverse=True)
-    return changes
+    return newest_first(
+        describe(profile, lambda r: "Councillor profile"),
+        describe(positions, lambda r: f"Position: {r.title}"),
+        describe(account, lambda r: "Account"),
+        describe(staff_roles, lambda r: "Staff role"),
+        describe(appointments, lambda r: f"Representative for {r.region}"),
+    )

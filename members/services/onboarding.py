@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -666,8 +666,6 @@ def councillor_email_correct(*, councillor: Councillor, email: str, by: User) ->
     The address must be free, as when they were added. The token in the earlier invitation
     depends on the address, so the link sent to the mistyped one stops working.
     """
-    from django.db import IntegrityError
-
     user = User.objects.select_for_update().get(pk=councillor.user_id)
     if email.strip().lower() == user.email.lower():
         return False
@@ -716,8 +714,6 @@ def councillor_invitation_resend(*, councillor: Councillor, by: User) -> JoinReq
         raise ValidationError(INVITATION_TAKEN_UP)
     if councillor.left_on is not None or not user.is_active:
         raise ValidationError("Invitations go only to serving councillors.")
-    from datetime import timedelta
-
     queued_since = timezone.now() - timedelta(seconds=INVITATION_RESEND_INTERVAL)
     if JoinRequest.objects.filter(
         email__iexact=user.email,

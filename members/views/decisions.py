@@ -19,6 +19,15 @@ from members.models import Decision, EqualityMonitoring
 RECENT = 20
 
 
+def pending_and_decided(managed, asked_on: str) -> dict:
+    """The requests in `managed` waiting for a decision, oldest `asked_on` first, and the RECENT
+    latest decided."""
+    return {
+        "pending": managed.filter(status=Decision.PENDING).order_by(asked_on),
+        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
+    }
+
+
 @login_required
 def index(request):
     access.require_change_decider(request.user)
@@ -75,10 +84,7 @@ def changes(request):
     managed = access.profile_changes_managed_by(request.user).select_related(
         "councillor__user", "councillor__council", "council__region", "decided_by"
     )
-    context = {
-        "pending": managed.filter(status=Decision.PENDING).order_by("requested_at"),
-        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
-    }
+    context = pending_and_decided(managed, "requested_at")
     return render(request, "members/decisions_changes.html", context)
 
 
@@ -97,10 +103,7 @@ def waivers(request):
     managed = access.waivers_managed_by(request.user).select_related(
         "councillor__user", "councillor__council", "decided_by"
     )
-    context = {
-        "pending": managed.filter(status=Decision.PENDING).order_by("applied_at"),
-        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
-    }
+    context = pending_and_decided(managed, "applied_at")
     return render(request, "members/decisions_waivers.html", context)
 
 
@@ -128,10 +131,7 @@ def waiver_detail(request, pk):
 @login_required
 def erasures(request):
     managed = access.erasure_requests_managed_by(request.user).select_related("user", "decided_by")
-    context = {
-        "pending": managed.filter(status=Decision.PENDING).order_by("requested_at"),
-        "decided": managed.exclude(status=Decision.PENDING).order_by("-decided_at")[:RECENT],
-    }
+    context = pending_and_decided(managed, "requested_at")
     return render(request, "members/decisions_erasures.html", context)
 
 

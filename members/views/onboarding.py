@@ -25,6 +25,7 @@ from members.access import (
     get_join_request_for_user_or_404,
     imports_managed_by,
     join_requests_managed_by,
+    require_national_staff,
 )
 from members.forms.onboarding import (
     ImportUploadForm,
@@ -34,6 +35,7 @@ from members.forms.onboarding import (
 )
 from members.models import CouncillorImport, Decision, User
 from members.services import onboarding, representative_appoint
+from members.views.decisions import pending_and_decided
 from regions.access import (
     get_region_for_user_or_404,
     get_representative_for_user_or_404,
@@ -53,11 +55,6 @@ TOO_MANY_JOIN_REQUESTS = (
 
 def _require_manager(user) -> None:
     if not regions_managed_by(user).exists():
-        raise PermissionDenied
-
-
-def _require_staff(user) -> None:
-    if not user.is_national_staff:
         raise PermissionDenied
 
 
@@ -106,13 +103,8 @@ def join_thanks(request):
 @login_required
 def join_requests(request):
     _require_manager(request.user)
-    managed = join_requests_managed_by(request.user).select_related("council__region")
-    context = {
-        "pending": managed.filter(status=Decision.PENDING).order_by("requested_at"),
-        "decided": managed.exclude(status=Decision.PENDING)
-        .select_related("decided_by")
-        .order_by("-decided_at")[:20],
-    }
+    managed = join_requests_managed_by(request.user).select_related("council__region", "decided_by")
+    context = pending_and_decided(managed, "requested_at")
     return render(request, "members/join_requests.html", context)
 
 
@@ -342,7 +334,7 @@ def export_groups(request, region_slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def representatives(request):
-    _require_staff(request.user)
+    require_national_staff(request.user)
     form = RepresentativeAppointForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         person, region = form.cleaned_data["email"], form.cleaned_data["region"]
@@ -370,7 +362,7 @@ def representatives(request):
 @login_required
 @require_POST
 def representative_remove(request, pk):
-    _require_staff(request.user)
+    require_national_staff(request.user)
     representative = get_representative_for_user_or_404(request.user, pk)
     try:
         onboarding.representative_remove(representative=representative)

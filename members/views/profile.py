@@ -148,14 +148,18 @@ def levy_waiver(request):
     return render(request, "members/waiver.html", context)
 
 
-@login_required
-def my_data(request):
+def _my_data_page(request, erasure_form):
     context = {
-        "erasure_form": ErasureRequestForm(),
+        "erasure_form": erasure_form,
         "erasure_requests": ErasureRequest.objects.filter(user=request.user),
         "has_equality": EqualityMonitoring.objects.filter(user=request.user).exists(),
     }
     return render(request, "members/my_data.html", context)
+
+
+@login_required
+def my_data(request):
+    return _my_data_page(request, ErasureRequestForm())
 
 
 def _download(content: str, content_type: str, extension: str) -> HttpResponse:
@@ -182,12 +186,7 @@ def my_data_export_csv(request):
 def erasure_request(request):
     form = ErasureRequestForm(request.POST)
     if not form.is_valid():
-        context = {
-            "erasure_form": form,
-            "erasure_requests": ErasureRequest.objects.filter(user=request.user),
-            "has_equality": EqualityMonitoring.objects.filter(user=request.user).exists(),
-        }
-        return render(request, "members/my_data.html", context)
+        return _my_data_page(request, form)
     services.erasure_request_create(user=request.user)
     messages.success(
         request,
