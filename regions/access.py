@@ -21,6 +21,14 @@ def regions_managed_by(user):
     return Region.objects.represented_by(user)
 
 
+def manages_region(user, region_id) -> bool:
+    """Whether the person may change things in this region: the rule of regions_managed_by,
+    answered without a query."""
+    return user.is_authenticated and (
+        user.is_national_staff or region_id in user.represented_region_ids
+    )
+
+
 def regions_represented_by(user):
     """The regions a person is appointed to represent today (for staff too: only those)."""
     return Region.objects.filter(pk__in=user.represented_region_ids)
@@ -36,7 +44,7 @@ def groups_visible_to(user):
 
 def get_region_for_user_or_404(user, slug, *, manage=False):
     region = get_object_or_404(regions_visible_to(user), slug=slug)
-    if manage and not regions_managed_by(user).filter(pk=region.pk).exists():
+    if manage and not manages_region(user, region.pk):
         raise PermissionDenied
     return region
 
@@ -45,14 +53,14 @@ def get_council_for_user_or_404(user, slug, *, manage=False):
     council = get_object_or_404(
         councils_visible_to(user).select_related("region").with_next_election(), slug=slug
     )
-    if manage and not regions_managed_by(user).filter(pk=council.region_id).exists():
+    if manage and not manages_region(user, council.region_id):
         raise PermissionDenied
     return council
 
 
 def get_group_for_user_or_404(user, pk, *, manage=False):
     group = get_object_or_404(groups_visible_to(user).select_related("council__region"), pk=pk)
-    if manage and not regions_managed_by(user).filter(pk=group.council.region_id).exists():
+    if manage and not manages_region(user, group.council.region_id):
         raise PermissionDenied
     return group
 
@@ -71,7 +79,7 @@ def get_officer_for_user_or_404(user, pk, *, manage=False):
     officer = get_object_or_404(
         officers_visible_to(user).select_related("group__council__region", "user"), pk=pk
     )
-    if manage and not regions_managed_by(user).filter(pk=officer.group.council.region_id).exists():
+    if manage and not manages_region(user, officer.group.council.region_id):
         raise PermissionDenied
     return officer
 
@@ -95,11 +103,4 @@ def current_representatives_visible_to(user, region):
 def get_representative_for_user_or_404(user, pk):
     return get_object_or_404(
         representatives_visible_to(user).select_related("region", "user"), pk=pk
-    )
-
-
-def manages_region(user, region_id) -> bool:
-    """Whether the person may change things in this region (to offer edit links)."""
-    return user.is_authenticated and (
-        user.is_national_staff or region_id in user.represented_region_ids
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
@@ -75,13 +76,13 @@ def _label(field) -> str:
 
 
 def _field_changes(record, old, *, reveal_emails: bool) -> list[FieldChange]:
+    if record.history_type == "-":
+        return []
     # Only the fields the history tracks: a model may leave some out (a password, say).
     tracked = {f.name for f in record._meta.fields}
     fields = {
         f.name: f for f in record.instance_type._meta.fields if f.editable and f.name in tracked
     }
-    if record.history_type == "-":
-        return []
     if old is None:
         return [
             FieldChange(_label(field), "–", value)
@@ -131,6 +132,11 @@ def describe(
     return changes
 
 
+def newest_first(*change_lists: list[Change]) -> list[Change]:
+    """The changes of several models read with describe(), merged into one list, newest first."""
+    return sorted(itertools.chain(*change_lists), key=lambda c: c.when, reverse=True)
+
+
 def latest_records(history_qs):
     """The RECORD_LIMIT most recent records, oldest first."""
     return list(reversed(history_qs.order_by("-history_date", "-history_id")[:RECORD_LIMIT]))
@@ -156,11 +162,10 @@ def group_changes(
         )
     )
     officer_subject = _officer_subject(reveal_emails=reveal_emails)
-    changes = [
-        *describe(group_records, lambda r: "Group details", reveal_emails=reveal_emails),
-        *describe(officer_records, officer_subject, reveal_emails=reveal_emails),
-    ]
-    changes.sort(key=lambda c: c.when, reverse=True)
+    changes = newest_first(
+        describe(group_records, lambda r: "Group details", reveal_emails=reveal_emails),
+        describe(officer_records, officer_subject, reveal_emails=reveal_emails),
+    )
     return changes[:limit] if limit else changes
 
 

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -97,20 +96,8 @@ class CouncilQuerySet(models.QuerySet):
     def for_region(self, region):
         return self.filter(region=region)
 
-    def with_labour_seats(self):
-        return self.filter(labour_seats__gt=0)
-
     def visible_to(self, user):
         return self.filter(region__in=Region.objects.visible_to(user))
-
-    def totals(self) -> dict:
-        """Council and group counts and seat totals, in one query."""
-        return self.aggregate(
-            councils=models.Count("pk"),
-            groups=models.Count("labour_group"),
-            seats=Coalesce(models.Sum("total_seats"), 0),
-            labour_seats=Coalesce(models.Sum("labour_seats"), 0),
-        )
 
     def with_next_election_figures(self, on=None):
         """Annotate the next poll's `next_election_date`, `next_seats_up` and

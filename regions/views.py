@@ -42,7 +42,7 @@ def _sort_columns(request, sort, descending):
     columns = []
     for key, (label, _field, numeric) in COUNCIL_COLUMNS.items():
         current = key == sort
-        order = "asc" if current and descending else ("desc" if current else "asc")
+        order = "desc" if current and not descending else "asc"
         columns.append(
             {
                 "label": label,
