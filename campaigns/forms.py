@@ -17,7 +17,7 @@ from regions.models import Council
 from .access import campaigns_visible_to, is_staff
 from .audience import CONTROL_CHOICES
 from .models import Adoption, Campaign, CampaignResource, Mailing
-from .rendering import MERGE_FIELDS, template_errors
+from .rendering import MERGE_FIELD_LIST, template_errors
 from .services.compose import (
     ADOPTED_IN_FUTURE_MESSAGE,
     adoption_exists_message,
@@ -275,9 +275,7 @@ class MailingForm(AudienceForm, forms.ModelForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["campaign"].queryset = campaigns_visible_to(user)
         self.fields["campaign"].required = False
-        self.fields["body"].help_text = "Markdown. Merge fields: " + ", ".join(
-            "{{ " + name + " }}" for name in MERGE_FIELDS
-        )
+        self.fields["body"].help_text = "Markdown. Merge fields: " + MERGE_FIELD_LIST
         if not is_staff(user):
             # How fast the national office sends is theirs to decide.
             del self.fields["rate_limit"]

@@ -46,6 +46,9 @@ MERGE_FIELDS = (
     "election.labour_seats_up",
 )
 
+# How messages and help texts list the merge fields.
+MERGE_FIELD_LIST = ", ".join("{{ " + name + " }}" for name in MERGE_FIELDS)
+
 FILTERS = ("default", "upper", "lower", "title", "capfirst", "date")
 
 # Values for previews and for checking that a template renders.
@@ -112,10 +115,6 @@ def _format_date(value, fmt) -> str:
     if not isinstance(value, datetime.date):
         return "" if value in ("", None) else str(value)
     return dateformat.format(value, fmt or "j F Y")
-
-
-def _field_list() -> str:
-    return ", ".join("{{ " + name + " }}" for name in MERGE_FIELDS)
 
 
 def _parse(source: str) -> list:
@@ -190,7 +189,7 @@ def template_errors(subject: str, body: str) -> list[str]:
             message = str(exc).rstrip()
             if not message.endswith("."):
                 message += "."
-            errors.append(f"{label}: {message} Merge fields: {_field_list()}")
+            errors.append(f"{label}: {message} Merge fields: {MERGE_FIELD_LIST}")
     return errors
 
 

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from ..access import is_staff, may_manage_mailing
 from ..models import Adoption, Campaign, CampaignResource, Mailing
 from . import sending
-from .sending import MailingError
+from .sending import MailingError, _locked
 
 AUDIENCE_FIELDS = ("council_kinds", "controls", "election_date", "recipients")
 CONTENT_FIELDS = ("campaign", "subject", "from_name", "reply_to", "body")
@@ -174,10 +174,6 @@ def mailing_save(*, mailing: Mailing | None = None, data: dict, user) -> Mailing
     mailing.save()
     mailing.regions.set(regions)
     return mailing
-
-
-def _locked(mailing_id: int) -> Mailing:
-    return Mailing.objects.select_for_update().get(pk=mailing_id)
 
 
 @transaction.atomic

@@ -299,6 +299,9 @@ def mailing_resend_failed(*, mailing_id: int, user=None) -> int:
 
 
 def mailing_progress(mailing: Mailing) -> dict:
+    """The mailing's deliveries counted by status, and `done`: those no longer waiting, whether
+    sent, failed, suppressed or cancelled. Progress bars fill with `done` out of `total`, so
+    they reach the end when nothing is left to send, whatever became of each message."""
     counts = dict(
         Delivery.objects.filter(mailing_id=mailing.pk)
         .values_list("status")
@@ -312,6 +315,7 @@ def mailing_progress(mailing: Mailing) -> dict:
         sent_at__gte=timezone.now() - timedelta(seconds=window),
     ).count()
     pending = counts.get(DStatus.PENDING, 0) + counts.get(DStatus.CLAIMED, 0)
+    total = sum(counts.values())
     return {
         "status": mailing.status,
         "status_label": mailing.get_status_display(),
@@ -320,7 +324,8 @@ def mailing_progress(mailing: Mailing) -> dict:
         "pending": pending,
         "suppressed": counts.get(DStatus.SUPPRESSED, 0),
         "cancelled": counts.get(DStatus.CANCELLED, 0),
-        "total": sum(counts.values()),
+        "total": total,
+        "done": total - pending,
         "rate_per_second": round(recent / window, 1),
     }
 
@@ -328,7 +333,19 @@ def mailing_progress(mailing: Mailing) -> dict:
 # --- claiming -------------------------------------------------------------------------------
 
 
-def deliveries_claim_batch(*, mailing_id: int, worker: str, size: int) -> list[Delivery]:
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery row as claimed for sending: what sending and recording its message need.
+    (Not a Delivery instance: building a model and running its init signals for every message
+    costs far more than these few fields.)"""
+
+    pk: int
+    email: str
+    context: dict
+    attempts: int
+
+
+def deliveries_claim_batch(*, mailing_id: int, worker: str, size: int) -> list[Claimed]:
     """Claim up to `size` due pending rows for this worker, in one statement (one transaction).
 
     The batch is a MATERIALIZED CTE so the LIMITed locking select runs exactly once. SKIP
@@ -353,23 +370,10 @@ def deliveries_claim_batch(*, mailing_id: int, worker: str, size: int) -> list[D
             [mailing_id, DStatus.PENDING, now, size, DStatus.CLAIMED, now, worker],
         )
         rows = cursor.fetchall()
-    batch = []
-    for pk, email, context, attempts in sorted(rows):
-        if isinstance(context, str):
-            context = json.loads(context)
-        batch.append(
-            Delivery(
-                pk=pk,
-                mailing_id=mailing_id,
-                email=email,
-                context=context,
-                attempts=attempts,
-                status=DStatus.CLAIMED,
-                claimed_at=now,
-                claimed_by=worker,
-            )
-        )
-    return batch
+    return [
+        Claimed(pk, email, json.loads(context) if isinstance(context, str) else context, attempts)
+        for pk, email, context, attempts in sorted(rows)
+    ]
 
 
 def deliveries_sweep_stale(*, older_than: float, mailing_id: int | None = None) -> int:
@@ -458,7 +462,7 @@ def _record(cursor, update: str, params: list, *, worker: str, following: int | 
     return cursor.fetchone()[0]
 
 
-def _record_sent(cursor, delivery: Delivery, message_id: str, *, worker, following) -> bool:
+def _record_sent(cursor, delivery: Claimed, message_id: str, *, worker, following) -> bool:
     """The server took the message. Recorded whoever holds the row now: if a stalled send
     outlived the claim and the row went to another worker, the message did still go out, and
     marking it sent stops the other worker sending it again (it checks before each message).
@@ -489,7 +493,7 @@ def retry_delay(attempts: int) -> float:
     return delay * random.uniform(0.75, 1.25)
 
 
-def _record_failure(cursor, delivery: Delivery, failure: SendFailure, *, worker, following):
+def _record_failure(cursor, delivery: Claimed, failure: SendFailure, *, worker, following):
     """Only on a row this worker still holds: if the claim went to another worker meanwhile,
     this attempt says nothing about theirs. Returns whether `following` may be sent next."""
     attempts = delivery.attempts + 1
@@ -512,7 +516,7 @@ def _record_failure(cursor, delivery: Delivery, failure: SendFailure, *, worker,
     )
 
 
-def _still_ours(deliveries: list[Delivery], worker: str) -> list[Delivery]:
+def _still_ours(deliveries: list[Claimed], worker: str) -> list[Claimed]:
     """The deliveries this worker may still send, in order: rows it still holds whose address
     is not suppressed. Those suppressed since they were claimed are marked so."""
     if not deliveries:
@@ -559,8 +563,10 @@ class _Message(EmailMultiAlternatives):
 
     def smtp_envelope(self) -> tuple[str, str, bytes] | None:
         """(sender, recipient, message bytes) for Outbox, or None to send the usual way."""
+        if self.mime is None or self.mime.sender is None:
+            return None
         data = self.smtp_bytes()
-        if data is None or self.mime.sender is None:
+        if data is None:
             return None
         return self.mime.sender, self.to[0], data
 

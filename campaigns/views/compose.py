@@ -30,7 +30,6 @@ from ..rendering import SAMPLE_CONTEXT, render_message
 from ..services import compose, sending
 from ..smtp import SendFailure
 from ..unsubscribe import UnsubscribeLinks
-from .sending import progress_summary
 
 MAILINGS_PER_PAGE = 50
 # Groups without an address listed in full before "and N more".
@@ -184,7 +183,7 @@ def _render_detail(request, mailing, *, schedule_form=None, status=200):
     sendable = staff and mailing.status in compose.SENDABLE
     started = _has_started(mailing)
     scheduled = mailing.status == Mailing.Status.SCHEDULED
-    progress = progress_summary(mailing) if started else None
+    progress = sending.mailing_progress(mailing) if started else None
     return render(
         request,
         "campaigns/mailing_detail.html",

@@ -26,15 +26,6 @@ RESENDABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SENT
 SUPPRESSIONS_PER_PAGE = 100
 
 
-def progress_summary(mailing) -> dict:
-    """The mailing's progress counts plus `done`: the deliveries no longer waiting, whether
-    sent, failed, suppressed or cancelled. Progress bars fill with `done` out of `total`, so
-    they reach the end when nothing is left to send, whatever became of each message."""
-    progress = sending.mailing_progress(mailing)
-    progress["done"] = progress["total"] - progress["pending"]
-    return progress
-
-
 @login_required
 @require_GET
 def mailing_sending(request, pk):
@@ -50,7 +41,7 @@ def mailing_sending(request, pk):
         "campaigns/sending.html",
         {
             "mailing": mailing,
-            "progress": progress_summary(mailing),
+            "progress": sending.mailing_progress(mailing),
             "failed": page.object_list,
             "failed_page": page,
             "may_control": is_staff(request.user),
@@ -63,7 +54,7 @@ def mailing_sending(request, pk):
 @require_GET
 def mailing_progress(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    return JsonResponse(progress_summary(mailing))
+    return JsonResponse(sending.mailing_progress(mailing))
 
 
 def _control(action, done: str, nothing: str):
@@ -123,8 +114,6 @@ def unsubscribe(request, token):
 
 
 def _mailing_exists(mailing_id) -> bool:
-    from ..models import Mailing
-
     return mailing_id is not None and Mailing.objects.filter(pk=mailing_id).exists()
 
 
