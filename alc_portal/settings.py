@@ -268,6 +268,13 @@ ANYMAIL = {
     for name, value in env.ENVIRON.items()
     if name.startswith("ANYMAIL_") and value
 }
+if _USES_PROVIDER and not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
+    # Without it the provider's bounce and complaint reports cannot be authenticated, so the
+    # webhooks stay closed and bounced addresses would be written to again and again.
+    raise ImproperlyConfigured(
+        "Set the environment variable ANYMAIL_WEBHOOK_SECRET (user:password) for the "
+        "provider's bounce and complaint webhooks (see .env.example)."
+    )
 if DEBUG:
     DEFAULT_FROM_EMAIL = env.str(
         "DEFAULT_FROM_EMAIL", default="ALC Portal <portal@alc.example.org>"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from campaigns.views import sending as campaigns_sending
+from campaigns.webhooks import webhook_urls
 
 from . import health
 
@@ -12,6 +13,6 @@ urlpatterns = [
     path("regions/", include("regions.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("unsubscribe/<str:token>/", campaigns_sending.unsubscribe, name="unsubscribe"),
-    path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/anymail/", include(webhook_urls())),
     path("", include("members.urls")),
 ]

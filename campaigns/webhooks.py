@@ -1,18 +1,48 @@
 """Bounces, complaints and unsubscribes reported by the email provider, through django-anymail's
 tracking webhooks (/webhooks/anymail/<esp>/tracking/, HTTP basic auth with
 ANYMAIL_WEBHOOK_SECRET). Hard bounces, complaints and unsubscribes add the address to the
-suppression list; soft bounces do not, whichever provider reports them."""
+suppression list; soft bounces do not, whichever provider reports them.
 
+Without ANYMAIL_WEBHOOK_SECRET anymail would accept reports from anyone (with a warning), and
+anyone could then stop mail to any address; the portal's webhooks answer 404 until it is set."""
+
+import functools
 import logging
 import re
 
+from anymail import urls as anymail_urls
 from anymail.signals import EventType, RejectReason, tracking
+from anymail.utils import get_anymail_setting
 from django.dispatch import receiver
+from django.http import Http404
+from django.urls import URLPattern
 
 from .models import Suppression
 from .services.suppression import suppression_add
 
 log = logging.getLogger(__name__)
+
+
+def _needs_webhook_secret(view):
+    @functools.wraps(view)  # keeps anymail's csrf_exempt
+    def guarded(request, *args, **kwargs):
+        if not get_anymail_setting("webhook_secret", default=None):
+            log.warning("Provider webhook refused: ANYMAIL_WEBHOOK_SECRET is not set.")
+            raise Http404("Provider webhooks are not configured.")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def webhook_urls():
+    """anymail's webhook URLs, each answering only once the shared secret is configured. For
+    `include()` under webhooks/anymail/."""
+    patterns = [
+        URLPattern(p.pattern, _needs_webhook_secret(p.callback), p.default_args, p.name)
+        for p in anymail_urls.urlpatterns
+    ]
+    return patterns, anymail_urls.app_name
+
 
 # An SMTP reply or enhanced status code at the start of the server's reply (or after a
 # "smtp;" prefix): 4xx and 4.x.x are temporary, 5xx and 5.x.x permanent.

@@ -139,8 +139,20 @@ def test_production_refuses_to_send_mail_to_the_development_catcher():
     assert "Set the environment variable EMAIL_URL" in result.stderr
     # A mail server given by host name, or an email provider, is enough.
     assert _manage("check", env={**env, "EMAIL_HOST": "smtp.example.org"}).returncode == 0
-    provider = {**env, "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend"}
+    provider = {
+        **env,
+        "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "ANYMAIL_WEBHOOK_SECRET": "hook:s3cret-value",
+    }
     assert _manage("check", env=provider).returncode == 0
+
+
+def test_production_with_a_provider_needs_the_webhook_secret():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_URL"}
+    provider = {**env, "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend"}
+    result = _manage("check", env=provider)
+    assert result.returncode != 0
+    assert "Set the environment variable ANYMAIL_WEBHOOK_SECRET" in result.stderr
 
 
 def test_developer_commands_run_without_any_settings():

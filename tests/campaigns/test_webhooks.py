@@ -78,6 +78,14 @@ def test_wrong_credentials_are_refused_and_nothing_is_stored(credentials):
     assert not Suppression.objects.exists()
 
 
+@pytest.mark.parametrize("url", [URL, "/webhooks/anymail/sendgrid/tracking/"])
+def test_without_a_configured_secret_reports_are_refused_and_nothing_is_stored(settings, url):
+    settings.ANYMAIL = {k: v for k, v in settings.ANYMAIL.items() if k != "WEBHOOK_SECRET"}
+    response = Client().post(url, json.dumps(_bounce("victim@example.org")), "application/json")
+    assert response.status_code == 404
+    assert not Suppression.objects.exists()
+
+
 def test_missing_credentials_are_refused():
     response = Client().post(
         URL, json.dumps(_bounce("x@example.org")), content_type="application/json"
