@@ -1,7 +1,8 @@
 """Decisions on people's requests: council and ward changes (representatives for their regions,
 and staff), levy waivers and erasures (staff), and equality-monitoring totals (staff with the
-permission). Every object comes through the scoped access functions in members.access: an id the person
-may not know exists answers 404, a request they know of (their own) but may not decide 403."""
+permission). Every object comes through the scoped access functions in members.access: an id the
+person may not know exists answers 404, a request they know of (their own) but may not decide
+403."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
