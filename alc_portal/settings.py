@@ -7,11 +7,13 @@ DEFAULT_FROM_EMAIL; a missing or malformed value stops start-up with a message n
 embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset.
 """
 
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,7 +22,7 @@ env = environ.Env()
 
 def _required(name: str, read):
     """Read a variable that production cannot run without, naming it if it is missing or bad."""
-    if not env.str(name, default=""):
+    if not env.str(name, default="").strip():
         raise ImproperlyConfigured(f"Set the environment variable {name} (see .env.example).")
     try:
         return read(name)
@@ -54,6 +56,17 @@ def _number(name: str, default, kind=int, minimum=0):
     return value
 
 
+def _address(name: str, value: str) -> str:
+    """An email address, bare or with a display name ("ALC Portal <portal@example.org>")."""
+    try:
+        validate_email(parseaddr(value)[1])
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be an email address, not {value!r}."
+        ) from None
+    return value.strip()
+
+
 DEBUG = _bool("DEBUG", default=False)
 
 if DEBUG:
@@ -67,7 +80,7 @@ else:
         raise ImproperlyConfigured(
             "The environment variable SECRET_KEY is too short: use at least 50 random characters."
         )
-    ALLOWED_HOSTS = _required("ALLOWED_HOSTS", env.list)
+    ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS", env.list) if host.strip()]
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set the environment variable ALLOWED_HOSTS.")
     # Where people reach the portal: the start of every link in an email.
@@ -186,6 +199,10 @@ LOGIN_REDIRECT_URL = "home"
 # django-allauth: email is the login, every address is verified before it can be used, public
 # sign-up is closed (see members.adapters), and login is rate-limited by allauth's defaults.
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "members.forms.accounts.LoginForm",
+    "request_login_code": "members.forms.accounts.RequestLoginCodeForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -281,7 +298,8 @@ if DEBUG:
     )
 else:
     DEFAULT_FROM_EMAIL = _required("DEFAULT_FROM_EMAIL", env.str)
-SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+DEFAULT_FROM_EMAIL = _address("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+SERVER_EMAIL = _address("SERVER_EMAIL", env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL))
 
 # Celery: JSON only, tasks acknowledged after they finish so a killed worker's task runs again.
 CELERY_BROKER_URL = REDIS_URL
@@ -364,7 +382,11 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-ADMINS = [("Portal admins", a) for a in env.list("ADMIN_EMAILS", default=[])]
+ADMINS = [
+    ("Portal admins", _address("ADMIN_EMAILS", a))
+    for a in env.list("ADMIN_EMAILS", default=[])
+    if a.strip()
+]
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -93,6 +93,14 @@ def test_production_refuses_to_start_without(name):
         ("REDIS_URL", "redis://redis.internal/notadb"),
         ("PORTAL_URL", "https://"),
         ("LOG_LEVEL", "LOUD"),
+        ("ALLOWED_HOSTS", " "),
+        ("ALLOWED_HOSTS", " , "),
+        ("SECRET_KEY", " " * 60),
+        ("DEFAULT_FROM_EMAIL", " "),
+        ("DEFAULT_FROM_EMAIL", "notanemail"),
+        ("DEFAULT_FROM_EMAIL", "ALC Portal <portal@>"),
+        ("SERVER_EMAIL", "bad"),
+        ("ADMIN_EMAILS", "ops@alc.example.org,notanemail"),
     ],
 )
 def test_production_refuses_a_bad_value(name, value):
