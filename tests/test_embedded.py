@@ -136,6 +136,23 @@ def test_postgres_starts_serves_the_database_and_stops(var_dir):
         server.stop()
 
 
+def test_postgres_is_shared_and_stopped_by_its_last_user(var_dir):
+    first = EmbeddedPostgres(var_dir / "postgres")
+    second = EmbeddedPostgres(var_dir / "postgres")
+    try:
+        url = first.start()
+        assert second.start() == url  # reused, not a second server
+        first.stop()
+        with psycopg2.connect(url, connect_timeout=5) as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        conn.close()
+    finally:
+        first.stop()
+        second.stop()
+    assert not _port_open(first.port)
+
+
 def test_smtp_catcher_receives_parses_saves_and_survives_an_outage(tmp_path):
     catcher = SmtpCatcher(directory=tmp_path / "mail").start()
     try:
@@ -183,14 +200,24 @@ def test_launcher_exports_both_urls_and_stops_what_it_started(var_dir):
         assert not _port_open(port)
 
 
-def test_launcher_leaves_an_explicit_redis_url_alone(var_dir):
-    explicit = "redis://redis.example.org:6390/3"
-    result = _launch(var_dir, PRINT_URLS, REDIS_URL=explicit)
-    assert result.returncode == 0, result.stderr
-    database_url, redis_url = result.stdout.split()
-    assert database_url.startswith("postgres://postgres@127.0.0.1:")
-    assert redis_url == explicit
-    assert "Redis" not in result.stderr
+def test_launcher_uses_an_explicit_redis_url_and_starts_no_redis(var_dir, tmp_path):
+    external = EmbeddedRedis(tmp_path / "elsewhere")  # stands in for the site's own Redis
+    explicit = external.start().removesuffix("/0") + "/3"
+    try:
+        code = PRINT_URLS + (
+            "; import redis; r = redis.Redis.from_url(os.environ['REDIS_URL'])"
+            "; r.set('written-by', 'the portal'); print(r.ping())"
+        )
+        result = _launch(var_dir, code, REDIS_URL=explicit)
+        assert result.returncode == 0, result.stderr
+        database_url, redis_url, pinged = result.stdout.split()
+        assert database_url.startswith("postgres://postgres@127.0.0.1:")
+        assert (redis_url, pinged) == (explicit, "True")
+        assert "Redis" not in result.stderr
+        assert EmbeddedRedis(var_dir / "redis").running_url() is None
+        assert redis.Redis.from_url(explicit).get("written-by") == b"the portal"
+    finally:
+        external.stop()
 
 
 def test_launcher_starts_nothing_when_both_urls_are_set_and_passes_the_exit_code(tmp_path):
