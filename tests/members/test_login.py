@@ -2,6 +2,7 @@ import re
 import time
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import (
     TOTP,
     format_hotp_value,
@@ -105,6 +106,32 @@ def test_it_logs_in_with_an_emailed_code(client, smtp_server):
     response = client.post(reverse("account_confirm_login_code"), {"code": code})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+def _emailed_code(smtp_server) -> str:
+    body = smtp_server.messages[-1].get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"^\s*([A-Z0-9]{3,}-?[A-Z0-9]*)\s*$", body, re.MULTILINE).group(1)
+
+
+def test_a_code_login_proves_an_unverified_address_and_a_wrong_code_proves_nothing(
+    client, smtp_server
+):
+    """The code only reaches whoever reads the mailbox, so using it verifies the address; a
+    wrong code neither logs in nor verifies."""
+    bob = UserFactory(email="bob@example.org", verified=False)
+    client.post(reverse("account_request_login_code"), {"email": "bob@example.org"})
+    code = _emailed_code(smtp_server)
+
+    client.post(reverse("account_confirm_login_code"), {"code": "WRONG-CODE"})
+    assert not _is_logged_in(client)
+    assert not EmailAddress.objects.get(user=bob).verified
+
+    client.post(reverse("account_confirm_login_code"), {"code": code})
+    assert client.session["_auth_user_id"] == str(bob.pk)
+    assert EmailAddress.objects.get(user=bob).verified
+
+    client.logout()
+    assert _login(client, "bob@example.org").url == reverse("home")
 
 
 def test_login_is_rate_limited_after_repeated_failures(client):
