@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from regions import councildata
 from regions.access import officer_candidates
@@ -191,7 +192,10 @@ def _load_groups(records, councils: dict[str, Council], counts: LoadCounts) -> N
         elif record.labour_seats > 0:
             to_create.append(CouncilGroup(council=council, name=record.group_name))
     if to_create:
-        CouncilGroup.objects.bulk_create(to_create)
+        # Groups keep history: their first row says where they came from.
+        bulk_create_with_history(
+            to_create, CouncilGroup, default_change_reason="Created from the council data"
+        )
     counts.created = len(to_create)
 
 

@@ -197,6 +197,19 @@ def test_load_twice_changes_nothing():
 
 
 @pytest.mark.django_db
+def test_each_loaded_group_starts_its_history_with_where_it_came_from():
+    councils_load()
+    groups = CouncilGroup.objects.count()
+    first_rows = CouncilGroup.history.filter(history_type="+")
+    assert first_rows.count() == groups > 0
+    assert set(first_rows.values_list("history_change_reason", flat=True)) == {
+        "Created from the council data"
+    }
+    councils_load()  # loading again records nothing new
+    assert CouncilGroup.history.count() == groups
+
+
+@pytest.mark.django_db
 def test_elections_of_a_council_match_the_file(by_code):
     councils_load()
     sheffield = Council.objects.get(gss_code="E08000039")
