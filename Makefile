@@ -27,9 +27,10 @@ lock: | $(PY)
 
 install: $(INSTALLED)
 
+# PORT=8000 and MAIL_PORT=1025 unless given: make run PORT=8080 MAIL_PORT=2525
 run: export DEBUG ?= 1
 run: $(INSTALLED)
-	$(EMBEDDED) $(PY) -m alc_portal.devstack
+	$(EMBEDDED) $(PY) -m alc_portal.devstack $(if $(PORT),--port $(PORT)) $(if $(MAIL_PORT),--mail-port $(MAIL_PORT))
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,50 +1,21 @@
-"""`make run`'s supervisor, as a newcomer uses it: it prepares an empty database, serves the
-login page with a worker answering, and Ctrl-C stops everything it started."""
+"""`make run` as a newcomer uses it: it prepares an empty database, serves the login page with a
+worker answering, and Ctrl-C stops everything it started, embedded servers included."""
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
-import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import psutil
-import psycopg2
-import pytest
-from django.conf import settings
 from workers import PROJECT_DIR, free_port
-
-DATABASE = "alc_devstack_check"
-
-
-@pytest.fixture
-def empty_database():
-    """A fresh database on the test run's PostgreSQL server, dropped afterwards."""
-    db = settings.DATABASES["default"]
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"],
-    )
-    admin.autocommit = True
-
-    def drop():
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-    drop()
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    yield f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{DATABASE}"
-    drop()
-    admin.close()
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -66,56 +37,55 @@ def _wait_for(url: str, proc, seconds: float) -> tuple[int, str]:
     raise AssertionError(f"nothing answered at {url} within {seconds:.0f} s")
 
 
-def test_make_run_serves_the_portal_and_stops_cleanly(empty_database, tmp_path):
+def test_make_run_serves_the_portal_on_its_own_services_and_ctrl_c_stops_all():
+    """The real target with neither DATABASE_URL nor REDIS_URL set: it starts PostgreSQL and
+    Redis of its own, and Ctrl-C (SIGINT to the whole process group, as a terminal sends it)
+    stops them with everything else."""
+    # Not under pytest's tmp_path: as root the database server runs as another user.
+    var_dir = Path(tempfile.mkdtemp(prefix="alc-make-run-"))
     port, mail_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": empty_database,
-        # Its own Redis database and queue: the test run's worker must not take its tasks.
-        "REDIS_URL": urlsplit(settings.REDIS_URL)._replace(path="/9").geturl(),
-        "CELERY_TASK_DEFAULT_QUEUE": "devstack-check",
-        "ALC_VAR_DIR": str(tmp_path),
-    }
-    log_path = tmp_path / "devstack.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DEBUG="1", ALC_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1")
+    log_path = var_dir / "make-run.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "alc_portal.devstack", "--port", str(port),
-             "--mail-port", str(mail_port)],
+            ["make", "--no-print-directory", "run", f"PORT={port}", f"MAIL_PORT={mail_port}"],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
     try:
-        status, page = _wait_for(f"{base}/accounts/login/", proc, seconds=240)
-        assert status == 200
-        assert 'name="password"' in page
-
+        status, page = _wait_for(f"http://127.0.0.1:{port}/accounts/login/", proc, seconds=300)
+        assert status == 200 and 'name="password"' in page
         deadline = time.monotonic() + 60
         while True:
-            status, body = _get(f"{base}/healthz")
+            status, body = _get(f"http://127.0.0.1:{port}/healthz")
             if status == 200 or time.monotonic() > deadline:
                 break
             time.sleep(1)
         assert status == 200, body
         assert json.loads(body)["celery_worker"] == "ok"
-        children = psutil.Process(proc.pid).children(recursive=True)
-        commands = " ".join(" ".join(c.cmdline()) for c in children)
-        for part in ("runserver", "worker", "beat"):
+        processes = psutil.Process(proc.pid).children(recursive=True)
+        commands = " ".join(" ".join(p.cmdline()) for p in processes)
+        for part in ("runserver", "worker", "beat", "mailcatcher"):
             assert part in commands, f"no {part} among {commands}"
+        output = log_path.read_text()
+        started = dict(re.findall(r"embedded (PostgreSQL|Redis) on 127\.0\.0\.1:(\d+) \(", output))
+        assert set(started) == {"PostgreSQL", "Redis"}, output
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=90)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     output = log_path.read_text()
-    # The demo accounts and their password are printed for the person at the keyboard.
-    assert "staff@demo.alc.example.org" in output and "demo-portal-2026" in output
-    # Nothing it started is left running or listening.
-    gone, alive = psutil.wait_procs(children, timeout=10)
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
-    with pytest.raises(urllib.error.URLError):
-        _get(f"{base}/accounts/login/")
-    with socket.create_server(("127.0.0.1", mail_port)):
-        pass  # the mail catcher's port is free again
+    try:
+        # The demo accounts and their password are printed for the person at the keyboard.
+        assert "staff@demo.alc.example.org" in output and "demo-portal-2026" in output
+        for name, service_port in started.items():
+            assert f"embedded {name} on 127.0.0.1:{service_port} stopped" in output, output
+        gone, alive = psutil.wait_procs(processes, timeout=10)
+        assert not alive, [" ".join(p.cmdline()) for p in alive]
+        for service_port in [port, mail_port, *map(int, started.values())]:
+            with socket.create_server(("127.0.0.1", service_port)):
+                pass  # nothing listens there any more
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
