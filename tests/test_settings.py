@@ -1,6 +1,7 @@
 """Production settings: complete, safe, and loud about anything missing."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -174,3 +175,27 @@ def test_other_commands_without_settings_say_what_is_missing_without_a_traceback
     assert result.returncode != 0
     assert "Set the environment variable SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+STATIC_PROBE = """
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.test import Client
+url = staticfiles_storage.url("css/portal.css")
+response = Client().get(
+    url, secure=True, HTTP_HOST="portal.alc.example.org", HTTP_ACCEPT_ENCODING="gzip"
+)
+print(url, response.status_code, response.get("Content-Encoding"), response["Cache-Control"])
+"""
+
+
+def test_production_serves_collected_static_files_hashed_compressed_and_cached(tmp_path):
+    env = {**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path / "static")}
+    collected = _manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
+    assert collected.returncode == 0, collected.stderr
+    result = _manage("shell", "--verbosity", "0", "-c", STATIC_PROBE, env=env)
+    assert result.returncode == 0, result.stderr
+    url, status, encoding, cache_control = result.stdout.splitlines()[-1].split(" ", 3)
+    assert re.fullmatch(r"/static/css/portal\.[0-9a-f]{12}\.css", url), url
+    assert status == "200"
+    assert "immutable" in cache_control and "max-age=315360000" in cache_control
+    assert encoding == "gzip"
