@@ -1,15 +1,16 @@
 """Who may see and change which campaigns and mailings. Every view gets them through here.
 
-Campaigns are read by anyone logged in and changed by national staff. Mailings are seen by
-staff (all) and by regional representatives (those owned by one of their regions); nobody
-else knows they exist. A representative may change their region's drafts until they are
-sent; sending and approving are for staff.
+Campaigns are read by anyone logged in and changed by national staff; their resources and
+adoptions go with them. Mailings are seen by staff (all) and by regional representatives (those
+owned by one of their regions); nobody else knows they exist, nor their deliveries. A
+representative may change their region's drafts until they are sent; sending and approving are
+for staff. The suppression list is for staff alone.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .models import Campaign, Mailing
+from .models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
 
 # States in which a representative may still edit their region's mailing.
 REP_EDITABLE = (Mailing.Status.DRAFT, Mailing.Status.AWAITING_APPROVAL)
@@ -88,3 +89,51 @@ def get_campaign_for_user_or_404(user, slug, *, manage=False):
     if manage and not is_staff(user):
         raise PermissionDenied
     return campaign
+
+
+def resources_visible_to(user, campaign):
+    """The campaign's resources, for whoever may read the campaign."""
+    return CampaignResource.objects.filter(campaign__in=campaigns_visible_to(user)).filter(
+        campaign=campaign
+    )
+
+
+def get_resource_for_user_or_404(user, campaign, pk, *, manage=False, files_only=False):
+    """One of the campaign's resources; `files_only` for those with an uploaded file."""
+    resources = resources_visible_to(user, campaign)
+    if files_only:
+        resources = resources.exclude(file="")
+    resource = get_object_or_404(resources, pk=pk)
+    if manage and not is_staff(user):
+        raise PermissionDenied
+    return resource
+
+
+def adoptions_visible_to(user, campaign):
+    """The councils that adopted the campaign, for whoever may read the campaign."""
+    return Adoption.objects.filter(campaign__in=campaigns_visible_to(user)).filter(
+        campaign=campaign
+    )
+
+
+def get_adoption_for_user_or_404(user, campaign, pk, *, manage=False):
+    adoption = get_object_or_404(
+        adoptions_visible_to(user, campaign).select_related("council"), pk=pk
+    )
+    if manage and not is_staff(user):
+        raise PermissionDenied
+    return adoption
+
+
+def deliveries_visible_to(user, mailing):
+    """The mailing's deliveries, for whoever may see the mailing; nobody else."""
+    return Delivery.objects.filter(mailing__in=mailings_visible_to(user)).filter(mailing=mailing)
+
+
+def suppressions_visible_to(user):
+    """The suppression list names people who asked not to be written to: staff only."""
+    return Suppression.objects.all() if is_staff(user) else Suppression.objects.none()
+
+
+def get_suppression_for_user_or_404(user, pk):
+    return get_object_or_404(suppressions_visible_to(user), pk=pk)

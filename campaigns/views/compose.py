@@ -74,6 +74,7 @@ def audience_summary(audience) -> dict:
 
 
 @login_required
+@require_GET
 def mailing_list(request):
     require_composer(request.user)
     mailings = mailings_visible_to(request.user).select_related(
@@ -164,6 +165,7 @@ def audience_count(request):
 
 
 @login_required
+@require_GET
 def mailing_detail(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     return _render_detail(request, mailing)

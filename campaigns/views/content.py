@@ -10,16 +10,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..access import (
+    adoptions_visible_to,
     campaigns_visible_to,
+    get_adoption_for_user_or_404,
     get_campaign_for_user_or_404,
+    get_resource_for_user_or_404,
     is_staff,
     require_staff,
+    resources_visible_to,
 )
 from ..forms import AdoptionForm, CampaignForm, ResourceForm
 from ..services import compose
@@ -38,6 +42,7 @@ def markdown_html(source: str) -> str:
 
 
 @login_required
+@require_GET
 def campaign_list(request):
     campaigns = campaigns_visible_to(request.user).annotate(
         adoption_count=Count("adoptions", distinct=True)
@@ -50,6 +55,7 @@ def campaign_list(request):
 
 
 @login_required
+@require_GET
 def campaign_detail(request, slug):
     campaign = get_campaign_for_user_or_404(request.user, slug)
     return render(
@@ -58,8 +64,8 @@ def campaign_detail(request, slug):
         {
             "campaign": campaign,
             "body_html": markdown_html(campaign.body),
-            "resources": campaign.resources.all(),
-            "adoptions": campaign.adoptions.select_related("council"),
+            "resources": resources_visible_to(request.user, campaign),
+            "adoptions": adoptions_visible_to(request.user, campaign).select_related("council"),
             "can_manage": is_staff(request.user),
         },
     )
@@ -113,19 +119,20 @@ def resource_add(request, slug):
 @require_POST
 def resource_remove(request, slug, pk):
     campaign = get_campaign_for_user_or_404(request.user, slug, manage=True)
-    resource = get_object_or_404(campaign.resources, pk=pk)
+    resource = get_resource_for_user_or_404(request.user, campaign, pk, manage=True)
     compose.resource_remove(resource=resource, user=request.user)
     messages.success(request, f"Removed “{resource.title}”.")
     return redirect(campaign)
 
 
 @login_required
+@require_GET
 def resource_file(request, slug, pk):
     """Uploaded files are served only through this view to people who may read the campaign,
     always as a download (never shown in the portal's own pages, whatever their contents), with
     nosniff (SECURE_CONTENT_TYPE_NOSNIFF) and kept out of shared caches."""
     campaign = get_campaign_for_user_or_404(request.user, slug)
-    resource = get_object_or_404(campaign.resources.exclude(file=""), pk=pk)
+    resource = get_resource_for_user_or_404(request.user, campaign, pk, files_only=True)
     try:
         handle = resource.file.open("rb")
     except FileNotFoundError:
@@ -162,7 +169,7 @@ def adoption_add(request, slug):
 @require_POST
 def adoption_remove(request, slug, pk):
     campaign = get_campaign_for_user_or_404(request.user, slug, manage=True)
-    adoption = get_object_or_404(campaign.adoptions.select_related("council"), pk=pk)
+    adoption = get_adoption_for_user_or_404(request.user, campaign, pk, manage=True)
     compose.adoption_remove(adoption=adoption, user=request.user)
     messages.success(request, f"Removed the adoption by {adoption.council}.")
     return redirect(campaign)

@@ -7,14 +7,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alc_portal.forms import DescribedFieldsMixin
 
-from ..access import get_mailing_for_user_or_404, is_staff, require_staff
+from ..access import (
+    deliveries_visible_to,
+    get_mailing_for_user_or_404,
+    get_suppression_for_user_or_404,
+    is_staff,
+    require_staff,
+    suppressions_visible_to,
+)
 from ..models import Delivery, Mailing, Suppression
 from ..services import sending
 from ..services.suppression import suppression_add, suppression_remove
@@ -30,9 +37,8 @@ SUPPRESSIONS_PER_PAGE = 100
 @require_GET
 def mailing_sending(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    failed = Delivery.objects.filter(mailing=mailing, status=Delivery.Status.FAILED).order_by(
-        "email", "pk"
-    )
+    failed = deliveries_visible_to(request.user, mailing).filter(status=Delivery.Status.FAILED)
+    failed = failed.order_by("email", "pk")
     page = Paginator(failed.values("email", "attempts", "last_error"), FAILED_SHOWN).get_page(
         request.GET.get("failed_page")
     )
@@ -166,7 +172,7 @@ def suppression_list(request):
         return redirect("campaigns:suppressions")
     search = SuppressionSearchForm(request.GET, auto_id="suppression-%s")
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    suppressions = Suppression.objects.order_by("-created_at", "pk")
+    suppressions = suppressions_visible_to(request.user).order_by("-created_at", "pk")
     if query:
         suppressions = suppressions.filter(email__icontains=query)
     page = Paginator(suppressions, SUPPRESSIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -181,7 +187,7 @@ def suppression_list(request):
 @require_POST
 def suppression_delete(request, pk):
     require_staff(request.user)
-    suppression = get_object_or_404(Suppression, pk=pk)
+    suppression = get_suppression_for_user_or_404(request.user, pk)
     suppression_remove(suppression_id=suppression.pk)
     messages.success(request, f"{suppression.email} may be written to again.")
     return redirect(reverse("campaigns:suppressions"))

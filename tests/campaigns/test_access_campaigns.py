@@ -2,12 +2,17 @@
 sending or the suppression list, by every role. Refused changes leave the database as it was.
 
 Roles as in the other permission matrices: anonymous, councillor A (region X), councillor B
-(region Y), the representatives of X and of Y, and staff. The mailing belongs to region X."""
+(region Y), the representatives of X and of Y, and staff. The mailing belongs to region X.
+
+Each case is (name, method, url, data, expected statuses in ROLES order[, prepare]); `prepare`
+puts the mailing in the state the action needs (sending, paused, scheduled...), so that an
+allowed request really acts and a refused one really had something to refuse."""
 
 import datetime
 
 import pytest
 from django.urls import resolve, reverse
+from django.utils import timezone
 from factories import (
     CampaignFactory,
     CouncilFactory,
@@ -18,6 +23,7 @@ from factories import (
     RepresentativeFactory,
     StaffFactory,
     SuppressionFactory,
+    UserFactory,
 )
 
 from campaigns.models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
@@ -70,7 +76,9 @@ def state():
             "pk", "subject", "status", "approved_by", "owner_region", "scheduled_for"
         )
     )
-    regions = list(Mailing.regions.through.objects.order_by("pk").values_list("region_id"))
+    regions = list(
+        Mailing.regions.through.objects.order_by("pk").values_list("mailing_id", "region_id")
+    )
     campaigns = list(Campaign.objects.order_by("pk").values_list("pk", "title", "summary"))
     return (
         mailings,
@@ -78,7 +86,7 @@ def state():
         campaigns,
         CampaignResource.objects.count(),
         Adoption.objects.count(),
-        Delivery.objects.count(),
+        list(Delivery.objects.order_by("pk").values_list("pk", "status", "attempts")),
         list(Suppression.objects.order_by("pk").values_list("pk", "email", "reason")),
     )
 
@@ -97,6 +105,34 @@ def mailing_post(world, region):
         "regions": [region.pk],
         "recipients": ["contact"],
     }
+
+
+def mailing_in(status, *, failed=0, pending=0):
+    """Put the world's mailing in `status`, with that many failed and pending deliveries."""
+
+    def prepare(world):
+        mailing = world["mailing"]
+        started = status in (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SENT)
+        Mailing.objects.filter(pk=mailing.pk).update(
+            status=status,
+            approved_by=world["users"]["staff"],
+            started_at=timezone.now() if started else None,
+            scheduled_for=(
+                datetime.datetime(2040, 1, 1, tzinfo=datetime.UTC)
+                if status == Mailing.Status.SCHEDULED
+                else None
+            ),
+        )
+        Delivery.objects.bulk_create(
+            [
+                Delivery(mailing=mailing, email=f"failed{n}@example.org", status="failed",
+                         attempts=5, last_error="550 No such user")
+                for n in range(failed)
+            ]
+            + [Delivery(mailing=mailing, email=f"waiting{n}@example.org") for n in range(pending)]
+        )  # fmt: skip
+
+    return prepare
 
 
 # (name, method, url, data) -> expected status per role, in ROLES order.
@@ -141,6 +177,10 @@ def mailing_cases(w):
         ("list", "get", reverse("campaigns:mailings"), None, [302, 403, 403, 200, 200, 200]),
         ("new form", "get", reverse("campaigns:mailing_create"), None,
          [302, 403, 403, 200, 200, 200]),
+        # Addressed to region X: only X's representative (and staff) may write to it; Y's
+        # representative gets the form back with the region refused.
+        ("create", "post", reverse("campaigns:mailing_create"), mailing_post(w, w["x"]),
+         [302, 403, 403, 302, 200, 302]),
         ("count", "get", reverse("campaigns:audience_count") + "?recipients=contact", None,
          [302, 403, 403, 200, 200, 200]),
         ("detail", "get", reverse("campaigns:mailing", args=[pk]), None,
@@ -162,7 +202,7 @@ def mailing_cases(w):
         ("send", "post", reverse("campaigns:mailing_send", args=[pk]), {},
          [302, 404, 404, 403, 404, 302]),
         ("unschedule", "post", reverse("campaigns:mailing_unschedule", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SCHEDULED)),
         ("test send", "post", reverse("campaigns:mailing_test_send", args=[pk]), {},
          [302, 404, 404, None, 404, None]),  # see test_a_test_copy_goes_to_the_sender_only
     ]  # fmt: skip
@@ -172,17 +212,17 @@ def sending_cases(w):
     pk = w["mailing"].pk
     return [
         ("sending page", "get", reverse("campaigns:mailing_sending", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200]),
+         [302, 404, 404, 200, 404, 200], mailing_in(Mailing.Status.SENDING, failed=1, pending=1)),
         ("progress", "get", reverse("campaigns:mailing_progress", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200]),
+         [302, 404, 404, 200, 404, 200], mailing_in(Mailing.Status.SENDING, failed=1, pending=1)),
         ("pause", "post", reverse("campaigns:mailing_pause", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SENDING, pending=2)),
         ("resume", "post", reverse("campaigns:mailing_resume", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.PAUSED, pending=2)),
         ("cancel", "post", reverse("campaigns:mailing_cancel", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SENDING, pending=2)),
         ("resend failed", "post", reverse("campaigns:mailing_resend_failed", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SENDING, failed=2)),
         ("suppression list", "get", reverse("campaigns:suppressions"), None,
          [302, 403, 403, 403, 403, 200]),
         ("suppression add", "post", reverse("campaigns:suppressions"),
@@ -197,7 +237,9 @@ def sending_cases(w):
 
 def run(client, world, role, cases_for, name):
     login(client, world, role)
-    _, method, url, data, expected = next(c for c in cases_for(world) if c[0] == name)
+    _, method, url, data, expected, *prepare = next(c for c in cases_for(world) if c[0] == name)
+    for step in prepare:
+        step(world)
     want = expected[ROLES.index(role)]
     before = state()
     response = client.get(url) if method == "get" else client.post(url, data)
@@ -206,10 +248,12 @@ def run(client, world, role, cases_for, name):
     assert response.status_code == want, (name, role, response.status_code)
     if want == 302 and role == "anonymous":
         assert "/accounts/login/" in response.url
-    if method == "post" and want != 302:
-        assert state() == before
-    if method == "post" and role == "anonymous":
-        assert state() == before
+    if method == "get":
+        assert state() == before, f"{role} GET {name} changed the database"
+    elif want == 302 and role != "anonymous":
+        assert state() != before, f"{role} POST {name} was allowed but changed nothing"
+    else:
+        assert state() == before, f"{role} POST {name} was refused but changed the database"
 
 
 CAMPAIGN_NAMES = [
@@ -222,7 +266,7 @@ SENDING_NAMES = [
     "suppression add", "suppression remove", "unknown mailing",
 ]  # fmt: skip
 MAILING_NAMES = [
-    "list", "new form", "count", "detail", "edit form", "edit", "preview", "preview html",
+    "list", "new form", "create", "count", "detail", "edit form", "edit", "preview", "preview html",
     "submit", "approve", "schedule", "send", "unschedule", "test send",
 ]  # fmt: skip
 
@@ -302,15 +346,84 @@ def test_a_test_copy_goes_to_the_sender_only(client, world, smtp, role):
         assert smtp.messages == []
 
 
-def test_the_matrix_covers_every_campaigns_url(world):
+# The methods each campaigns page answers; any other gets 405. Pages that only show something
+# take GET, buttons that change something take POST, forms take both.
+METHODS = {
+    "mailings": {"get"},
+    "mailing_create": {"get", "post"},
+    "audience_count": {"get"},
+    "mailing": {"get"},
+    "mailing_edit": {"get", "post"},
+    "mailing_preview": {"get"},
+    "mailing_preview_html": {"get"},
+    "mailing_test_send": {"post"},
+    "mailing_submit": {"post"},
+    "mailing_approve": {"post"},
+    "mailing_send": {"post"},
+    "mailing_schedule": {"post"},
+    "mailing_unschedule": {"post"},
+    "mailing_sending": {"get"},
+    "mailing_progress": {"get"},
+    "mailing_pause": {"post"},
+    "mailing_resume": {"post"},
+    "mailing_cancel": {"post"},
+    "mailing_resend_failed": {"post"},
+    "suppressions": {"get", "post"},
+    "suppression_delete": {"post"},
+    "campaigns": {"get"},
+    "campaign_create": {"get", "post"},
+    "campaign": {"get"},
+    "campaign_edit": {"get", "post"},
+    "resource_add": {"get", "post"},
+    "resource_remove": {"post"},
+    "resource_file": {"get"},
+    "adoption_add": {"get", "post"},
+    "adoption_remove": {"post"},
+}
+
+
+def test_the_matrix_covers_every_campaigns_url_and_method(world):
     import campaigns.urls
 
     cases = campaign_cases(world) + mailing_cases(world) + sending_cases(world)
-    covered = {resolve(url.split("?")[0]).view_name for _n, _m, url, _d, _e in cases}
-    # The resource file has its own test above.
-    covered.add("campaigns:resource_file")
-    defined = {f"campaigns:{p.name}" for p in campaigns.urls.urlpatterns}
-    assert defined - covered == set(), "add these pages to the permission matrix"
+    covered = {(resolve(url.split("?")[0]).url_name, method) for _n, method, url, *_rest in cases}
+    # The resource file has its own test below.
+    covered.add(("resource_file", "get"))
+    names = {p.name for p in campaigns.urls.urlpatterns}
+    assert names == set(METHODS), "say which methods these pages take in METHODS"
+    defined = {(name, method) for name, methods in METHODS.items() for method in methods}
+    assert defined - covered == set(), "add these pages and methods to the permission matrix"
+
+
+def url_for(world, pattern):
+    """The pattern's URL for the world's objects."""
+    kwargs = {}
+    if "slug" in pattern.pattern.converters:
+        kwargs["slug"] = world["campaign"].slug
+    if "pk" in pattern.pattern.converters:
+        owner = pattern.name.split("_")[0]
+        objects = {"resource": "resource", "adoption": "adoption", "suppression": "suppression"}
+        kwargs["pk"] = world[objects.get(owner, "mailing")].pk
+    return reverse(f"campaigns:{pattern.name}", kwargs=kwargs)
+
+
+def test_every_campaigns_page_refuses_the_methods_it_does_not_take(client, world):
+    """A POST to a page that only shows something answers 405 rather than the page, and a GET
+    to a button's URL answers 405 rather than acting, even for staff."""
+    import campaigns.urls
+
+    client.force_login(world["users"]["staff"])
+    checked = []
+    for pattern in campaigns.urls.urlpatterns:
+        url = url_for(world, pattern)
+        for method in {"get", "post"} - METHODS[pattern.name]:
+            before = state()
+            response = getattr(client, method)(url)
+            assert response.status_code == 405, (pattern.name, method, response.status_code)
+            assert state() == before
+            checked.append((pattern.name, method))
+    assert ("campaigns", "post") in checked
+    assert ("mailing_pause", "get") in checked
 
 
 def test_resource_file_needs_login_and_an_existing_file(client, world, settings, tmp_path):
@@ -370,3 +483,50 @@ def test_rep_cannot_edit_their_mailing_once_it_is_sending(client, world):
     assert client.get(url).status_code == 403
     assert client.post(url, mailing_post(world, world["x"])).status_code == 403
     assert state() == before
+
+
+def test_staff_cannot_remove_another_campaigns_resource_or_adoption_through_this_one(client, world):
+    other = CampaignFactory(slug="housing")
+    client.force_login(world["users"]["staff"])
+    before = state()
+    resource = reverse("campaigns:resource_remove", args=["housing", world["resource"].pk])
+    adoption = reverse("campaigns:adoption_remove", args=["housing", world["adoption"].pk])
+    download = reverse("campaigns:resource_file", args=[other.slug, world["resource"].pk])
+    assert client.post(resource).status_code == 404
+    assert client.post(adoption).status_code == 404
+    assert client.get(download).status_code == 404
+    assert state() == before
+
+
+def test_councillor_who_has_left_finds_no_campaign_resource_or_adoption(client, world):
+    councillor = CouncillorFactory(council=world["council"], left_on=datetime.date(2025, 5, 2))
+    client.force_login(councillor.user)
+    slug = world["campaign"].slug
+    assert client.get(reverse("campaigns:campaign", args=[slug])).status_code == 404
+    link = reverse("campaigns:resource_file", args=[slug, world["resource"].pk])
+    assert client.get(link).status_code == 404
+
+
+def test_account_without_a_role_sees_no_campaigns(client, world):
+    client.force_login(UserFactory())
+    page = client.get(reverse("campaigns:campaigns"))
+    assert page.status_code == 200
+    assert world["campaign"].title not in page.content.decode()
+
+
+def test_staff_removing_an_unknown_suppression_gets_404(client, world):
+    client.force_login(world["users"]["staff"])
+    before = state()
+    url = reverse("campaigns:suppression_delete", args=[world["suppression"].pk + 1000])
+    assert client.post(url).status_code == 404
+    assert state() == before
+
+
+def test_sending_page_lists_only_this_mailings_failed_addresses(client, world):
+    mailing_in(Mailing.Status.SENDING, failed=1)(world)
+    other = MailingFactory(owner_region=world["x"], status=Mailing.Status.SENT)
+    Delivery.objects.create(mailing=other, email="elsewhere@example.org", status="failed")
+    client.force_login(world["users"]["rep_x"])
+    page = client.get(reverse("campaigns:mailing_sending", args=[world["mailing"].pk])).text
+    assert "failed0@example.org" in page
+    assert "elsewhere@example.org" not in page
