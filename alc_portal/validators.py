@@ -1,4 +1,5 @@
-"""The one rule for phone numbers, used by every form and import that takes one.
+"""The one rule for phone numbers, used by every form and import that takes one (and, at the
+end, the one rule for dates people type).
 
 A number may hold digits, spaces, brackets and hyphens, with an optional + at the start, and
 must have 10 to 15 digits. Every UK number written in full has 10 or 11 digits with its leading
@@ -13,9 +14,11 @@ needs correcting.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 PHONE_MAX = 30
 PHONE_DIGITS_MIN = 10
@@ -67,3 +70,35 @@ def phone_validate(value: str | None, *, stored: str | None = None) -> str:
 def phone_needs_correcting(stored: str | None) -> bool:
     """Whether a saved number breaks the rule (and a form should say so next to the field)."""
     return not phone_is_valid(stored)
+
+
+# Dates. A mistyped year (2206, 1026, 0001) is accepted by every date field and then stops other
+# rules working: a term that cannot end before it starts, an office nobody can hand on. Every
+# date a person types is therefore held to a plausible range.
+
+DATE_EARLIEST = datetime.date(1900, 1, 1)
+
+
+def years_from_today(years: int) -> datetime.date:
+    """The date this many years after today (28 February for a 29 February in another year)."""
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:
+        return today.replace(year=today.year + years, day=28)
+
+
+def date_validate(
+    value: datetime.date | None,
+    *,
+    latest: datetime.date,
+    earliest: datetime.date = DATE_EARLIEST,
+    what: str = "date",
+) -> datetime.date | None:
+    """The date, or ValidationError if it falls outside earliest..latest. None means no date."""
+    if value is not None and not earliest <= value <= latest:
+        raise ValidationError(
+            f"Enter a {what} between {earliest:%-d %B %Y} and {latest:%-d %B %Y}. Check the year.",
+            code="date_range",
+        )
+    return value

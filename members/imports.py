@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -32,6 +33,8 @@ OPTIONAL_COLUMNS = ("phone",)
 NAME_MAX = 150
 WARD_MAX = 150
 EMAIL_MAX = 254
+NAME_CHARACTERS_MESSAGE = "Names cannot contain <, >, { or } or control characters."
+WARD_REQUIRED_MESSAGE = "Enter the ward (or division) the councillor represents."
 # Characters a spreadsheet would read as the start of a formula. Exports prefix such cells with
 # a quote; the importer takes it off again so an exported file imports unchanged.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -113,25 +116,35 @@ def _unquote(value: str) -> str:
     return value
 
 
-def clean_person_name(value: str) -> str:
-    """A person's name as typed, refused if it could not be anyone's name."""
+def _has_refused_characters(value: str) -> bool:
+    # Markup, merge-field braces and control characters (C0, DEL and C1 alike).
+    return any(ch in "<>{}" or unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def clean_person_name(value: str, *, required: bool = True) -> str:
+    """A person's name as typed, refused if it could not be anyone's name.
+
+    The one rule for names wherever people's details are entered (import, join, representatives'
+    and profile forms), also used for names of the same kind such as a position's title, so that
+    whatever one form saves another form and a re-import accept.
+    """
     value = " ".join(value.split())
-    if not value:
+    if not value and required:
         raise ValidationError("Enter the councillor's full name.")
     if len(value) > NAME_MAX:
         raise ValidationError(f"The name is too long (at most {NAME_MAX} characters).")
-    if any(ch in value for ch in "<>{}") or any(ord(ch) < 32 for ch in value):
-        raise ValidationError("Names cannot contain <, >, { or } or control characters.")
+    if _has_refused_characters(value):
+        raise ValidationError(NAME_CHARACTERS_MESSAGE, code="characters")
     return value
 
 
 def clean_ward(value: str, *, required: bool = True) -> str:
     value = " ".join(value.split())
     if not value and required:
-        raise ValidationError("Enter the ward (or division) the councillor represents.")
+        raise ValidationError(WARD_REQUIRED_MESSAGE, code="required")
     if len(value) > WARD_MAX:
         raise ValidationError(f"The ward is too long (at most {WARD_MAX} characters).")
-    if any(ch in value for ch in "<>{}") or any(ord(ch) < 32 for ch in value):
+    if _has_refused_characters(value):
         raise ValidationError("Ward names cannot contain <, >, { or } or control characters.")
     return value
 

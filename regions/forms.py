@@ -1,10 +1,8 @@
-import datetime
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from alc_portal.validators import phone_validate
+from alc_portal.validators import DATE_EARLIEST, date_validate, phone_validate, years_from_today
 
 from .access import officer_candidates
 from .models import Council, CouncilGroup, GroupOfficer
@@ -99,17 +97,7 @@ class GroupContactForm(forms.ModelForm):
         return phone_validate(self.cleaned_data["phone"], stored=self.instance.phone)
 
 
-OFFICER_START_EARLIEST = datetime.date(1900, 1, 1)
 OFFICER_START_HELP = "No more than a year ahead: a term cannot end or pass on before it starts."
-
-
-def officer_start_latest() -> datetime.date:
-    """The latest start date an appointment may be given: a year from today."""
-    today = timezone.localdate()
-    try:
-        return today.replace(year=today.year + 1)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + 1, day=28)
 
 
 class OfficerAppointForm(forms.Form):
@@ -130,20 +118,15 @@ class OfficerAppointForm(forms.Form):
         self.fields["user"].label_from_instance = lambda u: u.full_name or u.email
         self.fields["start_date"].initial = timezone.localdate
         self.fields["start_date"].widget.attrs.update(
-            min=OFFICER_START_EARLIEST.isoformat(), max=officer_start_latest().isoformat()
+            min=DATE_EARLIEST.isoformat(), max=years_from_today(1).isoformat()
         )
 
     def clean_start_date(self):
         # A mistyped year (2206, 1026) would leave an office nobody can end or hand on: ending
         # and replacing both refuse dates before the start.
-        start_date = self.cleaned_data["start_date"]
-        latest = officer_start_latest()
-        if not OFFICER_START_EARLIEST <= start_date <= latest:
-            raise ValidationError(
-                f"Enter a start date between {OFFICER_START_EARLIEST:%-d %B %Y} and "
-                f"{latest:%-d %B %Y}. Check the year."
-            )
-        return start_date
+        return date_validate(
+            self.cleaned_data["start_date"], latest=years_from_today(1), what="start date"
+        )
 
 
 class OfficerEndForm(forms.Form):

@@ -19,16 +19,25 @@ def date_widget():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def date_bounds(field: forms.DateField, latest) -> None:
+    """Let the browser's date picker offer only the dates the form accepts."""
+    field.widget.attrs.update(min=validators.DATE_EARLIEST.isoformat(), max=latest.isoformat())
+
+
 def phone_validate(value: str, *, stored: str | None = None) -> str:
     # The one phone rule, shared with the import and the representatives' and groups' forms.
     return validators.phone_validate(value, stored=stored)
 
 
 def name_validate(value: str) -> str:
-    value = " ".join(value.split())
-    if "<" in value or ">" in value:
-        raise forms.ValidationError("Names cannot contain < or >.", code="markup")
-    return value
+    # The one rule for names, shared with the import, the join form and the representatives'
+    # forms: a name one of them saves must not be refused by another, or by a re-import.
+    return imports.clean_person_name(value, required=False)
+
+
+def term_ends_latest():
+    # Terms are four or five years; ten leaves room for a postponed election, not a typo.
+    return validators.years_from_today(10)
 
 
 # The start of an HTML tag, comment or processing instruction; "<3" and "x < y" are fine.
@@ -64,9 +73,15 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
         queryset=Council.objects.none(),
         help_text="A change of council or ward waits for your regional representative's approval.",
     )
-    ward = forms.CharField(max_length=150, required=False)
+    ward = forms.CharField(
+        label="Ward or division",
+        max_length=imports.WARD_MAX,
+        error_messages={"required": "Enter the ward (or division) you represent."},
+    )
     first_elected = forms.DateField(required=False, widget=date_widget())
-    term_ends = forms.DateField(required=False, widget=date_widget())
+    term_ends = forms.DateField(
+        required=False, widget=date_widget(), help_text="No more than ten years ahead."
+    )
     labour_coop = forms.TypedChoiceField(
         label="Are you a Labour & Co-operative councillor?",
         choices=[("no", "No"), ("yes", "Yes")],
@@ -98,6 +113,8 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
             councils | Council.objects.filter(pk=councillor.council_id)
         ).order_by("name")
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        date_bounds(self.fields["first_elected"], timezone.localdate())
+        date_bounds(self.fields["term_ends"], term_ends_latest())
         if validators.phone_needs_correcting(self.initial.get("phone")):
             self.fields["phone"].help_text = validators.PHONE_STORED_MESSAGE
 
@@ -108,8 +125,17 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
         return name_validate(self.cleaned_data["preferred_name"])
 
     def clean_ward(self):
-        # The same rules as the join form and the import.
-        return imports.clean_ward(self.cleaned_data["ward"], required=False)
+        # The same rules as the join form, the import and the representatives' forms, which all
+        # require a ward: a councillor must not save one that those would then refuse.
+        return imports.clean_ward(self.cleaned_data["ward"])
+
+    def clean_first_elected(self):
+        return validators.date_validate(
+            self.cleaned_data["first_elected"], latest=timezone.localdate()
+        )
+
+    def clean_term_ends(self):
+        return validators.date_validate(self.cleaned_data["term_ends"], latest=term_ends_latest())
 
     def clean_phone(self):
         # A saved number that predates the rule is kept if sent back unchanged: it must not stop
@@ -153,8 +179,17 @@ class PositionForm(DescribedFieldsMixin, forms.ModelForm):
         widgets = {"start_date": date_widget()}
         help_texts = {"title": "For example: leader, cabinet member for housing, group whip."}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        date_bounds(self.fields["start_date"], timezone.localdate())
+
     def clean_title(self):
         return name_validate(self.cleaned_data["title"])
+
+    def clean_start_date(self):
+        return validators.date_validate(
+            self.cleaned_data["start_date"], latest=timezone.localdate()
+        )
 
 
 PositionFormSet = forms.inlineformset_factory(

@@ -7,6 +7,8 @@ from allauth.account.models import EmailAddress
 from django.urls import reverse
 from factories import CouncillorFactory, UserFactory
 
+from members.models import User
+
 pytestmark = pytest.mark.django_db
 
 NEW = "dyfan.morgan@cardiff.example.gov.uk"
@@ -98,3 +100,50 @@ def test_someone_elses_address_cannot_be_added(client, councillor, mailoutbox):
 def test_the_profile_page_leads_to_the_email_addresses(client, councillor):
     text = client.get(reverse("profile")).text
     assert reverse("account_email") in text
+
+
+# Overlong addresses: every allauth form that takes one answers with a message, never an error
+# page, and stores nothing.
+
+OVERLONG = "a" * 250 + "@example.org"
+
+TOO_LONG = "The email address is too long (at most 254 characters)."
+
+
+def _error_for(html: str, field: str) -> str:
+    """The messages shown next to a field (allauth renders them just above its input)."""
+    match = re.search(
+        rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>\s*<p>\s*<label for="id_{field}"',
+        html,
+        re.S,
+    )
+    return match.group(1) if match else ""
+
+
+def test_an_overlong_address_is_refused_with_a_message(client, councillor, mailoutbox):
+    response = client.post(reverse("account_email"), {"action_add": "", "email": OVERLONG})
+    assert response.status_code == 200
+    assert TOO_LONG in _error_for(response.text, "email")
+    assert list(EmailAddress.objects.filter(user=councillor.user)) == [
+        EmailAddress.objects.get(email=councillor.user.email)
+    ]
+    assert not mailoutbox
+
+
+@pytest.mark.parametrize(
+    ("url_name", "field", "data"),
+    [
+        ("account_login", "login", {"login": OVERLONG, "password": "whatever-it-is"}),
+        ("account_request_login_code", "email", {"email": OVERLONG}),
+        ("account_reset_password", "email", {"email": OVERLONG}),
+    ],
+)
+def test_logged_out_forms_answer_an_overlong_address_with_a_message(
+    client, url_name, field, data, mailoutbox
+):
+    users, addresses = User.objects.count(), EmailAddress.objects.count()
+    response = client.post(reverse(url_name), data)
+    assert response.status_code == 200
+    assert TOO_LONG in _error_for(response.text, field)
+    assert (User.objects.count(), EmailAddress.objects.count()) == (users, addresses)
+    assert not mailoutbox

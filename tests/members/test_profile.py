@@ -1,5 +1,6 @@
 """A councillor keeps their own profile; a change of council or ward waits for approval."""
 
+import datetime
 import re
 
 import pytest
@@ -23,6 +24,8 @@ from members.services import profile_change_decide
 from regions.models import GroupOfficer
 
 pytestmark = pytest.mark.django_db
+
+NAME_CHARACTERS = "Names cannot contain &lt;, &gt;, { or } or control characters."
 
 
 @pytest.fixture
@@ -285,8 +288,16 @@ def test_a_decided_change_cannot_be_decided_again(client, councillor):
         ("phone", "+44 20 7946 0000 0000 00", "10 to 15 digits"),
         ("phone", "020<script>7946</script>0000", "digits, spaces and + ( ) - only"),
         ("full_name", "x" * 151, "at most 150 characters"),
-        ("full_name", "<script>alert(1)</script>", "cannot contain &lt; or &gt;"),
-        ("preferred_name", "<b>Al</b>", "cannot contain &lt; or &gt;"),
+        ("full_name", "<script>alert(1)</script>", NAME_CHARACTERS),
+        ("full_name", "Ann {Nan} Smith", NAME_CHARACTERS),
+        ("full_name", "Ann\x07Smith", NAME_CHARACTERS),
+        ("full_name", "Ann\x7fSmith", NAME_CHARACTERS),
+        ("preferred_name", "<b>Al</b>", NAME_CHARACTERS),
+        ("preferred_name", "{{ recipient.first_name }}", NAME_CHARACTERS),
+        ("preferred_name", "Al\x1b[31m", NAME_CHARACTERS),
+        ("preferred_name", "p" * 81, "at most 80 characters"),
+        ("ward", "", "Enter the ward (or division) you represent."),
+        ("ward", "   ", "Enter the ward (or division) you represent."),
         ("ward", "w" * 151, "at most 150 characters"),
         ("ward", "<script>alert(1)</script>", "Ward names cannot contain &lt;, &gt;"),
         ("ward", "Castle\x1b[31m Hill", "or control characters"),
@@ -299,6 +310,10 @@ def test_a_decided_change_cannot_be_decided_again(client, councillor):
         ("full_name", "", "This field is required"),
         ("first_elected", "not a date", "Enter a valid date"),
         ("term_ends", "2001-01-01", "cannot end before"),
+        ("first_elected", "9999-12-31", "Check the year"),
+        ("first_elected", "0001-01-01", "between 1 January 1900 and"),
+        ("term_ends", "9999-12-31", "Check the year"),
+        ("term_ends", "0001-01-01", "between 1 January 1900 and"),
     ],
 )
 def test_bad_input_gets_a_message_next_to_the_field(client, councillor, field, value, message):
@@ -413,3 +428,95 @@ def test_change_list_makes_a_fixed_number_of_queries(client, django_assert_max_n
     add_changes(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("decisions_changes"))
+
+
+# Dates: a mistyped year is refused next to the field, on the profile and on its positions.
+
+
+def _days_from_today(days: int) -> str:
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
+def _error_text(html: str, field_id: str) -> str:
+    match = re.search(rf'<ul class="errorlist" id="{field_id}_error">(.*?)</ul>', html, re.S)
+    return match.group(1) if match else ""
+
+
+@pytest.mark.parametrize(
+    ("field", "days"),
+    [("first_elected", 1), ("first_elected", 400), ("term_ends", 11 * 366)],
+)
+def test_implausible_future_dates_are_refused_next_to_the_field(client, councillor, field, days):
+    client.force_login(councillor.user)
+    response = client.post(
+        reverse("profile_edit"), _form(councillor, **{field: _days_from_today(days)})
+    )
+    assert response.status_code == 200
+    assert "Check the year." in _error_text(response.text, f"id_{field}")
+    councillor.refresh_from_db()
+    assert (councillor.first_elected, councillor.term_ends) == (None, None)
+
+
+def test_plausible_dates_are_saved(client, councillor):
+    client.force_login(councillor.user)
+    first, ends = _days_from_today(0), _days_from_today(4 * 365)
+    data = _form(councillor, first_elected=first, term_ends=ends)
+    data.update(
+        {
+            "positions-TOTAL_FORMS": "1",
+            "positions-0-title": "Group whip",
+            "positions-0-start_date": first,
+        }
+    )
+    assert client.post(reverse("profile_edit"), data).status_code == 302
+    councillor.refresh_from_db()
+    assert (councillor.first_elected.isoformat(), councillor.term_ends.isoformat()) == (first, ends)
+    assert councillor.positions.get().start_date.isoformat() == first
+
+
+def test_date_pickers_offer_only_accepted_dates(client, councillor):
+    client.force_login(councillor.user)
+    html = client.get(reverse("profile_edit")).text
+    today = timezone.localdate()
+    try:
+        ten_years = today.replace(year=today.year + 10)
+    except ValueError:  # 29 February
+        ten_years = today.replace(year=today.year + 10, day=28)
+    today, ten_years = today.isoformat(), ten_years.isoformat()
+    for name, latest in [
+        ("first_elected", today),
+        ("term_ends", ten_years),
+        ("positions-0-start_date", today),
+    ]:
+        control = re.search(rf'<input\b[^>]*\bname="{name}"[^>]*>', html).group(0)
+        assert 'min="1900-01-01"' in control
+        assert f'max="{latest}"' in control
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("start_date", lambda: "9999-12-31", "Check the year."),
+        ("start_date", lambda: "0001-01-01", "between 1 January 1900 and"),
+        ("start_date", lambda: _days_from_today(1), "Check the year."),
+        ("title", lambda: "Whip {chief}", NAME_CHARACTERS),
+        ("title", lambda: "Whip\x00", "Null characters are not allowed."),
+        ("title", lambda: "Chief\x07whip", NAME_CHARACTERS),
+        ("title", lambda: "<i>Leader</i>", NAME_CHARACTERS),
+    ],
+)
+def test_bad_position_gets_a_message_next_to_the_field(client, councillor, field, value, message):
+    client.force_login(councillor.user)
+    data = _form(councillor)
+    data.update(
+        {
+            "positions-TOTAL_FORMS": "1",
+            "positions-0-title": "Group whip",
+            "positions-0-start_date": "2024-05-20",
+            f"positions-0-{field}": value(),
+        }
+    )
+    response = client.post(reverse("profile_edit"), data)
+    assert response.status_code == 200
+    assert message in _error_text(response.text, f"id_positions-0-{field}")
+    assert not Position.objects.exists()

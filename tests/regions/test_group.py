@@ -87,12 +87,49 @@ def test_group_page_query_count_does_not_grow_with_councillors(
         User(email=f"bulk{i}@example.org", full_name=f"Councillor {i:04d}") for i in range(rows)
     )
     Councillor.objects.bulk_create(
-        Councillor(user=u, council=group.council, ward=f"Ward {i}") for i, u in enumerate(users)
+        Councillor(
+            user=u, council=group.council, ward=f"Ward {i}", bio=f"Bio {i}", labour_coop=bool(i % 2)
+        )
+        for i, u in enumerate(users)
     )
     with django_assert_max_num_queries(14):
         response = rep_client.get(group.get_absolute_url())
     assert len(response.context["councillors"]) == rows
     assert "Councillor 0000" in response.text
+    assert f"Bio {rows - 1}" in response.text
+
+
+def _councillor_rows(html: str) -> dict[str, str]:
+    """Each row of the councillors table, by the name in its header cell."""
+    table = html.split('id="councillors-caption"')[1].split("</table>")[0]
+    return dict(re.findall(r'<tr>\s*<th scope="row">(.*?)</th>(.*?)</tr>', table, re.S))
+
+
+def test_group_page_shows_each_councillors_bio_and_co_op_marker(client, group):
+    _councillor(group, "Ann Archer", labour_coop=True, bio="Housing first.\nAllotments too.")
+    _councillor(group, "Bob Baker", labour_coop=False, bio="")
+    _councillor(group, "Cat Left", left_on=datetime.date(2024, 5, 1), bio="Retired.")
+    client.force_login(_councillor(group, "Dee Reader"))
+    response = client.get(group.get_absolute_url())
+    assert response.status_code == 200
+    rows = _councillor_rows(response.text)
+    assert "Labour &amp; Co-operative" in rows["Ann Archer"]
+    assert "Housing first.<br>Allotments too." in rows["Ann Archer"]
+    assert "Co-operative" not in rows["Bob Baker"]
+    assert "Cat Left" not in rows
+    assert "Retired." not in response.text
+
+
+def test_markup_in_a_bio_is_shown_escaped_on_the_group_page(rep_client, group):
+    # The profile form refuses markup; a bio saved before that, or in the admin, is still text.
+    _councillor(group, "Ann Archer", bio='<script>alert("x")</script> & <b>bold</b>')
+    html = rep_client.get(group.get_absolute_url()).text
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+        in (_councillor_rows(html)["Ann Archer"])
+    )
+    assert "<script>alert" not in html
+    assert "<b>bold" not in html
 
 
 def test_councillor_of_the_group_sees_no_edit_links(client, group):
