@@ -62,6 +62,15 @@ class _Handler:
 
 
 class _Controller(Controller):
+    def __init__(self, handler, *args, **kwargs):
+        super().__init__(handler, *args, **kwargs)
+        self.catcher = handler.catcher
+
+    def factory(self):
+        # One SMTP protocol object per client connection.
+        self.catcher.connections += 1
+        return super().factory()
+
     def _trigger_server(self):
         # With port 0 the operating system picks the port: learn it before connecting.
         if self.port == 0 and self.server is not None:
@@ -77,6 +86,7 @@ class SmtpCatcher:
     - `directory`: if given, each message is also written there as `<timestamp>-<n>.eml`.
     - `reply_error`: set to an SMTP reply such as "451 4.3.0 Try again later" to refuse
       messages (a temporary failure) while the server keeps accepting connections.
+    - `connections`: how many SMTP connections clients have opened so far.
     - stop() closes the port; start() opens it again on the same port.
     """
 
@@ -94,6 +104,7 @@ class SmtpCatcher:
         self.echo = echo
         self.messages: list[CaughtMessage] = []
         self.reply_error: str | None = None
+        self.connections = 0
         self._controller: _Controller | None = None
         self._condition = threading.Condition()
         self._counter = itertools.count(1)
@@ -115,7 +126,10 @@ class SmtpCatcher:
             server_hostname="mailcatcher.localhost",  # avoids a slow DNS lookup of our own name
             ready_timeout=10,
         )
+        connections = self.connections
         controller.start()
+        # start() connects once itself to check the server is up: that one is not a client's.
+        self.connections = connections
         self.port = controller.port
         self._controller = controller
         return self

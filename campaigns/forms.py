@@ -15,8 +15,8 @@ from regions.access import regions_managed_by
 from regions.models import Council
 
 from .access import campaigns_visible_to, is_staff
-from .audience import CONTROL_CHOICES
-from .models import Adoption, Campaign, CampaignResource, Mailing
+from .audience import CONTROL_CHOICES, LEGACY_CONTROL_CHOICES, LEGACY_CONTROL_CODES
+from .models import RATE_LIMIT_MAX, Adoption, Campaign, CampaignResource, Mailing
 from .rendering import MERGE_FIELD_LIST, template_errors
 from .services.compose import (
     ADOPTED_IN_FUTURE_MESSAGE,
@@ -41,7 +41,8 @@ RESOURCE_TYPES = {
     ".jpeg": (b"\xff\xd8\xff",),
 }
 RATE_LIMIT_MESSAGE = (
-    "Enter a number of messages per second greater than 0, such as 20 or 0.5, or leave it blank."
+    f"Enter a number of messages per second greater than 0 and at most {RATE_LIMIT_MAX:,},"
+    " such as 20 or 0.5, or leave it blank."
 )
 
 
@@ -144,6 +145,13 @@ class AdoptionForm(DescribedFieldsMixin, forms.ModelForm):
         return adopted_on
 
 
+class ControlField(forms.MultipleChoiceField):
+    """The control choices; a rule saved with the earlier party codes stays valid as it is."""
+
+    def valid_value(self, value):
+        return value in LEGACY_CONTROL_CODES or super().valid_value(value)
+
+
 class AudienceForm(DescribedFieldsMixin, forms.Form):
     """The audience rule of a mailing. Used on its own for the live count."""
 
@@ -160,12 +168,12 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every type.",
     )
-    controls = forms.MultipleChoiceField(
+    controls = ControlField(
         label="Control",
         choices=CONTROL_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Councils run by, or jointly by, any party ticked. None ticked: any control.",
+        help_text="Councils under any kind of control ticked. None ticked: any control.",
     )
     election_date = forms.DateField(
         label="Only councils with an election on",
@@ -187,6 +195,13 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["regions"].queryset = regions_managed_by(user).order_by("name")
+        # Earlier party codes in the rule being shown or sent are offered as boxes of their own.
+        chosen = set(self.initial.get("controls") or ())
+        if self.is_bound:
+            chosen.update(self.data.getlist("controls") if hasattr(self.data, "getlist") else ())
+        legacy = [(code, label) for code, label in LEGACY_CONTROL_CHOICES if code in chosen]
+        if legacy:
+            self.fields["controls"].choices = [*CONTROL_CHOICES, *legacy]
         if not is_staff(user):
             self.fields["regions"].help_text = "Your region. Tick exactly one."
 
@@ -296,7 +311,7 @@ class MailingForm(AudienceForm, forms.ModelForm):
 
     def clean_rate_limit(self):
         rate = self.cleaned_data.get("rate_limit")
-        if rate is not None and not rate > 0:
+        if rate is not None and not 0 < rate <= RATE_LIMIT_MAX:
             raise ValidationError(RATE_LIMIT_MESSAGE)
         return rate
 

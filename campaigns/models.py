@@ -1,15 +1,25 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+# The fastest a mailing may be set to send. Far above what any mail server takes from one
+# sender, and low enough that the batch and slot arithmetic never overflows.
+RATE_LIMIT_MAX = 10_000
+
 
 def validate_positive(value):
     if value is not None and not value > 0:
         raise ValidationError("Enter a number of messages per second greater than 0.")
+
+
+validate_rate_limit_max = MaxValueValidator(
+    RATE_LIMIT_MAX, message=f"Enter at most {RATE_LIMIT_MAX:,} messages per second."
+)
 
 
 class Campaign(models.Model):
@@ -118,7 +128,7 @@ class Mailing(models.Model):
     rate_limit = models.FloatField(
         null=True,
         blank=True,
-        validators=[validate_positive],
+        validators=[validate_positive, validate_rate_limit_max],
         help_text="Messages per second for this mailing, to send it more slowly than the"
         " portal's own limit; blank to send as fast as that allows.",
     )
@@ -140,7 +150,12 @@ class Mailing(models.Model):
             models.CheckConstraint(
                 condition=models.Q(rate_limit__isnull=True) | models.Q(rate_limit__gt=0),
                 name="mailing_rate_limit_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate_limit__isnull=True)
+                | models.Q(rate_limit__lte=RATE_LIMIT_MAX),
+                name="mailing_rate_limit_at_most_max",
+            ),
         ]
 
     def __str__(self):
@@ -148,6 +163,12 @@ class Mailing(models.Model):
 
     def get_absolute_url(self):
         return reverse("campaigns:mailing", args=[self.pk])
+
+    def control_labels(self) -> list[str]:
+        """The audience rule's control choices as people read them."""
+        from .audience import control_labels
+
+        return control_labels(self.controls or ())
 
 
 class Delivery(models.Model):

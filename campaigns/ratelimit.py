@@ -10,9 +10,12 @@ spread evenly rather than sent in bursts at the start of each second.
 from __future__ import annotations
 
 import functools
+import math
 
 import redis
 from django.conf import settings
+
+from .models import RATE_LIMIT_MAX
 
 # Slots are spaced slightly wider than 1/rate so that jitter in sending never pushes the
 # measured rate over the limit.
@@ -49,10 +52,18 @@ def _script():
     return redis_client().register_script(_RESERVE)
 
 
+def usable_rate(rate: float | None) -> float | None:
+    """A rate that arithmetic can rely on: None when unset, not positive or not a number, and
+    no more than RATE_LIMIT_MAX (the database refuses more, but a setting could hold it)."""
+    if rate is None or math.isnan(rate) or not rate > 0:
+        return None
+    return min(float(rate), RATE_LIMIT_MAX)
+
+
 def effective_rate(mailing_rate: float | None) -> float | None:
     """The messages per second a mailing may go at: the lower of the portal's limit and the
     mailing's own; None when neither is set."""
-    rates = [r for r in (settings.MAILING_RATE_LIMIT, mailing_rate) if r and r > 0]
+    rates = [r for r in map(usable_rate, (settings.MAILING_RATE_LIMIT, mailing_rate)) if r]
     return min(rates) if rates else None
 
 
@@ -66,10 +77,12 @@ def rate_slot(
     all, (True, 0) without asking Redis.
     """
     keys, intervals = [], []
-    if settings.MAILING_RATE_LIMIT and settings.MAILING_RATE_LIMIT > 0:
+    system_rate = usable_rate(settings.MAILING_RATE_LIMIT)
+    if system_rate:
         keys.append(SYSTEM_KEY)
-        intervals.append(SAFETY / settings.MAILING_RATE_LIMIT)
-    if mailing_rate and mailing_rate > 0:
+        intervals.append(SAFETY / system_rate)
+    mailing_rate = usable_rate(mailing_rate)
+    if mailing_rate:
         keys.append(f"mailing:{mailing_id}:rate")
         intervals.append(SAFETY / mailing_rate)
     if not keys:

@@ -36,6 +36,9 @@ class SendFailure(Exception):
     reply: str
     # True when no connection could be made at all: every message would fail the same way.
     unreachable: bool = False
+    # True when the server refused the message because the recipient's mailbox does not exist:
+    # writing to the address again is pointless, and harms the sender's reputation.
+    hard_bounce: bool = False
 
     def __str__(self):
         return self.reply
@@ -46,9 +49,11 @@ def classify(exc: BaseException) -> SendFailure:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         replies = list(exc.recipients.values())
         code, text = replies[0] if replies else (450, b"recipient refused")
-        return _reply(code, text)
+        return _reply(code, text, about_recipient=True)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return _reply(exc.smtp_code, exc.smtp_error)
+        # A refused MAIL FROM is about our sender, never about the recipient's mailbox.
+        about_recipient = not isinstance(exc, smtplib.SMTPSenderRefused)
+        return _reply(exc.smtp_code, exc.smtp_error, about_recipient=about_recipient)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return SendFailure(TEMPORARY, f"Disconnected: {exc}")
     if isinstance(exc, (ConnectionError, socket.timeout, TimeoutError, OSError)):
@@ -63,11 +68,43 @@ def classify(exc: BaseException) -> SendFailure:
     return SendFailure(TEMPORARY, f"{type(exc).__name__}: {exc}"[:2000])
 
 
-def _reply(code: int, text) -> SendFailure:
+# RFC 3463 enhanced status codes at the start of a reply's text, e.g. "5.1.1".
+_ENHANCED_CODE = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+# X.1.7 and X.1.8 are about the sender's address, the other X.1.y about the recipient's.
+_SENDER_ADDRESS_DETAILS = {"7", "8"}
+# What servers that give no enhanced code say when a mailbox does not exist.
+_UNKNOWN_MAILBOX = re.compile(
+    r"(user|mailbox|recipient|address|account)\s+(is\s+)?"
+    r"(unknown|not\s+found|does\s*n[o']t\s+exist|not\s+exist)"
+    r"|no\s+such\s+(user|mailbox|recipient|address|account)"
+    r"|unknown\s+(user|mailbox|recipient)",
+    re.IGNORECASE,
+)
+
+
+def is_hard_bounce(code: int, text: str) -> bool:
+    """Whether a permanent refusal says the recipient's mailbox does not exist: an enhanced
+    status 5.1.x about the recipient (5.1.1 bad mailbox, 5.1.0, 5.1.10 null MX...), or, with
+    no enhanced status, a 550 reply in the words servers use for an unknown user. Other
+    refusals (5.7.1 policy, 552 message too big...) say nothing about the address itself."""
+    if not 500 <= code < 600:
+        return False
+    enhanced = _ENHANCED_CODE.match(text)
+    if enhanced:
+        klass, subject, detail = enhanced.groups()
+        return klass == "5" and subject == "1" and detail not in _SENDER_ADDRESS_DETAILS
+    return code == 550 and bool(_UNKNOWN_MAILBOX.search(text))
+
+
+def _reply(code: int, text, *, about_recipient: bool = False) -> SendFailure:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     kind = PERMANENT if 500 <= code < 600 else TEMPORARY
-    return SendFailure(kind, f"{code} {text}"[:2000])
+    return SendFailure(
+        kind,
+        f"{code} {text}"[:2000],
+        hard_bounce=about_recipient and is_hard_bounce(code, text),
+    )
 
 
 class Outbox:

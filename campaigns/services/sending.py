@@ -56,6 +56,7 @@ from ..ratelimit import (
 from ..rendering import render_message, template_errors
 from ..smtp import PERMANENT, MimeBuilder, Outbox, SendFailure
 from ..unsubscribe import UnsubscribeLinks
+from .suppression import suppression_add
 
 log = logging.getLogger(__name__)
 
@@ -516,6 +517,25 @@ def _record_failure(cursor, delivery: Claimed, failure: SendFailure, *, worker, 
     )
 
 
+def _record_refusal(cursor, delivery: Claimed, failure, *, worker, following, mailing_id):
+    """Record a failed send. When the server said the mailbox does not exist, the address goes
+    on the suppression list as a hard bounce in the same transaction, so that neither this
+    mailing's later retries nor any other mailing writes to it again."""
+    if not failure.hard_bounce:
+        return _record_failure(cursor, delivery, failure, worker=worker, following=following)
+    with transaction.atomic():
+        next_is_ours = _record_failure(
+            cursor, delivery, failure, worker=worker, following=following
+        )
+        suppression_add(
+            email=delivery.email,
+            reason=Suppression.Reason.HARD_BOUNCE,
+            mailing_id=mailing_id,
+            note=f"Refused by the mail server: {failure}",
+        )
+    return next_is_ours
+
+
 def _still_ours(deliveries: list[Claimed], worker: str) -> list[Claimed]:
     """The deliveries this worker may still send, in order: rows it still holds whose address
     is not suppressed. Those suppressed since they were claimed are marked so."""
@@ -643,7 +663,8 @@ def _batch_size(mailing: Mailing) -> int:
     rate = effective_rate(mailing.rate_limit)
     if rate:
         # A batch should take well under the time a worker may hold it even when rate-limited.
-        size = min(size, max(1, int(rate * hold_seconds() / 4)))
+        # (effective_rate is at most RATE_LIMIT_MAX, so this product is always finite.)
+        size = min(size, max(1, int(min(rate * hold_seconds() / 4, size))))
     return size
 
 
@@ -770,8 +791,13 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
                 try:
                     outbox.send(message)
                 except SendFailure as failure:
-                    next_is_ours = _record_failure(
-                        cursor, delivery, failure, worker=worker, following=following
+                    next_is_ours = _record_refusal(
+                        cursor,
+                        delivery,
+                        failure,
+                        worker=worker,
+                        following=following,
+                        mailing_id=envelope.mailing_id,
                     )
                     if failure.unreachable:
                         # No server: only this message is charged an attempt; the rest of the

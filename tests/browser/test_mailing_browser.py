@@ -115,6 +115,12 @@ def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_group
     # Only the page's script can fill the bar from here: mark the page to show it was not
     # reloaded on the way.
     page.evaluate("document.documentElement.dataset.watched = 'yes'")
+    # The rate (messages per second over the last few seconds) is shown and kept up to date.
+    rate = page.locator("#mailing-rate [data-field='rate_per_second']")
+    assert rate.is_visible()
+    assert float(rate.inner_text()) >= 0
+    wait_for(lambda: float(rate.inner_text()) > 0, timeout=30)
+    assert float(rate.inner_text()) <= 4 * 1.5
     wait_for(lambda: bar.get_attribute("value") == str(total), timeout=60)
     assert bar.get_attribute("max") == str(total)
     assert page.evaluate("document.documentElement.dataset.watched") == "yes"

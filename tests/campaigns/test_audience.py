@@ -1,4 +1,5 @@
 import datetime
+import importlib
 
 import pytest
 from factories import (
@@ -13,7 +14,13 @@ from factories import (
     UserFactory,
 )
 
-from campaigns.audience import audience_resolve, audience_resolve_rule
+from campaigns.audience import (
+    CONTROL_CHOICES,
+    audience_resolve,
+    audience_resolve_rule,
+    control_choice,
+    control_filter,
+)
 from regions.models import Council, CouncilGroup, Election
 
 pytestmark = pytest.mark.django_db
@@ -64,9 +71,34 @@ def test_former_officers_are_not_recipients():
     assert audience.groups_without_address == [(group.pk, group.name, group.council.name)]
 
 
-def test_vacant_office_falls_back_to_the_contact_address():
+@pytest.mark.parametrize(
+    "recipients, serving, expected",
+    [
+        (["leader"], [], ["contact"]),
+        (["secretary"], [], ["contact"]),
+        (["leader", "secretary"], ["leader"], ["leader", "contact"]),
+        (["leader", "secretary"], ["secretary"], ["secretary", "contact"]),
+    ],
+)
+def test_vacant_office_falls_back_to_the_contact_address(recipients, serving, expected):
     group = CouncilGroupFactory()
-    assert emails(audience_resolve_rule(recipients=["leader"])) == [group.contact_email]
+    officers = {role: GroupOfficerFactory(group=group, role=role).user for role in serving}
+    audience = audience_resolve_rule(recipients=recipients)
+    # The office holders' own addresses first, then the group's, once, greeting a colleague.
+    addresses = {"contact": group.contact_email} | {r: u.email for r, u in officers.items()}
+    assert emails(audience) == [addresses[kind] for kind in expected]
+    assert audience.recipients[-1].context["recipient"] == {
+        "first_name": "colleague",
+        "full_name": group.name,
+    }
+
+
+def test_no_fallback_when_every_chosen_office_is_filled():
+    group = CouncilGroupFactory()
+    leader = GroupOfficerFactory(group=group, role="leader")
+    secretary = GroupOfficerFactory(group=group, role="secretary")
+    audience = audience_resolve_rule(recipients=["leader", "secretary"])
+    assert sorted(emails(audience)) == sorted([leader.user.email, secretary.user.email])
 
 
 def test_vacant_office_without_fallback_gives_no_address():
@@ -140,7 +172,7 @@ def test_rule_filters_by_region_kind_and_control():
     audience = audience_resolve_rule(
         region_ids=[north.pk],
         council_kinds=[Council.Kind.METROPOLITAN_DISTRICT],
-        controls=["LAB"],
+        controls=["lab_shared"],
         recipients=["contact"],
     )
     assert emails(audience) == [wanted.contact_email]
@@ -242,3 +274,77 @@ def test_resolving_makes_a_fixed_number_of_queries(count, django_assert_max_num_
     with django_assert_max_num_queries(7):
         audience = audience_resolve(mailing)
     assert audience.count == count + 10
+
+
+# --- control ------------------------------------------------------------------------------------
+
+
+def test_every_council_matches_exactly_one_control_choice(gb_councils):
+    councils = dict(Council.objects.values_list("pk", "control"))
+    assert len(councils) > 300
+    matched = {pk: [] for pk in councils}
+    for code, _ in CONTROL_CHOICES:
+        query = control_filter([code], field="control")
+        for pk in Council.objects.filter(query).values_list("pk", flat=True):
+            matched[pk].append(code)
+    assert {pk: codes for pk, codes in matched.items() if len(codes) != 1} == {}
+    # The database and Python agree on every label.
+    assert all(matched[pk] == [control_choice(label)] for pk, label in councils.items())
+
+
+@pytest.mark.parametrize(
+    "short_name, choice",
+    [
+        ("Warrington", "lab_majority"),
+        ("Halton", "lab_majority"),
+        ("Stockton-on-Tees", "lab_minority"),
+        ("Derby", "lab_minority"),
+        ("Newham", "lab_mayor"),
+        ("Tower Hamlets", "other"),
+        ("Oldham", "other"),
+        ("Hartlepool", "noc"),
+    ],
+)
+def test_real_councils_fall_under_the_right_control_choice(gb_councils, short_name, choice):
+    council = Council.objects.get(short_name=short_name)
+    chosen = Council.objects.filter(control_filter([choice], field="control"))
+    assert chosen.filter(pk=council.pk).exists(), council.control
+    others = [code for code, _ in CONTROL_CHOICES if code != choice]
+    assert not Council.objects.filter(control_filter(others, field="control"), pk=council.pk)
+
+
+def test_labour_majority_and_minority_pick_different_groups():
+    majority = CouncilGroupFactory(council=CouncilFactory(control="LAB"))
+    minority = CouncilGroupFactory(council=CouncilFactory(control="LAB min"))
+    shared = CouncilGroupFactory(council=CouncilFactory(control="LD/LAB/GRN"))
+    CouncilGroupFactory(council=CouncilFactory(control="CON min"))
+
+    def chosen(*controls):
+        return sorted(emails(audience_resolve_rule(controls=controls, recipients=["contact"])))
+
+    assert chosen("lab_majority") == [majority.contact_email]
+    assert chosen("lab_minority") == [minority.contact_email]
+    assert chosen("lab_majority", "lab_shared") == sorted(
+        [majority.contact_email, shared.contact_email]
+    )
+
+
+def test_a_rule_saved_with_an_earlier_party_code_still_matches_as_before():
+    run_by = CouncilGroupFactory(council=CouncilFactory(control="CON min"))
+    jointly = CouncilGroupFactory(council=CouncilFactory(control="LD/CON"))
+    CouncilGroupFactory(council=CouncilFactory(control="LAB"))
+    audience = audience_resolve(MailingFactory(controls=["CON"], recipients=["contact"]))
+    assert sorted(emails(audience)) == sorted([run_by.contact_email, jointly.contact_email])
+
+
+def test_saved_labour_rules_become_the_four_labour_choices():
+    from django.apps import apps
+
+    migration = importlib.import_module("campaigns.migrations.0005_mailing_control_choices")
+    labour = MailingFactory(controls=["LAB", "CON"])
+    other = MailingFactory(controls=["LD"])
+    migration.labour_to_its_four_choices(apps, None)
+    labour.refresh_from_db()
+    other.refresh_from_db()
+    assert labour.controls == ["lab_majority", "lab_minority", "lab_shared", "lab_mayor", "CON"]
+    assert other.controls == ["LD"]

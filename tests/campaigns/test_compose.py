@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -47,7 +48,7 @@ def test_staff_compose_a_mailing_with_its_audience_rule(client, staff):
         mailing_data(
             regions=[region.pk],
             council_kinds=["WPA"],
-            controls=["LAB"],
+            controls=["lab_majority", "lab_minority"],
             election_date="2027-05-06",
             recipients=["leader", "contact"],
         ),
@@ -56,7 +57,7 @@ def test_staff_compose_a_mailing_with_its_audience_rule(client, staff):
     assert response.url == mailing.get_absolute_url()
     assert list(mailing.regions.all()) == [region]
     assert mailing.council_kinds == ["WPA"]
-    assert mailing.controls == ["LAB"]
+    assert mailing.controls == ["lab_majority", "lab_minority"]
     assert mailing.election_date == datetime.date(2027, 5, 6)
     assert mailing.recipients == ["leader", "contact"]
     assert mailing.fall_back_to_contact is True
@@ -431,12 +432,41 @@ def test_staff_change_and_clear_the_rate_limit(client, staff):
     assert mailing.rate_limit is None
 
 
-@pytest.mark.parametrize("typed", ["0", "-3", "ten", "nan", "inf", "1e400"])
-def test_rate_limit_must_be_a_positive_number(client, staff, typed):
+@pytest.mark.parametrize(
+    "typed", ["0", "-3", "ten", "nan", "inf", "1e400", "1e308", "10000.01", "1" + "0" * 400]
+)
+def test_rate_limit_must_be_a_positive_number_up_to_the_maximum(client, staff, typed):
     response = client.post(reverse("campaigns:mailing_create"), mailing_data(rate_limit=typed))
     assert response.status_code == 200
     assert RATE_LIMIT_MESSAGE in response.text
     assert 'aria-describedby="id_rate_limit_helptext id_rate_limit_error"' in response.text
+    assert not Mailing.objects.exists()
+
+
+def test_the_maximum_rate_limit_is_accepted(client, staff):
+    response = client.post(reverse("campaigns:mailing_create"), mailing_data(rate_limit="10000"))
+    assert response.status_code == 302
+    assert Mailing.objects.get().rate_limit == 10_000
+
+
+def test_a_rule_saved_with_an_earlier_party_code_is_shown_and_kept(client, staff):
+    mailing = MailingFactory(controls=["CON", "lab_majority"])
+    url = reverse("campaigns:mailing_edit", args=[mailing.pk])
+    page = client.get(url).text
+    assert "Run by or with Conservative (earlier choice)" in page
+    assert re.search(r'<input[^>]*value="CON"[^>]*checked', page)
+    response = client.post(url, mailing_data(controls=["CON", "lab_majority"], subject="Again"))
+    assert response.status_code == 302
+    mailing.refresh_from_db()
+    assert (mailing.subject, mailing.controls) == ("Again", ["CON", "lab_majority"])
+    detail = client.get(mailing.get_absolute_url()).text
+    assert "Run by or with Conservative (earlier choice); Labour majority" in detail
+
+
+def test_unknown_control_choice_is_refused(client, staff):
+    response = client.post(reverse("campaigns:mailing_create"), mailing_data(controls=["XYZ"]))
+    assert response.status_code == 200
+    assert 'aria-describedby="id_controls_helptext id_controls_error"' in response.text
     assert not Mailing.objects.exists()
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from factories import MailingFactory
 
-from campaigns.models import Delivery, Mailing
+from campaigns.models import Delivery, Mailing, Suppression
 from campaigns.ratelimit import worker_heartbeat, workers_alive
 from campaigns.services import sending
 
@@ -138,12 +138,16 @@ def test_late_failure_leaves_the_other_workers_claim_alone(smtp, deliveries_crea
     release.set()
     first.join(30)
     delivery = Delivery.objects.get(mailing=mailing)
+    # The attempt is not recorded on the other worker's claim. A reply saying the mailbox does
+    # not exist still puts the address on the suppression list, which stops worker-b too.
+    hard_bounce = reply.startswith("550")
     assert (delivery.status, delivery.claimed_by, delivery.attempts, delivery.last_error) == (
-        "claimed",
+        "suppressed" if hard_bounce else "claimed",
         "worker-b",
         0,
         "",
     )
+    assert Suppression.objects.filter(email="person0@example.org").exists() is hard_bounce
 
 
 def test_the_sweep_leaves_a_live_workers_stalled_batch_alone(smtp, deliveries_create, settings):

@@ -6,12 +6,13 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from factories import MailingFactory
 from polling import wait_for
 
 from campaigns import ratelimit
-from campaigns.models import Delivery, Mailing
+from campaigns.models import RATE_LIMIT_MAX, Delivery, Mailing
+from campaigns.services import sending
 
 LIMIT = 20
 
@@ -62,8 +63,8 @@ def test_no_limit_at_all_reserves_nothing(settings, fresh_rate_keys):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("rate", [0, -5, float("nan")])
-def test_a_mailings_rate_limit_must_be_positive(rate):
+@pytest.mark.parametrize("rate", [0, -5, float("nan"), 10_000.5, 1e308, float("inf")])
+def test_a_mailings_rate_limit_must_be_positive_and_at_most_the_maximum(rate):
     mailing = MailingFactory.build(rate_limit=rate)
     with pytest.raises(ValidationError) as error:
         mailing.full_clean(exclude=["created_by"])
@@ -71,10 +72,38 @@ def test_a_mailings_rate_limit_must_be_positive(rate):
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_a_rate_limit_of_zero():
+def test_the_maximum_rate_limit_itself_is_allowed():
+    MailingFactory.build(rate_limit=RATE_LIMIT_MAX).full_clean(exclude=["created_by"])
     mailing = MailingFactory()
-    with pytest.raises(IntegrityError):
-        Mailing.objects.filter(pk=mailing.pk).update(rate_limit=0)
+    Mailing.objects.filter(pk=mailing.pk).update(rate_limit=RATE_LIMIT_MAX)
+    assert Mailing.objects.get(pk=mailing.pk).rate_limit == RATE_LIMIT_MAX
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rate", [0, 10_001, 1e308, float("inf"), float("nan")])
+def test_the_database_refuses_a_rate_limit_out_of_range(rate):
+    mailing = MailingFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mailing.objects.filter(pk=mailing.pk).update(rate_limit=rate)
+    assert Mailing.objects.get(pk=mailing.pk).rate_limit is None
+
+
+@pytest.mark.parametrize("system", [0, 20, 1e308, float("inf"), float("nan")])
+@pytest.mark.parametrize("rate", [None, 0.001, 0.5, 20, RATE_LIMIT_MAX, 1e308, float("inf")])
+def test_batch_size_is_always_a_sensible_whole_number(settings, system, rate):
+    # Rows saved before the maximum existed, or a portal setting, may hold any float.
+    settings.MAILING_RATE_LIMIT = system
+    size = sending._batch_size(MailingFactory.build(rate_limit=rate))
+    assert isinstance(size, int)
+    assert 1 <= size <= settings.MAILING_BATCH_SIZE
+    effective = ratelimit.effective_rate(rate)
+    assert effective is None or 0 < effective <= RATE_LIMIT_MAX
+
+
+def test_a_huge_rate_reserves_a_slot_without_waiting(settings, fresh_rate_keys):
+    settings.MAILING_RATE_LIMIT = 0
+    assert ratelimit.rate_slot(mailing_id=1, mailing_rate=1e308, max_wait=1)[0] is True
+    assert ratelimit.rate_slot(mailing_id=1, mailing_rate=float("inf"), max_wait=1)[0] is True
 
 
 @pytest.mark.slow

@@ -4,10 +4,11 @@ retrying, suppression at send time, and the message's headers."""
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from factories import CouncilGroupFactory, MailingFactory, StaffFactory, SuppressionFactory
 
-from campaigns.models import Delivery, Mailing
+from campaigns.models import Delivery, Mailing, Suppression
 from campaigns.services import sending
 from campaigns.unsubscribe import unsubscribe_token_read
 
@@ -333,3 +334,74 @@ def test_a_mailing_already_sending_with_an_unusable_from_name_is_paused_not_retr
     assert reason.startswith("Paused: The sender's name")
     assert smtp.messages == []
     assert set(mailing.deliveries.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_batch_goes_over_one_smtp_connection(smtp, deliveries_create, settings):
+    settings.MAILING_BATCH_SIZE = 10
+    mailing = _sending_mailing()
+    deliveries_create(mailing, 6)
+    assert smtp.connections == 0
+    assert sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=30) is None
+    smtp.wait_for(6)
+    assert Delivery.objects.filter(status="sent").count() == 6
+    assert smtp.connections == 1
+
+
+def test_the_database_refuses_a_second_delivery_to_the_same_address():
+    mailing = MailingFactory()
+    Delivery.objects.create(mailing=mailing, email="someone@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.create(mailing=mailing, email="someone@example.org")
+    assert Delivery.objects.filter(mailing=mailing).count() == 1
+    # Another mailing may write to the same address.
+    Delivery.objects.create(mailing=MailingFactory(), email="someone@example.org")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.1.1 <person0@example.org>: Recipient address rejected: User unknown",
+        "550 5.1.10 Recipient address has null MX",
+        "550 5.1.0 Address rejected",
+        "553 5.1.3 Bad recipient address syntax",
+        "550 User unknown",
+        "550 No such user here",
+    ],
+)
+def test_unknown_mailbox_is_suppressed_as_a_hard_bounce(smtp, deliveries_create, reply):
+    mailing = _sending_mailing()
+    deliveries_create(mailing, 1)
+    other = MailingFactory()
+    Delivery.objects.create(mailing=other, email="person0@example.org")
+    smtp.reply_error = reply
+    sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=30)
+    delivery = Delivery.objects.get(mailing=mailing)
+    assert (delivery.status, delivery.last_error) == ("failed", reply)
+    suppression = Suppression.objects.get()
+    assert suppression.email == "person0@example.org"
+    assert suppression.reason == Suppression.Reason.HARD_BOUNCE
+    assert suppression.mailing_id == mailing.pk
+    assert reply in suppression.note
+    # The address's message in another mailing waiting to go is not sent either.
+    assert Delivery.objects.get(mailing=other).status == "suppressed"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.7.1 Message rejected by policy",
+        "552 5.3.4 Message size exceeds fixed limit",
+        "554 Transaction failed",
+        "550 5.1.8 Sender address domain does not exist",
+        "550 Rejected as spam",
+    ],
+)
+def test_other_permanent_refusals_are_recorded_but_not_suppressed(smtp, deliveries_create, reply):
+    mailing = _sending_mailing()
+    deliveries_create(mailing, 2)
+    smtp.reply_error = reply
+    sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=30)
+    assert list(Delivery.objects.values_list("status", "last_error").distinct()) == [
+        ("failed", reply)
+    ]
+    assert not Suppression.objects.exists()

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from factories import (
     MailingFactory,
     RegionFactory,
@@ -199,3 +200,17 @@ def test_try_failed_again_is_offered_only_while_it_can_work(client, mailing, sta
     client.force_login(StaffFactory())
     page = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk])).text
     assert ("Try the 1 failed addresses again" in page) is shown
+
+
+@pytest.mark.parametrize("page", ["mailing_sending", "mailing"])
+def test_mailing_pages_show_the_recent_sending_rate(client, mailing, page):
+    Delivery.objects.bulk_create(
+        Delivery(mailing=mailing, email=f"r{n}@example.org", status="sent", sent_at=timezone.now())
+        for n in range(25)
+    )
+    client.force_login(StaffFactory())
+    response = client.get(reverse(f"campaigns:{page}", args=[mailing.pk]))
+    # 25 messages sent in the last ten seconds; the progress JSON says the same, for the script.
+    assert re.search(r'data-field="rate_per_second">\s*2\.5\s*<', response.text)
+    progress = client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).json()
+    assert progress["rate_per_second"] == 2.5
