@@ -21,8 +21,15 @@ Councillors, by role:
 
 So a councillor asking for a colleague's page that they can see listed gets 403, and for a
 councillor of another region, or one who has left, 404.
+
+A councillor who has left (`left_on` set) keeps their own pages: their profile (name, contact
+details, communication preferences), their data export and erasure request. Everything the
+councillor role gave them goes: their region, council and group pages and colleagues (404, as
+for anyone outside the region), and council or ward changes and levy waivers (403, with
+FORMER_COUNCILLOR_REFUSED saying why).
 """
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -38,11 +45,33 @@ from .models import (
     Councillor,
     CouncillorImport,
     Decision,
+    EqualityMonitoring,
     ErasureRequest,
     JoinRequest,
     LevyWaiver,
     ProfileChange,
 )
+
+FORMER_COUNCILLOR_REFUSED = (
+    "You are recorded as no longer a councillor, so you cannot {action}. If this is wrong, ask "
+    "your regional representative or the national office to correct it."
+)
+
+
+# What a former councillor is refused, as FORMER_COUNCILLOR_REFUSED words it.
+CHANGE_ACTION = "ask to change your council or ward"
+WAIVER_ACTION = "apply for a levy waiver"
+REGION_ACTION = "see your former region's page"
+
+
+def former_councillor_refusal(action: str) -> str:
+    return FORMER_COUNCILLOR_REFUSED.format(action=action)
+
+
+def require_serving_councillor(councillor, *, action: str) -> None:
+    """Refuse (403) what only a serving councillor may do, with a message saying why."""
+    if councillor.left_on is not None:
+        raise PermissionDenied(former_councillor_refusal(action))
 
 
 def councillors_managed_by(user):
@@ -104,10 +133,50 @@ def require_change_decider(user) -> None:
         raise PermissionDenied
 
 
+def may_view_equality_answers(user) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_national_staff
+        and user.has_perm("members.view_equality_monitoring")
+    )
+
+
 def require_equality_viewer(user) -> None:
     require_national_staff(user)
     if not user.has_perm("members.view_equality_monitoring"):
         raise PermissionDenied
+
+
+def equality_answers_visible_to(user):
+    """Everyone's equality-monitoring answers, for the totals: only for national staff granted
+    the dedicated permission; nobody else reads them, not even their region's representative."""
+    if not may_view_equality_answers(user):
+        return EqualityMonitoring.objects.none()
+    return EqualityMonitoring.objects.all()
+
+
+# A person's own records, for the pages where they read and change them.
+
+
+def equality_answers_of(user):
+    """The person's own equality-monitoring answers (at most one record)."""
+    if not user.is_authenticated:
+        return EqualityMonitoring.objects.none()
+    return EqualityMonitoring.objects.filter(user=user)
+
+
+def email_addresses_of(user):
+    """The person's own email addresses, the primary one first."""
+    if not user.is_authenticated:
+        return EmailAddress.objects.none()
+    return EmailAddress.objects.filter(user=user).order_by("-primary", "email")
+
+
+def erasure_requests_of(user):
+    """The person's own erasure requests, whatever their role (staff included)."""
+    if not user.is_authenticated:
+        return ErasureRequest.objects.none()
+    return ErasureRequest.objects.filter(user=user)
 
 
 def profile_changes_managed_by(user):

@@ -20,7 +20,9 @@ def councillor_changes(councillor: Councillor) -> list[Change]:
         )
     )
     positions = latest_records(
-        Position.history.filter(councillor_id=councillor.pk).select_related("history_user")
+        Position.history.filter(councillor_id=councillor.pk).select_related(
+            "history_user", "councillor__user"
+        )
     )
     account = latest_records(User.history.filter(id=user_id).select_related("history_user"))
     staff_roles = latest_records(

@@ -15,14 +15,18 @@ class SubqueryCount(models.Subquery):
 class RegionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The regions a person may read: all for staff, their own for representatives and
-        councillors, none for anyone else."""
+        serving councillors, none for anyone else (a councillor who has left included)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_national_staff:
             return self.all()
+        # Both conditions in one Q share one join: the profile that sits on the council must
+        # itself be the serving one.
         return self.filter(
             models.Q(pk__in=user.represented_region_ids)
-            | models.Q(councils__councillors__user=user)
+            | models.Q(
+                councils__councillors__user=user, councils__councillors__left_on__isnull=True
+            )
         ).distinct()
 
     def with_national_figures(self, on=None):
@@ -288,6 +292,16 @@ class GroupOfficer(models.Model):
 
 class RepresentativeQuerySet(models.QuerySet):
     def current(self, on=None):
+        """Appointments in force on a date (today by default): begun and not yet ended. One
+        dated in the future gives no access until its first day."""
+        on = on or timezone.localdate()
+        return self.filter(
+            models.Q(start_date__lte=on),
+            models.Q(end_date__isnull=True) | models.Q(end_date__gt=on),
+        )
+
+    def not_ended(self, on=None):
+        """Appointments in force or still to begin: those staff may yet end or remove."""
         on = on or timezone.localdate()
         return self.filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=on))
 

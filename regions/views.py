@@ -7,10 +7,11 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import history, services
 from .access import (
+    current_representatives_visible_to,
     get_council_for_user_or_404,
     get_group_for_user_or_404,
     get_officer_for_user_or_404,
@@ -65,6 +66,7 @@ def _region_totals(councils):
 
 
 @login_required
+@require_safe
 def region_detail(request, slug):
     region = get_region_for_user_or_404(request.user, slug)
     form = CouncilFilterForm(request.GET or None)
@@ -92,7 +94,7 @@ def region_detail(request, slug):
         "columns": _sort_columns(request, sort, descending),
         "totals": _region_totals(councils),
         "chart": bar_chart([(c.short_name, c.next_labour_seats_up) for c in chart_rows]),
-        "representatives": region.representatives.current().select_related("user"),
+        "representatives": current_representatives_visible_to(request.user, region),
         "can_manage": manages_region(request.user, region.pk),
         "is_staff": request.user.is_national_staff,
     }
@@ -100,6 +102,7 @@ def region_detail(request, slug):
 
 
 @login_required
+@require_safe
 def council_detail(request, slug):
     council = get_council_for_user_or_404(request.user, slug)
     return render(request, "regions/council_detail.html", {"council": council})
@@ -117,6 +120,7 @@ def _officer_rows(officers):
 
 
 @login_required
+@require_safe
 def group_detail(request, pk):
     group = get_group_for_user_or_404(request.user, pk)
     current, past = _officer_rows(list(group.officers.select_related("user")))
@@ -206,6 +210,7 @@ def officer_end(request, pk):
 
 
 @login_required
+@require_safe
 def national_dashboard(request):
     require_national_staff(request.user)
     regions = list(regions_visible_to(request.user).with_national_figures())
@@ -236,6 +241,7 @@ HISTORY_KINDS = {
 
 
 @login_required
+@require_safe
 def object_history(request, kind, pk):
     if kind not in HISTORY_KINDS:
         raise Http404

@@ -24,7 +24,15 @@ from django.utils.http import urlsafe_base64_encode
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members import imports
-from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
+from members.models import (
+    Councillor,
+    CouncillorImport,
+    Decision,
+    JoinRequest,
+    LevyWaiver,
+    ProfileChange,
+    User,
+)
 from regions.models import Council, GroupOfficer, RegionalRepresentative
 
 log = logging.getLogger(__name__)
@@ -285,10 +293,17 @@ def group_offices_end(
     return ended
 
 
+LEFT_REQUESTS_CLOSED = "Closed: no longer a councillor"
+
+
 @transaction.atomic
-def councillor_mark_left(*, councillor: Councillor, left_on: date | None = None) -> Councillor:
-    """Record that someone is no longer a councillor from `left_on` (today by default), and end
-    the group offices they hold on the same day: only a serving councillor holds one.
+def councillor_mark_left(
+    *, councillor: Councillor, left_on: date | None = None, by: User | None = None
+) -> Councillor:
+    """Record that someone is no longer a councillor from `left_on` (today by default), end
+    the group offices they hold on the same day (only a serving councillor holds one), and close
+    their pending council or ward change and levy waiver applications, which only a serving
+    councillor may make. Closed requests are refused with a reason and keep their history.
 
     A future date is refused: the portal would count them as gone at once. An office that began
     after `left_on` ends the day it began, as the database allows no term to end before it starts.
@@ -300,10 +315,29 @@ def councillor_mark_left(*, councillor: Councillor, left_on: date | None = None)
     councillor = Councillor.objects.select_for_update().get(pk=councillor.pk)
     councillor.left_on = left_on
     councillor._change_reason = "No longer a councillor"
+    if by is not None:
+        councillor._history_user = by
     councillor.save(update_fields=["left_on"])
     group_offices_end(
-        user_ids=[councillor.user_id], on=left_on, reason="Term ended: no longer a councillor"
+        user_ids=[councillor.user_id],
+        on=left_on,
+        reason="Term ended: no longer a councillor",
+        by=by,
     )
+    pending = [
+        *ProfileChange.objects.select_for_update().filter(
+            councillor=councillor, status=Decision.PENDING
+        ),
+        *LevyWaiver.objects.select_for_update().filter(
+            councillor=councillor, status=Decision.PENDING
+        ),
+    ]
+    for request in pending:
+        request.decision_record(by=by, approve=False, reason=LEFT_REQUESTS_CLOSED)
+        request._change_reason = LEFT_REQUESTS_CLOSED
+        if by is not None:
+            request._history_user = by
+        request.save()
     return councillor
 
 
@@ -619,7 +653,8 @@ def representative_remove(*, representative: RegionalRepresentative) -> Regional
         raise ValidationError(
             f"{representative.user}'s appointment for {representative.region} has already ended."
         )
-    representative.end_date = today
+    # An appointment still to begin ends the day it would have begun: it never gave access.
+    representative.end_date = max(today, representative.start_date)
     representative._change_reason = "Appointment ended"
     representative.save(update_fields=["end_date"])
     return representative

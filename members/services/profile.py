@@ -17,6 +17,7 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
+from members.access import CHANGE_ACTION, WAIVER_ACTION, require_serving_councillor
 from members.models import (
     Councillor,
     CouncillorImport,
@@ -55,8 +56,15 @@ def profile_update(
 ) -> ProfileChange | None:
     """Apply a councillor's own edit. Everything applies at once except a change of council or
     ward, which waits for the representative of the new council's region: it becomes the one
-    pending change (replacing any earlier one). Returns the pending change, if there is one."""
+    pending change (replacing any earlier one). Returns the pending change, if there is one.
+
+    A councillor who has left may still correct their name, contact details and preferences,
+    but asking to move council or ward is refused (PermissionDenied) and nothing is saved."""
     councillor = Councillor.objects.select_for_update().select_related("user").get(pk=councillor.pk)
+    council, ward = changes["council"], changes["ward"]
+    moves = council.pk != councillor.council_id or ward != councillor.ward
+    if moves:
+        require_serving_councillor(councillor, action=CHANGE_ACTION)
     user = councillor.user
     for field in USER_FIELDS:
         setattr(user, field, changes[field])
@@ -69,8 +77,7 @@ def profile_update(
     positions_replace(councillor=councillor, positions=positions)
 
     pending = councillor.pending_changes.filter(status=Decision.PENDING).first()
-    council, ward = changes["council"], changes["ward"]
-    if council.pk == councillor.council_id and ward == councillor.ward:
+    if not moves:
         # Back to what they have: nothing left to approve.
         if pending:
             pending.delete()
@@ -106,6 +113,11 @@ def profile_change_decide(
     change = ProfileChange.objects.select_for_update().get(pk=change.pk)
     if change.status != Decision.PENDING:
         raise ValidationError("This change has already been decided.")
+    if (
+        approve
+        and Councillor.objects.filter(pk=change.councillor_id, left_on__isnull=False).exists()
+    ):
+        raise ValidationError("They are no longer a councillor, so the change cannot be approved.")
     change.decision_record(by=by, approve=approve, reason=reason)
     change._change_reason = f"{change.get_status_display()} by {by}"
     change.save()
@@ -126,8 +138,10 @@ def profile_change_decide(
 
 @transaction.atomic
 def levy_waiver_apply(*, councillor: Councillor, year: int, circumstances: str) -> LevyWaiver:
-    """Apply for a levy waiver for a year. One live (pending or approved) application a year."""
-    Councillor.objects.select_for_update().get(pk=councillor.pk)
+    """Apply for a levy waiver for a year. One live (pending or approved) application a year;
+    only a serving councillor may apply (PermissionDenied otherwise)."""
+    councillor = Councillor.objects.select_for_update().get(pk=councillor.pk)
+    require_serving_councillor(councillor, action=WAIVER_ACTION)
     live = councillor.levy_waivers.filter(year=year).exclude(status=Decision.REFUSED)
     if live.exists():
         raise ValidationError(
@@ -216,9 +230,10 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
     user.groups.clear()
     user.user_permissions.clear()
     StaffRole.objects.filter(user=user).delete()
-    ended = RegionalRepresentative.objects.current().filter(user=user)
+    # Appointments still to begin end too, the day they would have begun.
+    ended = RegionalRepresentative.objects.not_ended().filter(user=user)
     for appointment in ended:
-        appointment.end_date = timezone.localdate()
+        appointment.end_date = max(timezone.localdate(), appointment.start_date)
         appointment._change_reason = "Appointment ended: personal data erased"
         appointment.save(update_fields=["end_date"])
     group_offices_end(

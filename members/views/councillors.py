@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import history
 from members.access import (
@@ -30,6 +30,7 @@ def _councillor_on_council(user, council, pk):
 
 
 @login_required
+@require_safe
 def council_councillors(request, slug):
     council = get_council_for_user_or_404(request.user, slug)
     # Names and wards are listed for everyone who can see the council; contact details and
@@ -138,7 +139,9 @@ def councillor_leave(request, slug, pk):
     councillor = _councillor_on_council(request.user, council, pk)
     form = CouncillorLeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        onboarding.councillor_mark_left(councillor=councillor, left_on=form.cleaned_data["left_on"])
+        onboarding.councillor_mark_left(
+            councillor=councillor, left_on=form.cleaned_data["left_on"], by=request.user
+        )
         messages.success(
             request, f"{councillor.user.full_name} is recorded as no longer a councillor."
         )
@@ -167,6 +170,7 @@ def councillor_reinstate(request, slug, pk):
 
 
 @login_required
+@require_safe
 def councillor_history(request, pk):
     # Found first, so that someone who may not know the councillor exists gets 404, and someone
     # who sees them listed but may not open their profile gets 403.

@@ -11,11 +11,11 @@ from django.db.models import Count
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from members import access, services
 from members.forms.profile import EQUALITY_QUESTIONS, PREFER_NOT, DecisionForm
-from members.models import Decision, EqualityMonitoring
+from members.models import Decision
 
 RECENT = 20
 
@@ -30,6 +30,7 @@ def pending_and_decided(managed, asked_on: str) -> dict:
 
 
 @login_required
+@require_safe
 def index(request):
     access.require_change_decider(request.user)
     staff = request.user.is_national_staff
@@ -100,6 +101,7 @@ def change_detail(request, pk):
 
 
 @login_required
+@require_safe
 def waivers(request):
     managed = access.waivers_managed_by(request.user).select_related(
         "councillor__user", "councillor__council", "decided_by"
@@ -130,6 +132,7 @@ def waiver_detail(request, pk):
 
 
 @login_required
+@require_safe
 def erasures(request):
     managed = access.erasure_requests_managed_by(request.user).select_related("user", "decided_by")
     context = pending_and_decided(managed, "requested_at")
@@ -165,13 +168,15 @@ SMALL_COUNT = 5
 
 
 @login_required
+@require_safe
 def equality_summary(request):
     access.require_equality_viewer(request.user)
-    total = EqualityMonitoring.objects.count()
+    answers = access.equality_answers_visible_to(request.user)
+    total = answers.count()
     tables = []
     for key, (label, choices) in EQUALITY_QUESTIONS.items():
         counts = dict(
-            EqualityMonitoring.objects.annotate(answer=KT(f"answers__{key}"))
+            answers.annotate(answer=KT(f"answers__{key}"))
             .values_list("answer")
             .annotate(n=Count("pk"))
             .values_list("answer", "n")

@@ -1,6 +1,7 @@
 """The home page: what each of a person's roles gives them, through the access functions."""
 
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from regions.access import (
     councils_visible_to,
@@ -10,6 +11,7 @@ from regions.access import (
 )
 
 
+@require_safe
 def home(request):
     user = request.user
     if not user.is_authenticated:

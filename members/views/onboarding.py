@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import imports
 from members.access import (
@@ -40,9 +40,12 @@ from regions.access import (
     get_region_for_user_or_404,
     get_representative_for_user_or_404,
     groups_visible_to,
+    officers_visible_to,
     regions_managed_by,
+    regions_visible_to,
+    representatives_visible_to,
 )
-from regions.models import GroupOfficer, Region, RegionalRepresentative
+from regions.models import GroupOfficer
 
 # The import preview lists every row that would change something or has an error; a very
 # large file's unchanged rows are only counted.
@@ -96,11 +99,13 @@ def join(request):
     return render(request, "members/join.html", context, status=status)
 
 
+@require_safe
 def join_thanks(request):
     return render(request, "members/join_thanks.html")
 
 
 @login_required
+@require_safe
 def join_requests(request):
     _require_manager(request.user)
     managed = join_requests_managed_by(request.user).select_related("council__region", "decided_by")
@@ -188,6 +193,7 @@ def import_upload(request, region_slug):
 
 
 @login_required
+@require_safe
 def import_detail(request, pk):
     councillor_import = get_import_for_user_or_404(request.user, pk)
     report = councillor_import.report or {}
@@ -224,6 +230,7 @@ def import_confirm(request, pk):
 
 
 @login_required
+@require_safe
 def import_progress(request, pk):
     councillor_import = get_import_for_user_or_404(request.user, pk)
     total = councillor_import.total_rows
@@ -262,6 +269,7 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def export_councillors(request, region_slug):
     region = get_region_for_user_or_404(request.user, region_slug, manage=True)
     councillors = (
@@ -288,9 +296,15 @@ def export_councillors(request, region_slug):
 
 
 @login_required
+@require_safe
 def export_groups(request, region_slug):
     region = get_region_for_user_or_404(request.user, region_slug, manage=True)
-    officers = GroupOfficer.objects.current().select_related("user").order_by("start_date", "pk")
+    officers = (
+        officers_visible_to(request.user)
+        .current()
+        .select_related("user")
+        .order_by("start_date", "pk")
+    )
     groups = (
         groups_visible_to(request.user)
         .filter(council__region=region)
@@ -341,11 +355,12 @@ def representatives(request):
         representative_appoint(user=person, region=region)
         messages.success(request, f"{person} is now a representative for {region}.")
         return redirect("representatives")
-    appointments = RegionalRepresentative.objects.select_related("user")
-    regions = Region.objects.prefetch_related(
+    # Appointments still to begin are listed with the current ones, so that they can be removed.
+    appointments = representatives_visible_to(request.user).select_related("user")
+    regions = regions_visible_to(request.user).prefetch_related(
         Prefetch(
             "representatives",
-            queryset=appointments.current().order_by("start_date", "pk"),
+            queryset=appointments.not_ended().order_by("start_date", "pk"),
             to_attr="current_representatives",
         ),
         Prefetch(

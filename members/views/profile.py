@@ -1,16 +1,15 @@
 """A person's own pages: their councillor profile, their region, levy waiver applications,
 and their personal data (export, erasure, equality monitoring)."""
 
-from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from members import services
+from members import access, services
 from members.forms.profile import (
     EqualityMonitoringForm,
     ErasureRequestForm,
@@ -19,7 +18,7 @@ from members.forms.profile import (
     ProfileForm,
     equality_answer_labels,
 )
-from members.models import Decision, EqualityMonitoring, ErasureRequest
+from members.models import Decision
 from regions.access import (
     current_representatives_visible_to,
     groups_visible_to,
@@ -39,7 +38,15 @@ def _own_councillor(request):
     return councillor
 
 
+def _refuse(request, refusal: PermissionDenied):
+    """Answer 403, with the reason shown on the page."""
+    if refusal.args:
+        messages.error(request, str(refusal))
+    raise refusal
+
+
 @login_required
+@require_safe
 def profile(request):
     councillor = _own_councillor(request)
     if councillor is None:
@@ -49,7 +56,7 @@ def profile(request):
         "councillor": councillor,
         "positions": councillor.positions.all(),
         "latest_change": changes[0] if changes else None,
-        "email_addresses": EmailAddress.objects.filter(user=request.user).order_by("-primary"),
+        "email_addresses": access.email_addresses_of(request.user),
     }
     return render(request, "members/profile.html", context)
 
@@ -77,9 +84,12 @@ def profile_edit(request):
             for f in formset.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
-        change = services.profile_update(
-            councillor=councillor, changes=form.cleaned_data, positions=positions
-        )
+        try:
+            change = services.profile_update(
+                councillor=councillor, changes=form.cleaned_data, positions=positions
+            )
+        except PermissionDenied as refusal:
+            _refuse(request, refusal)
         if change is not None:
             messages.success(
                 request,
@@ -97,10 +107,16 @@ def profile_edit(request):
 
 
 @login_required
+@require_safe
 def my_region(request):
     councillor = _own_councillor(request)
     if councillor is None:
         return _no_profile(request)
+    # A councillor who has left no longer sees their former region's pages.
+    try:
+        access.require_serving_councillor(councillor, action=access.REGION_ACTION)
+    except PermissionDenied as refusal:
+        _refuse(request, refusal)
     region = councillor.council.region
     representatives = current_representatives_visible_to(request.user, region).select_related(
         "user__councillor"
@@ -132,6 +148,13 @@ def levy_waiver(request):
     if councillor is None:
         return _no_profile(request)
     form = LevyWaiverForm(request.POST or None)
+    may_apply = councillor.left_on is None
+    if not may_apply:
+        refusal = access.former_councillor_refusal(access.WAIVER_ACTION)
+        if request.method == "POST":
+            _refuse(request, PermissionDenied(refusal))
+        # They still read their past applications; the page says why they cannot apply.
+        messages.warning(request, refusal)
     if request.method == "POST" and form.is_valid():
         try:
             services.levy_waiver_apply(
@@ -139,25 +162,28 @@ def levy_waiver(request):
                 year=form.cleaned_data["year"],
                 circumstances=form.cleaned_data["circumstances"],
             )
+        except PermissionDenied as refusal:
+            _refuse(request, refusal)
         except ValidationError as error:
             form.add_error("year", error)
         else:
             messages.success(request, "Your application has been sent to the national office.")
             return redirect("levy_waiver")
-    context = {"form": form, "waivers": councillor.levy_waivers.all()}
+    context = {"form": form, "waivers": councillor.levy_waivers.all(), "may_apply": may_apply}
     return render(request, "members/waiver.html", context)
 
 
 def _my_data_page(request, erasure_form):
     context = {
         "erasure_form": erasure_form,
-        "erasure_requests": ErasureRequest.objects.filter(user=request.user),
-        "has_equality": EqualityMonitoring.objects.filter(user=request.user).exists(),
+        "erasure_requests": access.erasure_requests_of(request.user),
+        "has_equality": access.equality_answers_of(request.user).exists(),
     }
     return render(request, "members/my_data.html", context)
 
 
 @login_required
+@require_safe
 def my_data(request):
     return _my_data_page(request, ErasureRequestForm())
 
@@ -170,12 +196,14 @@ def _download(content: str, content_type: str, extension: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_data_export_json(request):
     content = services.personal_data_json(user=request.user)
     return _download(content, "application/json", "json")
 
 
 @login_required
+@require_safe
 def my_data_export_csv(request):
     content = services.personal_data_csv(user=request.user)
     return _download(content, "text/csv; charset=utf-8", "csv")
@@ -199,7 +227,7 @@ def erasure_request(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def equality(request):
-    record = EqualityMonitoring.objects.filter(user=request.user).first()
+    record = access.equality_answers_of(request.user).first()
     initial = dict(record.answers) if record else {}
     form = EqualityMonitoringForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -1,7 +1,8 @@
 """Who may open and post to every onboarding page.
 
 Roles: anonymous, councillor A (region X), councillor B (region Y), the representatives of X
-and of Y, and staff. Objects belong to region X unless named otherwise. Objects a person may
+and of Y, staff, and a former councillor of region X (who has left, and so no longer sees the
+region). Objects belong to region X unless named otherwise. Objects a person may
 not know exist give 404, pages they can see but not change give 403, and a refused POST
 changes nothing in the database.
 """
@@ -31,7 +32,15 @@ from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+ROLES = [
+    "anonymous",
+    "councillor_a",
+    "councillor_b",
+    "rep_x",
+    "rep_y",
+    "staff",
+    "former_councillor",
+]
 # The url names this module's matrix covers; tests/regions/test_access_regions.py checks that
 # every url name of members and regions is covered by one of the matrix modules.
 COVERED_URL_NAMES = {
@@ -94,6 +103,7 @@ def world():
     w["former"] = CouncillorFactory(
         council=council_x, user__full_name="Morgan Former", left_on=datetime.date(2025, 5, 8)
     )
+    w["former_councillor"] = w["former"].user
     w["invitation"] = urlsplit(onboarding.invitation_link(invitee)).path
     w["import_x"] = onboarding.councillor_import_preview(
         region=region_x, uploaded_by=w["rep_x"], filename="x.csv", raw=CSV
@@ -121,6 +131,7 @@ def _as(client, world, role):
 # (name, url, {role: expected status}) for GET. 302 for anonymous is the login redirect.
 def get_cases():
     read_region = {"councillor_a": 403, "councillor_b": 404, "rep_x": 200, "rep_y": 404}
+    read_region["former_councillor"] = 404
     manage_x = {"anonymous": 302, **read_region, "staff": 200}
     managers_only = {
         "anonymous": 302,
@@ -129,6 +140,7 @@ def get_cases():
         "rep_x": 200,
         "rep_y": 404,
         "staff": 200,
+        "former_councillor": 404,
     }
     return [
         ("join", lambda w: reverse("join"), dict.fromkeys(ROLES, 200)),
@@ -139,7 +151,7 @@ def get_cases():
             "join_requests",
             lambda w: reverse("join_requests"),
             {"anonymous": 302, "councillor_a": 403, "councillor_b": 403}
-            | {"rep_x": 200, "rep_y": 200, "staff": 200},
+            | {"rep_x": 200, "rep_y": 200, "staff": 200, "former_councillor": 403},
         ),
         (
             "join_refuse",
@@ -183,7 +195,9 @@ def get_cases():
             "representatives",
             lambda w: reverse("representatives"),
             {"anonymous": 302, "staff": 200}
-            | dict.fromkeys(["councillor_a", "councillor_b", "rep_x", "rep_y"], 403),
+            | dict.fromkeys(
+                ["councillor_a", "councillor_b", "rep_x", "rep_y", "former_councillor"], 403
+            ),
         ),
     ]
 
@@ -199,6 +213,7 @@ def test_get_permissions(client, world, role, name, url, expected):
 
 def post_cases():
     read_region = {"councillor_a": 403, "councillor_b": 404, "rep_x": 302, "rep_y": 404}
+    read_region["former_councillor"] = 404
     manage_x = {"anonymous": 302, **read_region, "staff": 302}
     managers_only = {
         "anonymous": 302,
@@ -207,9 +222,10 @@ def post_cases():
         "rep_x": 302,
         "rep_y": 404,
         "staff": 302,
+        "former_councillor": 404,
     }
     staff_only = {"anonymous": 302, "staff": 302} | dict.fromkeys(
-        ["councillor_a", "councillor_b", "rep_x", "rep_y"], 403
+        ["councillor_a", "councillor_b", "rep_x", "rep_y", "former_councillor"], 403
     )
     today = timezone.localdate().isoformat()
     return [
@@ -373,6 +389,7 @@ def test_council_list_shows_the_serving_councillors_each_role_may_see_listed(cli
         "rep_x": serving_x,
         "rep_y": 404,
         "staff": serving_x,
+        "former_councillor": 404,
     }[role]
     assert world["target"].pk not in serving_x
     assert _listed_on_council_x(client, world, role) == expected

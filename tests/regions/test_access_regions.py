@@ -1,7 +1,9 @@
 """Who may open and change which regions pages, for every role.
 
 Councillor A sits on council A in region X, councillor B on council B in region Y. Each
-region has a representative. Refused requests must leave the database as it was.
+region has a representative. A former councillor sat on council A until they left: the
+councillor role gave them region X, and leaving takes it away. Refused requests must leave the
+database as it was.
 
 The matrix is split over this module, tests/members/test_access_onboarding.py and
 tests/members/test_access_profile.py; each names the url names it covers, and the guard test at
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import resolve, reverse
+from django.utils import timezone
 from factories import (
     CouncilFactory,
     CouncilGroupFactory,
@@ -32,7 +35,7 @@ from regions.models import Council, CouncilGroup, GroupOfficer, RegionalRepresen
 pytestmark = pytest.mark.django_db
 
 
-ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff", "former_a"]
 COVERED_URL_NAMES = {
     "regions:region",
     "regions:council",
@@ -55,6 +58,7 @@ def world():
     group_b = CouncilGroupFactory(council=council_b, contact_email="b@labour.example.org")
     councillor_a = CouncillorFactory(council=council_a)
     councillor_b = CouncillorFactory(council=council_b)
+    former_a = CouncillorFactory(council=council_a, left_on=datetime.date(2025, 5, 8))
     # A second serving councillor on each council, who can be appointed.
     candidate_a = CouncillorFactory(council=council_a)
     candidate_b = CouncillorFactory(council=council_b)
@@ -85,6 +89,7 @@ def world():
             "rep_x": rep_x.user,
             "rep_y": rep_y.user,
             "staff": staff,
+            "former_a": former_a.user,
         },
     }
 
@@ -125,47 +130,47 @@ def _status(response):
 READS = {
     "region dashboard": (
         lambda w: reverse("regions:region", args=[w["x"].slug]),
-        ["login", 200, 404, 200, 404, 200],
+        ["login", 200, 404, 200, 404, 200, 404],
     ),
     "council page": (
         lambda w: reverse("regions:council", args=[w["council_a"].slug]),
-        ["login", 200, 404, 200, 404, 200],
+        ["login", 200, 404, 200, 404, 200, 404],
     ),
     "page of another council in A's region": (
         lambda w: reverse("regions:council", args=[w["neighbour_a"].slug]),
-        ["login", 200, 404, 200, 404, 200],
+        ["login", 200, 404, 200, 404, 200, 404],
     ),
     "unknown council": (
         lambda w: reverse("regions:council", args=["no-such-council"]),
-        ["login", 404, 404, 404, 404, 404],
+        ["login", 404, 404, 404, 404, 404, 404],
     ),
     "group page": (
         lambda w: reverse("regions:group", args=[w["group_a"].pk]),
-        ["login", 200, 404, 200, 404, 200],
+        ["login", 200, 404, 200, 404, 200, 404],
     ),
     "group edit page": (
         lambda w: reverse("regions:group_edit", args=[w["group_a"].pk]),
-        ["login", 403, 404, 200, 404, 200],
+        ["login", 403, 404, 200, 404, 200, 404],
     ),
     "group officers page": (
         lambda w: reverse("regions:group_officers", args=[w["group_a"].pk]),
-        ["login", 403, 404, 200, 404, 200],
+        ["login", 403, 404, 200, 404, 200, 404],
     ),
     "national dashboard": (
         lambda w: reverse("regions:national"),
-        ["login", 403, 403, 403, 403, 200],
+        ["login", 403, 403, 403, 403, 200, 403],
     ),
     "group history": (
         lambda w: reverse("regions:history", args=["group", w["group_a"].pk]),
-        ["login", 403, 404, 403, 404, 200],
+        ["login", 403, 404, 403, 404, 200, 404],
     ),
     "officer history": (
         lambda w: reverse("regions:history", args=["officer", w["officer_a"].pk]),
-        ["login", 403, 404, 403, 404, 200],
+        ["login", 403, 404, 403, 404, 200, 404],
     ),
     "representative history": (
         lambda w: reverse("regions:history", args=["representative", w["rep_x_appointment"].pk]),
-        ["login", 403, 404, 403, 404, 200],
+        ["login", 403, 404, 403, 404, 200, 404],
     ),
 }
 
@@ -206,9 +211,9 @@ def _end_post(world):
 
 # Expected status per role; 302 is the redirect after a successful change.
 WRITES = {
-    "edit contact details": (_contact_post, ["login", 403, 404, 302, 404, 302]),
-    "appoint an officer": (_appoint_post, ["login", 403, 404, 302, 404, 302]),
-    "end an officer's term": (_end_post, ["login", 403, 404, 302, 404, 302]),
+    "edit contact details": (_contact_post, ["login", 403, 404, 302, 404, 302, 404]),
+    "appoint an officer": (_appoint_post, ["login", 403, 404, 302, 404, 302, 404]),
+    "end an officer's term": (_end_post, ["login", 403, 404, 302, 404, 302, 404]),
 }
 
 
@@ -236,6 +241,7 @@ GROUP_LISTS = {
     "rep_x": "contacts",
     "rep_y": 404,
     "staff": "contacts",
+    "former_a": 404,
 }
 
 
@@ -332,6 +338,35 @@ def test_an_ended_representative_loses_access(client, world):
     assert client.get(reverse("regions:group", args=[world["group_a"].pk])).status_code == 404
 
 
+def test_a_representative_appointed_from_a_future_date_has_no_access_until_then(client, world):
+    appointment = world["rep_x_appointment"]
+    RegionalRepresentative.objects.filter(pk=appointment.pk).update(
+        start_date=timezone.localdate() + datetime.timedelta(days=1)
+    )
+    client.force_login(world["users"]["rep_x"])
+    assert client.get(reverse("regions:group", args=[world["group_a"].pk])).status_code == 404
+    before = _snapshot()
+    url, data = _contact_post(world)
+    assert client.post(url, data).status_code == 404
+    assert _snapshot() == before
+    # From the first day of the appointment, the region is theirs.
+    RegionalRepresentative.objects.filter(pk=appointment.pk).update(start_date=timezone.localdate())
+    assert client.get(reverse("regions:group", args=[world["group_a"].pk])).status_code == 200
+
+
+def test_a_councillor_who_leaves_loses_their_regions_pages(client, world):
+    user = world["users"]["councillor_a"]
+    user.councillor.left_on = timezone.localdate()
+    user.councillor.save()
+    client.force_login(user)
+    pages = [
+        reverse("regions:region", args=[world["x"].slug]),
+        reverse("regions:council", args=[world["council_a"].slug]),
+        reverse("regions:group", args=[world["group_a"].pk]),
+    ]
+    assert [client.get(page).status_code for page in pages] == [404, 404, 404]
+
+
 def test_unknown_history_kind_is_not_found(client, world):
     client.force_login(world["users"]["staff"])
     response = client.get(reverse("regions:history", args=["user", world["group_a"].pk]))
@@ -386,6 +421,106 @@ def test_the_matrix_covers_exactly_its_url_names(world):
     urls = [url(world) for url, _expected in READS.values()]
     urls += [build(world)[0] for build, _expected in WRITES.values()]
     assert {resolve(url).view_name for url in urls} == COVERED_URL_NAMES
+
+
+# Pages that only show something answer any other method with 405, before looking anything up;
+# every url of members and regions is one or the other.
+
+SHOWS_ONLY = {
+    "home",
+    "join_thanks",
+    "join_requests",
+    "council_councillors",
+    "councillor_history",
+    "import_detail",
+    "import_progress",
+    "export_councillors",
+    "export_groups",
+    "profile",
+    "my_region",
+    "my_data",
+    "my_data_json",
+    "my_data_csv",
+    "decisions",
+    "decisions_waivers",
+    "decisions_erasures",
+    "decisions_equality",
+    "regions:national",
+    "regions:history",
+    "regions:council",
+    "regions:group",
+    "regions:region",
+}
+ACCEPTS_POST = {
+    "join",
+    "join_request_approve",
+    "join_request_refuse",
+    "invitation_accept",
+    "councillor_add",
+    "councillor_edit",
+    "councillor_leave",
+    "councillor_reinstate",
+    "councillor_invitation_resend",
+    "import_upload",
+    "import_confirm",
+    "representatives",
+    "representative_remove",
+    "profile_edit",
+    "levy_waiver",
+    "erasure_request",
+    "equality",
+    "equality_withdraw",
+    "decisions_changes",
+    "decisions_change",
+    "decisions_waiver",
+    "decisions_erasure",
+    "regions:group_edit",
+    "regions:group_officers",
+    "regions:officer_end",
+}
+
+
+def _patterns():
+    """(url name, url) for every pattern of members and regions, with placeholder arguments:
+    the method is refused before any object is looked up."""
+    sample = {"int": 1, "slug": "placeholder", "string": "placeholder"}
+    found = []
+    for prefix, module in (("", members.urls), (f"{regions.urls.app_name}:", regions.urls)):
+        for pattern in module.urlpatterns:
+            kinds = {
+                name: type(converter).__name__.removesuffix("Converter").lower()
+                for name, converter in pattern.pattern.converters.items()
+            }
+            kwargs = {name: sample[kind] for name, kind in kinds.items()}
+            found.append((prefix + pattern.name, reverse(prefix + pattern.name, kwargs=kwargs)))
+    return found
+
+
+def test_every_page_either_only_shows_or_takes_a_post():
+    names = {name for name, _url in _patterns()}
+    assert SHOWS_ONLY.isdisjoint(ACCEPTS_POST)
+    assert names - SHOWS_ONLY - ACCEPTS_POST == set(), "say which kind these pages are"
+    assert (SHOWS_ONLY | ACCEPTS_POST) - names == set(), "these pages no longer exist"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_pages_that_only_show_refuse_other_methods(client, world, method):
+    client.force_login(world["users"]["staff"])
+    before = _snapshot()
+    answers = {
+        name: getattr(client, method)(url).status_code
+        for name, url in _patterns()
+        if name in SHOWS_ONLY
+    }
+    assert answers == dict.fromkeys(SHOWS_ONLY, 405)
+    assert _snapshot() == before
+
+
+def test_pages_that_only_show_still_answer_get_and_head(client, world):
+    client.force_login(world["users"]["staff"])
+    url = reverse("regions:group", args=[world["group_a"].pk])
+    assert client.get(url).status_code == 200
+    assert client.head(url).status_code == 200
 
 
 # The guard: every url of members and regions is in the permission matrix.
