@@ -117,6 +117,12 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
         date_bounds(self.fields["term_ends"], term_ends_latest())
         if validators.phone_needs_correcting(self.initial.get("phone")):
             self.fields["phone"].help_text = validators.PHONE_STORED_MESSAGE
+        if councillor.left_on is not None:
+            # Someone who has left keeps their last council and ward on record; they may still
+            # correct everything else.
+            for name in ("council", "ward"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "You are no longer a councillor, so this stays."
 
     def clean_full_name(self):
         return name_validate(self.cleaned_data["full_name"])

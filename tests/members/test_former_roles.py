@@ -106,6 +106,17 @@ def test_a_former_councillor_is_told_why_their_region_page_is_closed(client, wor
     assert LEFT in response.text
 
 
+def test_a_former_councillors_pages_do_not_link_to_what_they_lost(client, world):
+    councillor = world["councillor"]
+    _leave(councillor)
+    client.force_login(councillor.user)
+    home = client.get(reverse("home")).text
+    assert "you left on 8 May 2025" in home
+    for url in _region_pages(world).values():
+        assert f'href="{url}"' not in home
+    assert f'href="{reverse("my_region")}"' not in client.get(reverse("profile")).text
+
+
 def test_a_former_councillor_still_reads_their_own_pages_and_data(client, world):
     councillor = world["councillor"]
     _leave(councillor)
@@ -145,19 +156,20 @@ def test_a_former_councillor_may_ask_for_their_data_to_be_erased(client, world):
     [{"ward": "Riverside"}, {"council": "other"}],
     ids=["ward", "council"],
 )
-def test_a_former_councillor_cannot_ask_to_change_council_or_ward(client, world, change):
+def test_a_former_councillors_council_and_ward_stay_as_they_were(client, world, change):
+    """Their form shows council and ward as fixed; a move sent anyway is not taken."""
     councillor = world["councillor"]
     _leave(councillor)
     if change.get("council") == "other":
         change = {"council": world["other_council"].pk}
     client.force_login(councillor.user)
+    form = client.get(reverse("profile_edit")).context["form"]
+    assert form.fields["council"].disabled and form.fields["ward"].disabled
     data = _profile_form(councillor, full_name="Robin Renamed", **change)
     response = client.post(reverse("profile_edit"), data)
-    assert response.status_code == 403
-    assert LEFT in response.text
+    assert response.status_code == 302
     councillor.refresh_from_db()
-    # Nothing of the refused edit is kept, not even the parts they may change.
-    assert councillor.user.full_name == "Robin Serving"
+    assert councillor.user.full_name == "Robin Renamed"
     assert (councillor.council, councillor.ward) == (world["council"], "Castle")
     assert not ProfileChange.objects.exists()
 
@@ -193,6 +205,7 @@ def test_a_former_councillor_reads_their_waivers_but_cannot_apply(client, world)
     assert page.status_code == 200
     assert LEFT in page.text
     assert "2024" in page.text
+    assert 'name="circumstances"' not in page.text  # no form they could not send
     data = {"year": "2026", "circumstances": "Low income", "declaration": "on"}
     response = client.post(reverse("levy_waiver"), data)
     assert response.status_code == 403
