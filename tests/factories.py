@@ -194,3 +194,22 @@ class ErasureRequestFactory(factory.django.DjangoModelFactory):
         model = "members.ErasureRequest"
 
     user = factory.SubFactory(UserFactory)
+
+
+def profile_form_data(councillor, **changes) -> dict:
+    """What the profile edit form posts when the councillor changes only `changes`."""
+    data = {
+        "full_name": councillor.user.full_name,
+        "preferred_name": "",
+        "council": councillor.council_id,
+        "ward": councillor.ward,
+        "first_elected": "",
+        "term_ends": "",
+        "labour_coop": "no",
+        "phone": councillor.phone,
+        "bio": "",
+        "wants_campaign_mailings": "on",
+        "positions-TOTAL_FORMS": "0",
+        "positions-INITIAL_FORMS": "0",
+    }
+    return {**data, **changes}

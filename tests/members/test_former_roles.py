@@ -21,6 +21,7 @@ from factories import (
     RegionFactory,
     RepresentativeFactory,
     StaffFactory,
+    profile_form_data,
 )
 
 from members import services
@@ -54,21 +55,7 @@ def _leave(councillor):
 
 
 def _profile_form(councillor, **changes):
-    data = {
-        "full_name": councillor.user.full_name,
-        "preferred_name": "",
-        "council": councillor.council_id,
-        "ward": councillor.ward,
-        "first_elected": "",
-        "term_ends": "",
-        "labour_coop": "no",
-        "phone": "",
-        "bio": "",
-        "wants_campaign_mailings": "on",
-        "positions-TOTAL_FORMS": "0",
-        "positions-INITIAL_FORMS": "0",
-    }
-    return data | changes
+    return profile_form_data(councillor, **changes)
 
 
 def _region_pages(world):

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from factories import CouncilFactory, CouncillorFactory, RegionFactory
+from factories import CouncilFactory, CouncillorFactory, RegionFactory, profile_form_data
 
 from alc_portal.validators import phone_needs_correcting, phone_validate
 from members.forms.onboarding import CouncillorEditForm
@@ -59,21 +59,7 @@ def test_an_unchanged_saved_number_is_kept_and_a_changed_one_is_checked():
 
 
 def _profile_form(councillor, **changes):
-    data = {
-        "full_name": councillor.user.full_name,
-        "preferred_name": "",
-        "council": councillor.council_id,
-        "ward": councillor.ward,
-        "first_elected": "",
-        "term_ends": "",
-        "labour_coop": "no",
-        "phone": councillor.phone,
-        "bio": "",
-        "wants_campaign_mailings": "on",
-        "positions-TOTAL_FORMS": "0",
-        "positions-INITIAL_FORMS": "0",
-    }
-    return {**data, **changes}
+    return profile_form_data(councillor, **changes)
 
 
 @pytest.fixture

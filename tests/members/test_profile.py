@@ -17,6 +17,7 @@ from factories import (
     RegionFactory,
     RepresentativeFactory,
     StaffFactory,
+    profile_form_data,
 )
 
 from members.models import Councillor, Decision, Position, ProfileChange
@@ -34,22 +35,7 @@ def councillor():
 
 
 def _form(councillor, **changes):
-    data = {
-        "full_name": councillor.user.full_name,
-        "preferred_name": "",
-        "council": councillor.council_id,
-        "ward": councillor.ward,
-        "first_elected": "",
-        "term_ends": "",
-        "labour_coop": "no",
-        "phone": "",
-        "bio": "",
-        "wants_campaign_mailings": "on",
-        "positions-TOTAL_FORMS": "0",
-        "positions-INITIAL_FORMS": "0",
-    }
-    data.update(changes)
-    return data
+    return profile_form_data(councillor, **{"phone": "", **changes})
 
 
 def test_councillor_sees_their_profile(client, councillor):
