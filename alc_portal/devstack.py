@@ -170,6 +170,8 @@ class Supervisor:
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
+        # Links in emails (invitations, unsubscribe) must reach this server, whatever its port.
+        env.setdefault("PORTAL_URL", f"http://{self.host}:{self.port}")
         if not env.get("EMAIL_URL") and not env.get("EMAIL_HOST"):
             env["EMAIL_URL"] = f"smtp://127.0.0.1:{self.mail_port}"
             env["EMAIL_HOST"] = "127.0.0.1"

@@ -68,6 +68,9 @@ def test_make_run_serves_the_portal_on_its_own_services_and_ctrl_c_stops_all():
         commands = " ".join(" ".join(p.cmdline()) for p in processes)
         for part in ("runserver", "worker", "beat", "mailcatcher"):
             assert part in commands, f"no {part} among {commands}"
+        # Links in emails (invitations, unsubscribe) point at this server, not the default port.
+        (web,) = [p for p in processes if "runserver" in p.cmdline()]
+        assert web.environ()["PORTAL_URL"] == f"http://127.0.0.1:{port}"
         output = log_path.read_text()
         started = dict(re.findall(r"embedded (PostgreSQL|Redis) on 127\.0\.0\.1:(\d+) \(", output))
         assert set(started) == {"PostgreSQL", "Redis"}, output
