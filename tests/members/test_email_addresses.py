@@ -39,6 +39,11 @@ def test_added_address_waits_for_verification_by_link(client, councillor, mailou
     assert not address.verified and not address.primary
 
     assert [m.to for m in mailoutbox] == [[NEW]]
+    # It says what happened, in the portal's name (not the host name of the request).
+    assert mailoutbox[0].subject == "[ALC Portal] Confirm your email address"
+    assert "has added this address to their ALC Portal account" in mailoutbox[0].body
+    assert councillor.user.full_name in mailoutbox[0].body
+    assert mailoutbox[0].body.startswith("Hello from ALC Portal")
     link = _confirm_link(mailoutbox[0])
     assert client.get(link).status_code == 200
     client.post(link)
