@@ -4,6 +4,8 @@ a councillor turns on an authenticator app, gets recovery codes, and can sign in
 import time
 
 import pytest
+from allauth.account import app_settings as account_settings
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
@@ -21,11 +23,23 @@ def _log_in(client, email):
     return client.post(reverse("account_login"), {"login": email, "password": PASSWORD})
 
 
+def _sign_in_was_a_while_ago(client):
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] -= account_settings.REAUTHENTICATION_TIMEOUT + 1
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+
+
 def test_a_councillor_turns_on_two_factor_and_signs_in_with_a_recovery_code(client):
     user = CouncillorFactory().user
     _log_in(client, user.email)
 
-    # Changing sign-in settings asks for the password again first.
+    # Just signed in: turning it on needs no second password.
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    # Later, changing sign-in settings asks for the password again first.
+    _sign_in_was_a_while_ago(client)
     page = client.get(reverse("mfa_activate_totp"))
     assert page.url.startswith(reverse("account_reauthenticate"))
     client.post(page.url, {"password": PASSWORD})

@@ -3,7 +3,7 @@ authentication before they can use anything but their account pages."""
 
 import pytest
 from django.urls import reverse
-from factories import CouncillorFactory, RegionFactory, UserFactory
+from factories import PASSWORD, CouncillorFactory, RegionFactory, UserFactory
 
 from members.models import StaffRole
 from members.services import two_factor_enrol
@@ -43,6 +43,20 @@ def test_the_enrolment_and_account_pages_stay_open(client, representative_withou
     assert response.status_code == 200
     assert response.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
     assert client.get(reverse("account_email")).status_code == 200
+
+
+def test_a_representative_who_just_signed_in_goes_straight_to_enrolment(
+    client, representative_without_two_factor
+):
+    """Their password was typed a moment ago: allauth's reauthentication is not asked again."""
+    response = client.post(
+        reverse("account_login"),
+        {"login": representative_without_two_factor.email, "password": PASSWORD},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("mfa_activate_totp")
+    assert response.status_code == 200
+    assert 'name="code"' in response.text
 
 
 def test_once_enrolled_a_representative_gets_their_pages(client, representative_without_two_factor):
