@@ -1,13 +1,16 @@
 """Who may see and change which campaigns and mailings. Every view gets them through here.
 
-Campaigns are read by anyone logged in and changed by national staff; their resources and
-adoptions go with them. Mailings are seen by staff (all) and by regional representatives (those
-owned by one of their regions); nobody else knows they exist, nor their deliveries. A
-representative may change their region's drafts until they are sent; sending and approving are
-for staff. The suppression list is for staff alone.
+Campaigns are read by national staff, current representatives and serving councillors, and
+changed by national staff; their resources and adoptions go with them. Mailings are seen by
+staff (all) and by regional representatives (those owned by one of their regions); nobody else
+knows they exist, nor their deliveries. A representative may change their region's drafts until
+they are sent; sending and approving are for staff. The suppression list is for staff alone;
+each person may lift their own unsubscribe.
 """
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from .models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
@@ -137,3 +140,17 @@ def suppressions_visible_to(user):
 
 def get_suppression_for_user_or_404(user, pk):
     return get_object_or_404(suppressions_visible_to(user), pk=pk)
+
+
+def own_suppressions(user):
+    """The suppression entries for the person's own addresses: their login address and any
+    they have verified (an unverified one could be anybody's)."""
+    if not user.is_authenticated:
+        return Suppression.objects.none()
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    emails = {user.email.lower(), *(email.lower() for email in verified)}
+    return (
+        Suppression.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .order_by("email_lower")
+    )

@@ -1,17 +1,25 @@
 from django.contrib import admin
-from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import ResourceForm
 from .models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
 
-# A web address typed without a scheme is taken to be https.
-URL_FIELDS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+class ResourceAdminForm(ResourceForm):
+    """The portal's checks on a new upload; a file already stored and left as it is has passed
+    them when it was uploaded."""
+
+    def clean_file(self):
+        if "file" not in self.changed_data:
+            return self.cleaned_data.get("file")
+        return super().clean_file()
 
 
 class ResourceInline(admin.TabularInline):
+    # The portal's own checks on uploads (type, size, contents) apply here too.
     model = CampaignResource
+    form = ResourceAdminForm
     extra = 0
-    formfield_overrides = URL_FIELDS_HTTPS
 
 
 class AdoptionInline(admin.TabularInline):
@@ -41,7 +49,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["email"]
     list_select_related = ["mailing"]
-    raw_id_fields = ["mailing"]
+    raw_id_fields = ["mailing", "group"]
 
 
 @admin.register(Suppression)
@@ -53,8 +61,9 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignResource)
 class CampaignResourceAdmin(admin.ModelAdmin):
+    form = ResourceAdminForm
+    fields = ["campaign", "title", "url", "file"]
     list_display = ["title", "campaign", "url", "file", "added_at"]
-    formfield_overrides = URL_FIELDS_HTTPS
     list_select_related = ["campaign"]
     search_fields = ["title", "campaign__title"]
 

@@ -16,11 +16,14 @@ choices match any of them. Rules saved before these choices existed hold bare pa
 
 Addresses: the group contact address, the current leader and secretary (their account
 addresses), and every serving councillor on the council who has not opted out of campaign
-mailings. Only active accounts count. When the leader's or secretary's office is vacant and
-``fall_back_to_contact`` is set, the group contact address is used instead. Each address
-appears once, lower-cased; when it belongs to several groups the first group (by council name)
-supplies its merge values, and a person's own address keeps their name rather than the
-group's. Addresses on the suppression list are left out and reported.
+mailings. Only active accounts count, and an officer too must be a serving councillor who has
+not opted out: otherwise the office counts as vacant. When the leader's or secretary's office
+is vacant and ``fall_back_to_contact`` is set, the group contact address is used instead.
+Each address appears once, lower-cased; when it belongs to several groups the first group (by
+council name) supplies its merge values, and a person's own address keeps their name rather than the
+group's (a person without a name is greeted as "colleague", like a group's address). Dates are
+ISO text ("2027-05-06"): rendering shows them as "6 May 2027" or as a |date filter asks.
+Addresses on the suppression list are left out and reported.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from django.db.models.functions import Lower
 from members.models import Councillor
 from regions.models import Council, CouncilGroup, Election, GroupOfficer
 
-from .models import Mailing, Suppression
+from .models import Delivery, Mailing, Suppression
+from .rendering import raw_value
 
 Recipients = Mailing.Recipients
 
@@ -146,6 +150,8 @@ CONTACT_FIRST_NAME = "colleague"
 class Recipient:
     email: str
     context: dict
+    # The group the address was chosen for (the first, when several picked it).
+    group_id: int | None = None
 
 
 @dataclasses.dataclass
@@ -154,14 +160,12 @@ class Audience:
     suppressed: list[str]
     # (group id, group name, council name) for groups none of whose addresses will be written to.
     groups_without_address: list[tuple[int, str, str]]
+    # Suppressed address: the group it would have been written for (the first that picked it).
+    suppressed_groups: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def count(self) -> int:
         return len(self.recipients)
-
-
-def election_date_text(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def audience_groups(
@@ -218,8 +222,16 @@ def audience_resolve_rule(
         groups = groups.prefetch_related(
             Prefetch(
                 "officers",
+                # Only serving councillors who want campaign mailings hold an office here;
+                # anyone else leaves it vacant.
                 queryset=GroupOfficer.objects.current()
-                .filter(role__in=offices)
+                .filter(
+                    role__in=offices,
+                    user__is_active=True,
+                    user__councillor__isnull=False,
+                    user__councillor__left_on__isnull=True,
+                    user__councillor__wants_campaign_mailings=True,
+                )
                 .select_related("user"),
                 to_attr="audience_officers",
             )
@@ -244,19 +256,26 @@ def audience_resolve_rule(
     suppressed = _suppressed(every_address)
 
     seen: dict[str, Recipient] = {}
+    suppressed_groups: dict[str, int] = {}
     without_address = []
     for group, addresses in candidates:
         usable = [(email, person) for email, person in addresses if email not in suppressed]
+        for email, _ in addresses:
+            if email in suppressed:
+                suppressed_groups.setdefault(email, group.pk)
         if not usable:
             without_address.append((group.pk, group.name, group.council.name))
         group_context = _group_context(group)
         for email, person in usable:
             if email not in seen:
-                seen[email] = Recipient(email=email, context={"recipient": person, **group_context})
+                seen[email] = Recipient(
+                    email=email, context={"recipient": person, **group_context}, group_id=group.pk
+                )
     return Audience(
         recipients=list(seen.values()),
         suppressed=sorted(suppressed),
         groups_without_address=without_address,
+        suppressed_groups=suppressed_groups,
     )
 
 
@@ -273,7 +292,11 @@ def audience_resolve(mailing: Mailing) -> Audience:
 
 
 def _person(user) -> dict:
-    return {"first_name": user.first_name, "full_name": user.full_name}
+    first_name = user.first_name
+    return {
+        "first_name": first_name or CONTACT_FIRST_NAME,
+        "full_name": user.full_name or first_name or CONTACT_FIRST_NAME,
+    }
 
 
 def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[str, dict]]:
@@ -310,11 +333,38 @@ def _group_context(group) -> dict:
         "council": {"name": council.name},
         "region": {"name": council.region.name},
         "election": {
-            "date": election_date_text(election.date) if election else "",
+            "date": election.date.isoformat() if election else "",
             "seats_up": election.seats_up if election else "",
             "labour_seats_up": election.labour_seats_up if election else "",
         },
     }
+
+
+def audience_recorded(mailing: Mailing) -> Audience:
+    """Who a started mailing was addressed to, with the values recorded for each when sending
+    began, rather than whoever today's rule would pick."""
+    rows = (
+        Delivery.objects.filter(mailing=mailing)
+        .exclude(status=Delivery.Status.SUPPRESSED)
+        .order_by("pk")
+        .values_list("email", "context")
+    )
+    return Audience(
+        recipients=[Recipient(email=email, context=context) for email, context in rows],
+        suppressed=[],
+        groups_without_address=[],
+    )
+
+
+def missing_values(recipients: Iterable[Recipient], fields: Iterable[str]) -> dict[str, int]:
+    """For each merge field ("election.date"), how many recipients have no value for it."""
+    paths = {name: tuple(name.split(".")) for name in fields}
+    counts = dict.fromkeys(paths, 0)
+    for recipient in recipients:
+        for name, path in paths.items():
+            if raw_value(recipient.context, path) == "":
+                counts[name] += 1
+    return {name: count for name, count in counts.items() if count}
 
 
 def _suppressed(emails: set[str]) -> set[str]:

@@ -138,11 +138,21 @@ class Mailing(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Why the schedule could not start it (shown on its page until it is scheduled or sent).
+    schedule_problem = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The groups the audience picked that had no address to write to when sending started:
+    # [{"id", "name", "council", "region"}], for the final report.
+    groups_without_address = models.JSONField(default=list, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["started_at", "finished_at"])
+    history = HistoricalRecords(
+        excluded_fields=["started_at", "finished_at", "groups_without_address"]
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -184,6 +194,10 @@ class Delivery(models.Model):
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="deliveries")
     email = models.EmailField()
+    # The Labour group the address was chosen for (the first, when several picked it).
+    group = models.ForeignKey(
+        "regions.CouncilGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Plain values for the merge fields, captured when the audience was snapshotted.
     context = models.JSONField(default=dict)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)

@@ -3,11 +3,23 @@
 from django.db import transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat, Lower
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from members.signals import personal_data_erased, personal_data_requested
 
-from .models import Delivery, Suppression
+from .models import CampaignResource, Delivery, Suppression
+
+
+@receiver(post_delete, sender=CampaignResource)
+def resource_file_delete(sender, instance, **kwargs):
+    """A deleted resource's file goes from storage too, however it was deleted (the portal,
+    the admin, or with its campaign), once the deletion has committed: a rolled-back deletion
+    keeps its file."""
+    stored = instance.file
+    if stored:
+        name, storage = stored.name, stored.storage
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 @receiver(personal_data_erased)

@@ -2,8 +2,9 @@
 
 Templates are deliberately small: `{{ field }}` merge fields from MERGE_FIELDS, optionally with
 one of the filters in FILTERS (`{{ recipient.first_name|default:"colleague" }}`,
-`{{ election.date|date:"j F Y" }}`). Template tags (`{% ... %}`) are refused, so a template
-can always be checked when it is saved and can never fail or loop at send time.
+`{{ election.date|date:"l j F" }}`). Template tags (`{% ... %}`) are refused, so a template
+can always be checked when it is saved and can never fail or loop at send time. Dates come as
+ISO text ("2027-05-06"): a plain `{{ election.date }}` shows "6 May 2027".
 
 Speed: a mailing is thousands of messages from one template, so the expensive work (Markdown,
 sanitising with nh3, the HTML wrapper, CSS inlining) is done once per (subject, body), with a
@@ -51,6 +52,11 @@ MERGE_FIELD_LIST = ", ".join("{{ " + name + " }}" for name in MERGE_FIELDS)
 
 FILTERS = ("default", "upper", "lower", "title", "capfirst", "date")
 
+# Fields holding a date. Contexts store them as ISO text ("2027-05-06"); a plain
+# {{ election.date }} shows "6 May 2027", and |date:"..." formats it as asked.
+DATE_FIELDS = frozenset({("election", "date")})
+DATE_DISPLAY_FORMAT = "j F Y"
+
 # Values for previews and for checking that a template renders.
 SAMPLE_CONTEXT = {
     "recipient": {"first_name": "Alex", "full_name": "Alex Example"},
@@ -77,6 +83,7 @@ _MARKER = "ALCMERGEFIELDMARK"
 _MARKER_RE = re.compile(_MARKER + r"(\d+)Z")
 _HREF_RE = re.compile(r'href="([^"]*)"')
 _MARKDOWN_LINK_TARGET_RE = re.compile(r"\]\(([^)]*)\)")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -92,18 +99,46 @@ class _Field:
     filters: tuple  # ((function, name, argument or None), ...)
 
     def value(self, context: dict) -> str:
-        value: Any = context
-        for part in self.path:
-            value = value.get(part, "") if isinstance(value, dict) else ""
-        value = "" if value is None else value
+        value: Any = raw_value(context, self.path)
+        if self.path in DATE_FIELDS:
+            value = _as_date(value)
         for func, name, arg in self.filters:
             if name == "date":
                 value = _format_date(value, arg)
-            elif arg is None:
-                value = func(value)
-            else:
-                value = func(value, arg)
+                continue
+            if isinstance(value, datetime.date):
+                value = _date_text(value)
+            value = func(value) if arg is None else func(value, arg)
+        if isinstance(value, datetime.date):
+            value = _date_text(value)
         return str(value)
+
+    @property
+    def has_default(self) -> bool:
+        return any(name == "default" for _, name, _ in self.filters)
+
+
+def raw_value(context: dict, path: tuple[str, ...]):
+    """A merge field's value in a recipient's context before any filter; "" when absent."""
+    value: Any = context
+    for part in path:
+        value = value.get(part, "") if isinstance(value, dict) else ""
+    return "" if value is None else value
+
+
+def _as_date(value):
+    """An ISO date ("2027-05-06", as contexts store dates) as a date; anything else unchanged,
+    so contexts stored before dates were ISO ("6 May 2027") still show as they were."""
+    if isinstance(value, str) and _ISO_DATE_RE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _date_text(day: datetime.date) -> str:
+    return dateformat.format(day, DATE_DISPLAY_FORMAT)
 
 
 def _format_date(value, fmt) -> str:
@@ -114,7 +149,7 @@ def _format_date(value, fmt) -> str:
             return value
     if not isinstance(value, datetime.date):
         return "" if value in ("", None) else str(value)
-    return dateformat.format(value, fmt or "j F Y")
+    return dateformat.format(value, fmt or DATE_DISPLAY_FORMAT)
 
 
 def _parse(source: str) -> list:
@@ -191,6 +226,21 @@ def template_errors(subject: str, body: str) -> list[str]:
                 message += "."
             errors.append(f"{label}: {message} Merge fields: {MERGE_FIELD_LIST}")
     return errors
+
+
+def fields_needing_values(subject: str, body: str) -> list[str]:
+    """The merge fields a subject and body use without a |default, in the order they first
+    appear: a recipient with no value for one of them gets a gap in the message. Empty when
+    the templates are invalid (template_errors reports that)."""
+    try:
+        parts = [*_parse(subject or ""), *_parse(body or "")]
+    except ValueError:
+        return []
+    names: dict[str, None] = {}
+    for part in parts:
+        if isinstance(part, _Field) and not part.has_default:
+            names.setdefault(".".join(part.path))
+    return list(names)
 
 
 def _markdown_to_html(source: str) -> str:

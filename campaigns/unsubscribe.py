@@ -8,6 +8,9 @@ from django.core import signing
 from django.urls import reverse
 
 SALT = "campaigns.unsubscribe"
+# Previews and test copies carry a link signed like the real one but with a salt of its own: it
+# looks as sent, yet following it (or posting to it) unsubscribes nobody.
+PREVIEW_SALT = "campaigns.unsubscribe.preview"
 
 
 def unsubscribe_token(*, email: str, mailing_id: int | None) -> str:
@@ -43,6 +46,18 @@ class UnsubscribeLinks:
         if self.mailto:
             targets += f", <mailto:{self.mailto}?subject=unsubscribe>"
         return {"List-Unsubscribe": targets, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+class PreviewLinks(UnsubscribeLinks):
+    """Links for previews and test copies: they lead to the "link not valid" page, and the
+    headers offer no one-click unsubscribe (and no mailto), so a mail client's unsubscribe
+    button cannot suppress the person who asked for the copy."""
+
+    def url(self, *, email: str, mailing_id: int | None) -> str:
+        return self.prefix + signing.dumps([email, mailing_id], salt=PREVIEW_SALT) + self.suffix
+
+    def headers(self, url: str) -> dict[str, str]:
+        return {"List-Unsubscribe": f"<{url}>"}
 
 
 def unsubscribe_url(*, email: str, mailing_id: int | None) -> str:

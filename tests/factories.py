@@ -213,3 +213,16 @@ def profile_form_data(councillor, **changes) -> dict:
         "positions-INITIAL_FORMS": "0",
     }
     return {**data, **changes}
+
+
+class ServingOfficerFactory(GroupOfficerFactory):
+    """A group officer who is a serving councillor on the group's council, wanting campaign
+    mailings unless told otherwise (`councillor__wants_campaign_mailings=False`)."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def councillor(officer, create, extracted, **kwargs):
+        if create and not Councillor.objects.filter(user=officer.user).exists():
+            CouncillorFactory(user=officer.user, council=officer.group.council, **kwargs)

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from ..access import is_staff, may_manage_mailing
 from ..models import Adoption, Campaign, CampaignResource, Mailing
-from . import sending
+from . import notifications, sending
 from .sending import MailingError, _locked
 
 AUDIENCE_FIELDS = ("council_kinds", "controls", "election_date", "recipients")
@@ -97,10 +97,8 @@ def resource_add(*, campaign: Campaign, data: dict, user) -> CampaignResource:
 def resource_remove(*, resource: CampaignResource, user) -> None:
     if not is_staff(user):
         raise PermissionDenied
-    stored = resource.file
+    # Its file is deleted from storage after the commit (receivers.resource_file_delete).
     resource.delete()
-    if stored:
-        transaction.on_commit(lambda: stored.storage.delete(stored.name))
 
 
 @transaction.atomic
@@ -178,13 +176,20 @@ def mailing_save(*, mailing: Mailing | None = None, data: dict, user) -> Mailing
 
 @transaction.atomic
 def mailing_submit(*, mailing: Mailing, user) -> Mailing:
-    """A representative asks the national office to approve and send their draft."""
+    """A representative asks the national office to approve and send their draft (not one
+    already approved: that is ready to go). National staff are told by email."""
     mailing = _locked(mailing.pk)
-    if not may_manage_mailing(user, mailing) or mailing.status != Mailing.Status.DRAFT:
+    if (
+        not may_manage_mailing(user, mailing)
+        or mailing.status != Mailing.Status.DRAFT
+        or mailing.approved_by_id
+    ):
         raise PermissionDenied
     mailing.status = Mailing.Status.AWAITING_APPROVAL
+    mailing._history_user = user
     mailing._change_reason = "Submitted for approval"
     mailing.save(update_fields=["status"])
+    notifications.mailing_notify_on_commit(mailing=mailing, event=notifications.SUBMITTED)
     return mailing
 
 
@@ -214,6 +219,7 @@ def _approve(mailing: Mailing, user) -> None:
     mailing._history_user = user
     mailing._change_reason = f"Approved on {timezone.localdate():%-d %B %Y}"
     mailing.save(update_fields=["approved_by", "status"])
+    notifications.mailing_notify_on_commit(mailing=mailing, event=notifications.APPROVED)
 
 
 @transaction.atomic

@@ -40,7 +40,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+from regions.models import CouncilGroup
 
 from ..audience import audience_resolve
 from ..models import Delivery, Mailing, Suppression
@@ -56,6 +59,7 @@ from ..ratelimit import (
 from ..rendering import render_message, template_errors
 from ..smtp import PERMANENT, MimeBuilder, Outbox, SendFailure
 from ..unsubscribe import UnsubscribeLinks
+from . import notifications
 from .suppression import suppression_add
 
 log = logging.getLogger(__name__)
@@ -97,6 +101,13 @@ def claim_timeout() -> float:
 
 class MailingError(Exception):
     """The mailing cannot be started as it stands; the message says why."""
+
+
+class EmptyAudience(MailingError):
+    """The audience rule picks no address that may be written to."""
+
+    def __init__(self):
+        super().__init__("Nobody to send to: the audience has no address that may be written to.")
 
 
 def envelope_for(mailing: Mailing) -> Envelope:
@@ -150,25 +161,48 @@ def mailing_start(*, mailing_id: int, started_by=None) -> bool:
         _check_sendable(mailing)
         audience = audience_resolve(mailing)
         if not audience.recipients:
-            raise MailingError(
-                "Nobody to send to: the audience has no address that may be written to."
-            )
+            raise EmptyAudience
         rows = [
-            Delivery(mailing=mailing, email=r.email, context=r.context) for r in audience.recipients
+            Delivery(mailing=mailing, email=r.email, context=r.context, group_id=r.group_id)
+            for r in audience.recipients
         ]
         # Suppressed addresses are recorded too, so the report shows who was left out.
         rows += [
-            Delivery(mailing=mailing, email=email, status=DStatus.SUPPRESSED)
+            Delivery(
+                mailing=mailing,
+                email=email,
+                status=DStatus.SUPPRESSED,
+                group_id=audience.suppressed_groups.get(email),
+            )
             for email in audience.suppressed
         ]
         Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         mailing.status = Status.SENDING
         mailing.started_at = timezone.now()
+        mailing.schedule_problem = ""
+        mailing.groups_without_address = _groups_without_address(audience)
         mailing._history_user = started_by
         mailing._change_reason = f"Sending started to {len(audience.recipients)} addresses"
-        mailing.save(update_fields=["status", "started_at"])
+        mailing.save(
+            update_fields=["status", "started_at", "schedule_problem", "groups_without_address"]
+        )
         _queue_senders(mailing.pk)
+        notifications.mailing_notify_on_commit(mailing=mailing, event=notifications.STARTED)
     return True
+
+
+def _groups_without_address(audience) -> list[dict]:
+    """The groups none of whose addresses will be written to, as the final report lists them."""
+    found = audience.groups_without_address
+    regions = dict(
+        CouncilGroup.objects.filter(pk__in=[pk for pk, _, _ in found]).values_list(
+            "pk", "council__region__name"
+        )
+    )
+    return [
+        {"id": pk, "name": name, "council": council, "region": regions.get(pk, "")}
+        for pk, name, council in found
+    ]
 
 
 def mailing_schedule(*, mailing_id: int, when, user=None) -> Mailing:
@@ -178,41 +212,62 @@ def mailing_schedule(*, mailing_id: int, when, user=None) -> Mailing:
         if mailing.status not in (Status.DRAFT, Status.SCHEDULED):
             raise MailingError("Only a draft can be scheduled.")
         _check_sendable(mailing)
+        if not audience_resolve(mailing).recipients:
+            raise EmptyAudience
         mailing.status = Status.SCHEDULED
         mailing.scheduled_for = when
+        mailing.scheduled_by = user
+        mailing.schedule_problem = ""
         mailing._history_user = user
         mailing._change_reason = "Scheduled"
-        mailing.save(update_fields=["status", "scheduled_for"])
+        mailing.save(update_fields=["status", "scheduled_for", "scheduled_by", "schedule_problem"])
+        notifications.mailing_notify_on_commit(mailing=mailing, event=notifications.SCHEDULED)
     return mailing
 
 
 def mailings_start_due(*, now=None) -> list[int]:
-    """Start every scheduled mailing whose time has come; returns their ids."""
+    """Start every scheduled mailing whose time has come; returns their ids.
+
+    One that cannot start goes back to being a draft, with the reason recorded on it and
+    emailed to whoever scheduled it, rather than being tried every minute. So does one more
+    than MAILING_SCHEDULE_MAX_LATENESS minutes late (the workers or beat were down): news
+    that was timely at its hour may not be by now, so a person decides whether to send it."""
     now = now or timezone.now()
+    lateness = settings.MAILING_SCHEDULE_MAX_LATENESS
     due = Mailing.objects.filter(status=Status.SCHEDULED, scheduled_for__lte=now)
     started = []
-    for mailing_id in due.values_list("pk", flat=True):
+    for mailing_id, scheduled_for in due.values_list("pk", "scheduled_for"):
+        if scheduled_for < now - timedelta(minutes=lateness):
+            _not_started(mailing_id, f"not started: more than {lateness} minutes late")
+            continue
         try:
             if mailing_start(mailing_id=mailing_id):
                 started.append(mailing_id)
         except MailingError as exc:
-            log.warning("Scheduled mailing %s not started: %s", mailing_id, exc)
-            # Back to a draft, with the reason in its history, rather than tried every minute.
-            _unschedule(mailing_id, user=None, reason=f"Not started at its time: {exc}")
+            _not_started(mailing_id, f"not started at its time: {exc}")
     return started
 
 
-def _unschedule(mailing_id: int, *, user, reason: str) -> bool:
+def _not_started(mailing_id: int, problem: str) -> None:
+    log.warning("Scheduled mailing %s %s", mailing_id, problem)
+    problem = problem[0].upper() + problem[1:]
     with transaction.atomic():
-        return bool(
-            _change_status(
-                mailing_id,
-                allowed=(Status.SCHEDULED,),
-                to=Status.DRAFT,
-                user=user,
-                reason=reason[:100],
-                scheduled_for=None,
-            )
+        mailing = _unschedule(mailing_id, user=None, reason=problem, schedule_problem=problem[:500])
+        if mailing:
+            notifications.mailing_notify_on_commit(mailing=mailing, event=notifications.NOT_STARTED)
+
+
+def _unschedule(mailing_id: int, *, user, reason: str, schedule_problem: str = ""):
+    """Back to a draft; returns the mailing, or None if it was not scheduled."""
+    with transaction.atomic():
+        return _change_status(
+            mailing_id,
+            allowed=(Status.SCHEDULED,),
+            to=Status.DRAFT,
+            user=user,
+            reason=reason[:100],
+            scheduled_for=None,
+            schedule_problem=schedule_problem,
         )
 
 
@@ -220,7 +275,7 @@ def mailing_unschedule(*, mailing_id: int, user=None) -> bool:
     """Take a scheduled mailing off the schedule: it goes back to being a draft, keeping any
     approval it had, and can be edited, sent or scheduled again. False if it was not
     scheduled (it may have started meanwhile)."""
-    return _unschedule(mailing_id, user=user, reason="Taken off the schedule")
+    return bool(_unschedule(mailing_id, user=user, reason="Taken off the schedule"))
 
 
 def _change_status(mailing_id, *, allowed, to, user, reason, **fields) -> Mailing | None:
@@ -274,29 +329,67 @@ def mailing_cancel(*, mailing_id: int, user=None) -> bool:
     return bool(mailing)
 
 
-def mailing_resend_failed(*, mailing_id: int, user=None) -> int:
-    """Try the failed addresses again (attempts start afresh). Returns how many."""
+# Which failures "Try failed addresses again" retries.
+RETRY_TEMPORARY = "temporary"
+RETRY_ALL = "all"
+# A permanent failure is one whose server reply had a 5xx code (see smtp.classify); anything
+# else that ended as failed (4xx replies, no connection) used up its attempts.
+PERMANENT_REPLY = r"^5[0-9][0-9]"
+
+
+class Resent(int):
+    """What "Try failed addresses again" did: the number of addresses queued again (the value
+    itself, also `retried`), and `skipped`, those not tried because they are now on the
+    suppression list (marked suppressed)."""
+
+    skipped: int
+
+    def __new__(cls, retried: int = 0, skipped: int = 0):
+        result = super().__new__(cls, retried)
+        result.skipped = skipped
+        return result
+
+    @property
+    def retried(self) -> int:
+        return int(self)
+
+
+def mailing_resend_failed(*, mailing_id: int, user=None, kind: str = RETRY_ALL) -> Resent:
+    """Try failed addresses again: only temporary failures, or all (`kind`). Addresses now
+    suppressed are not tried but marked suppressed. Each retried row keeps its last error
+    until the new attempt's result replaces it; its attempts start afresh so that it gets the
+    full number of tries again, and the mailing's history records the retry."""
     with transaction.atomic():
         mailing = _locked(mailing_id)
         if mailing.status not in (Status.SENDING, Status.PAUSED, Status.SENT):
-            return 0
+            return Resent()
         # Erasure rewrites a person's addresses into the reserved ".invalid" domain (RFC 2606):
         # nothing there can be delivered, so those rows stay failed.
-        retry = Delivery.objects.filter(mailing_id=mailing_id, status=DStatus.FAILED).exclude(
+        failed = Delivery.objects.filter(mailing_id=mailing_id, status=DStatus.FAILED).exclude(
             email__endswith="@invalid"
         )
-        count = retry.update(
-            status=DStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        if kind == RETRY_TEMPORARY:
+            failed = failed.exclude(last_error__regex=PERMANENT_REPLY)
+        suppressed = Suppression.objects.annotate(address=Lower("email")).values("address")
+        failed = failed.annotate(address=Lower("email"))
+        skipped = failed.filter(address__in=suppressed).update(status=DStatus.SUPPRESSED)
+        count = failed.exclude(address__in=suppressed).update(
+            status=DStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
-        if count and mailing.status == Status.SENT:
-            mailing.status = Status.SENDING
-            mailing.finished_at = None
+        if count or skipped:
+            which = "temporarily failed" if kind == RETRY_TEMPORARY else "failed"
+            reason = f"Re-sending to {count} {which} addresses"
+            if skipped:
+                reason += f"; {skipped} now suppressed, skipped"
+            if count and mailing.status == Status.SENT:
+                mailing.status = Status.SENDING
+                mailing.finished_at = None
             mailing._history_user = user
-            mailing._change_reason = f"Re-sending to {count} failed addresses"
+            mailing._change_reason = reason[:100]
             mailing.save(update_fields=["status", "finished_at"])
         if count and mailing.status == Status.SENDING:
             _queue_senders(mailing_id)
-    return count
+    return Resent(retried=count, skipped=skipped)
 
 
 def mailing_progress(mailing: Mailing) -> dict:
@@ -650,6 +743,10 @@ def test_send(*, mailing: Mailing, to_email: str, context: dict) -> None:
     """Send one copy now, for the composer's "send a test to myself". Raises SendFailure, or
     MailingError when the mailing cannot make a message (see envelope_for)."""
     envelope = envelope_for(mailing)
+    from ..unsubscribe import PreviewLinks
+
+    # The copy's unsubscribe link and headers must not unsubscribe the person testing.
+    envelope.links = PreviewLinks()
     message, _ = envelope.message(email=to_email, context=context, subject_prefix="[Test] ")
     with Outbox() as outbox:
         outbox.send(message)
@@ -694,6 +791,7 @@ def mailing_finish_if_done(*, mailing_id: int) -> float | None:
             mailing.finished_at = timezone.now()
             mailing._change_reason = "Sending finished"
             mailing.save(update_fields=["status", "finished_at"])
+            notifications.mailing_notify_on_commit(mailing=mailing, event=notifications.FINISHED)
     return None
 
 

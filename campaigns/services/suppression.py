@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.utils import timezone
 
+from members.models import Councillor
+
+from ..access import own_suppressions
 from ..models import Delivery, Suppression
 
 
@@ -37,3 +40,29 @@ def suppression_add(
 def suppression_remove(*, suppression_id: int) -> bool:
     deleted, _ = Suppression.objects.filter(pk=suppression_id).delete()
     return bool(deleted)
+
+
+@transaction.atomic
+def own_unsubscribe_undo(*, user, suppression_id: int) -> bool:
+    """Let a person receive campaign mailings again at an address of theirs they unsubscribed.
+    Only their own "unsubscribed" entry is removed: a bounce, a complaint or an entry made by
+    staff stays (False). The change is noted in their profile's history."""
+    suppression = (
+        own_suppressions(user)
+        .select_for_update()
+        .filter(pk=suppression_id, reason=Suppression.Reason.UNSUBSCRIBED)
+        .first()
+    )
+    if suppression is None:
+        return False
+    suppression_remove(suppression_id=suppression.pk)
+    reason = f"Asked to receive campaign mailings again at {suppression.email}"
+    councillor = Councillor.objects.select_for_update().filter(user=user).first()
+    if councillor is not None:
+        councillor.wants_campaign_mailings = True
+        councillor._change_reason = reason
+        councillor.save(update_fields=["wants_campaign_mailings"])
+    else:
+        user._change_reason = reason
+        user.save(update_fields=["email"])
+    return True

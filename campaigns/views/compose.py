@@ -4,7 +4,6 @@ test send to oneself, and the buttons that submit, approve, send or schedule."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
@@ -23,13 +22,19 @@ from ..access import (
     require_composer,
     require_staff,
 )
-from ..audience import audience_resolve, audience_resolve_rule
+from ..audience import (
+    audience_recorded,
+    audience_resolve,
+    audience_resolve_rule,
+    missing_values,
+)
 from ..forms import AudienceForm, MailingForm, ScheduleForm
 from ..models import Mailing
-from ..rendering import SAMPLE_CONTEXT, render_message
+from ..rendering import MERGE_FIELDS, SAMPLE_CONTEXT, fields_needing_values, render_message
 from ..services import compose, sending
+from ..services.report import APPROVAL_FILTERS, mailings_filter_approval
 from ..smtp import SendFailure
-from ..unsubscribe import UnsubscribeLinks
+from ..unsubscribe import PreviewLinks
 
 MAILINGS_PER_PAGE = 50
 # Groups without an address listed in full before "and N more".
@@ -37,9 +42,6 @@ GROUPS_SHOWN = 50
 # Recipients offered at once in the preview's chooser; a search finds any of the others.
 PREVIEW_CHOICES = 100
 SEARCH_MAX_LENGTH = 200
-# The preview's unsubscribe link is signed like the real one but with its own salt, so it looks
-# as sent without being a working link that would unsubscribe a real person if followed.
-PREVIEW_UNSUBSCRIBE_SALT = "campaigns.unsubscribe.preview"
 # Who the preview is addressed to when the audience has nobody yet.
 SAMPLE_EMAIL = "alex@example.org"
 STARTED = (
@@ -61,16 +63,46 @@ PREVIEW_CSP = (
 )
 
 
-def audience_summary(audience) -> dict:
-    return {
+def audience_summary(audience, *, user, fields=()) -> dict:
+    """The composer's audience panel. The suppression list is staff-only: others get its size.
+    `fields` are the merge fields the message uses without a default; for each, how many
+    recipients have no value (a gap in their message)."""
+    summary = {
         "count": audience.count,
-        "suppressed": audience.suppressed,
+        "suppressed_count": len(audience.suppressed),
         "groups_without_address": [
             {"id": pk, "name": name, "council": council}
             for pk, name, council in audience.groups_without_address
         ],
         "groups_shown": GROUPS_SHOWN,
+        "missing": missing_report(audience, fields),
     }
+    if is_staff(user):
+        summary["suppressed"] = audience.suppressed
+    return summary
+
+
+def missing_report(audience, fields) -> list[dict]:
+    """[{"field": "election.date", "count": 14, "message": "14 recipients have no ..."}]."""
+    report = []
+    for field, count in missing_values(audience.recipients, fields).items():
+        people = "1 recipient has" if count == 1 else f"{count} recipients have"
+        report.append(
+            {
+                "field": field,
+                "count": count,
+                "message": f'{people} no {field} — add |default:"..." or narrow the audience',
+            }
+        )
+    return report
+
+
+def _fields_used(params) -> list[str]:
+    """The merge fields the composer says its message uses without a default (`fields`), or,
+    without that, those of the subject and body sent."""
+    if "fields" in params:
+        return [name for name in params.getlist("fields") if name in MERGE_FIELDS]
+    return fields_needing_values(params.get("subject", ""), params.get("body", ""))
 
 
 @login_required
@@ -78,13 +110,21 @@ def audience_summary(audience) -> dict:
 def mailing_list(request):
     require_composer(request.user)
     mailings = mailings_visible_to(request.user).select_related(
-        "campaign", "owner_region", "created_by"
+        "campaign", "owner_region", "created_by", "approved_by"
     )
+    show = request.GET.get("show", "")
+    mailings = mailings_filter_approval(mailings, show)
     page = Paginator(mailings, MAILINGS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "campaigns/mailing_list.html",
-        {"page": page, "mailings": page.object_list, "is_staff": is_staff(request.user)},
+        {
+            "page": page,
+            "mailings": page.object_list,
+            "is_staff": is_staff(request.user),
+            "show": show if show in APPROVAL_FILTERS else "",
+            "approval_filters": APPROVAL_FILTERS,
+        },
     )
 
 
@@ -112,14 +152,22 @@ def _mailing_form(request, mailing):
             # Without JavaScript: re-show the form with the count for the rule as it stands.
             audience_form = AudienceForm(request.POST, user=request.user)
             if audience_form.is_valid():
-                audience = audience_summary(audience_resolve_rule(**audience_form.rule()))
+                audience = audience_summary(
+                    audience_resolve_rule(**audience_form.rule()),
+                    user=request.user,
+                    fields=_fields_used(request.POST),
+                )
             form.is_valid()
         elif form.is_valid():
             saved = compose.mailing_save(mailing=mailing, data=form.cleaned_data, user=request.user)
             messages.success(request, "Mailing saved.")
             return redirect(saved)
     elif mailing is not None:
-        audience = audience_summary(audience_resolve(mailing))
+        audience = audience_summary(
+            audience_resolve(mailing),
+            user=request.user,
+            fields=fields_needing_values(mailing.subject, mailing.body),
+        )
     return render(
         request,
         "campaigns/mailing_form.html",
@@ -161,7 +209,10 @@ def audience_count(request):
     form = AudienceForm(request.GET, user=request.user)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    return JsonResponse(audience_summary(audience_resolve_rule(**form.rule())))
+    summary = audience_summary(
+        audience_resolve_rule(**form.rule()), user=request.user, fields=_fields_used(request.GET)
+    )
+    return JsonResponse(summary)
 
 
 @login_required
@@ -193,11 +244,20 @@ def _render_detail(request, mailing, *, schedule_form=None, status=200):
             "mailing": mailing,
             "regions": mailing.regions.all(),
             # Once sending has begun, the recorded deliveries say who gets it, not today's rule.
-            "audience": None if started else audience_summary(audience_resolve(mailing)),
+            "audience": None
+            if started
+            else audience_summary(
+                audience_resolve(mailing),
+                user=request.user,
+                fields=fields_needing_values(mailing.subject, mailing.body),
+            ),
             "rate_limit": rate_limit_text(mailing),
             "can_edit": manageable,
             "can_test": manageable or staff,
-            "can_submit": manageable and not staff and mailing.status == Mailing.Status.DRAFT,
+            "can_submit": manageable
+            and not staff
+            and mailing.status == Mailing.Status.DRAFT
+            and not mailing.approved_by_id,
             "can_approve": staff
             and mailing.owner_region_id is not None
             and mailing.approved_by_id is None
@@ -259,19 +319,27 @@ def _preview_choice(params, audience) -> dict:
 
 
 def _preview_context(mailing, recipient) -> dict:
-    """The merge values as sent to this recipient, with an unsubscribe link for the footer."""
+    """The merge values as sent to this recipient, with an unsubscribe link for the footer that
+    looks real but unsubscribes nobody."""
     context = recipient.context if recipient else SAMPLE_CONTEXT
     email = recipient.email if recipient else SAMPLE_EMAIL
-    links = UnsubscribeLinks()
-    token = signing.dumps([email, mailing.pk], salt=PREVIEW_UNSUBSCRIBE_SALT)
-    return {**context, "unsubscribe_url": links.prefix + token + links.suffix}
+    return {**context, "unsubscribe_url": PreviewLinks().url(email=email, mailing_id=mailing.pk)}
+
+
+def _preview_audience(mailing):
+    """Who the preview and test send choose from, and whether they are the recorded ones: once
+    sending has begun, its deliveries with the values they were sent with; before, today's
+    rule."""
+    if mailing.deliveries.exists():
+        return audience_recorded(mailing), True
+    return audience_resolve(mailing), False
 
 
 @login_required
 @require_GET
 def mailing_preview(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    audience = audience_resolve(mailing)
+    audience, recorded = _preview_audience(mailing)
     choice = _preview_choice(request.GET, audience)
     rendered = render_message(
         subject=mailing.subject,
@@ -284,6 +352,10 @@ def mailing_preview(request, pk):
         {
             "mailing": mailing,
             "audience_count": audience.count,
+            "missing": missing_report(
+                audience, fields_needing_values(mailing.subject, mailing.body)
+            ),
+            "recorded": recorded,
             "rendered": rendered,
             "can_test": is_staff(request.user) or may_manage_mailing(request.user, mailing),
             **choice,
@@ -297,7 +369,7 @@ def mailing_preview(request, pk):
 def mailing_preview_html(request, pk):
     """The HTML version of the message, shown in a sandboxed frame with a policy of its own."""
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    recipient = _preview_choice(request.GET, audience_resolve(mailing))["recipient"]
+    recipient = _preview_choice(request.GET, _preview_audience(mailing)[0])["recipient"]
     rendered = render_message(
         subject=mailing.subject, body=mailing.body, context=_preview_context(mailing, recipient)
     )
@@ -314,7 +386,7 @@ def mailing_test_send(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     if not (is_staff(request.user) or may_manage_mailing(request.user, mailing)):
         raise PermissionDenied
-    recipient = _preview_choice(request.POST, audience_resolve(mailing))["recipient"]
+    recipient = _preview_choice(request.POST, _preview_audience(mailing)[0])["recipient"]
     context = recipient.context if recipient else SAMPLE_CONTEXT
     try:
         sending.test_send(mailing=mailing, to_email=request.user.email, context=context)
@@ -400,6 +472,9 @@ def mailing_schedule(request, pk):
         compose.mailing_schedule_at(
             mailing=mailing, user=request.user, when=when, version=request.POST.get("version")
         )
+    except sending.EmptyAudience as exc:
+        form.add_error("when", f"Not scheduled: {exc}")
+        return _render_detail(request, mailing, schedule_form=form, status=400)
     except sending.MailingError as exc:
         messages.error(request, f"Not scheduled: {exc}")
         return redirect(mailing)

@@ -1,4 +1,5 @@
-"""Campaign pages: anyone logged in reads them; national staff write them."""
+"""Campaign pages: staff, representatives and serving councillors read them; national staff
+write them."""
 
 import mimetypes
 from pathlib import Path

@@ -6,13 +6,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alc_portal.forms import DescribedFieldsMixin
+from members.services.profile import national_office_email
 
 from ..access import (
     deliveries_visible_to,
@@ -23,11 +24,17 @@ from ..access import (
     suppressions_visible_to,
 )
 from ..models import Delivery, Mailing, Suppression
-from ..services import sending
-from ..services.suppression import suppression_add, suppression_remove
+from ..services import report, sending
+from ..services.suppression import own_unsubscribe_undo, suppression_add, suppression_remove
 from ..unsubscribe import unsubscribe_token_read
 
 FAILED_SHOWN = 200
+# The address lists of the report, each paged on its own: (status, query parameter).
+LISTED = (
+    (Delivery.Status.FAILED, "failed_page"),
+    (Delivery.Status.SUPPRESSED, "suppressed_page"),
+    (Delivery.Status.CANCELLED, "cancelled_page"),
+)
 # States in which the failed addresses can be tried again (not once cancelled).
 RESENDABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SENT)
 SUPPRESSIONS_PER_PAGE = 100
@@ -37,23 +44,44 @@ SUPPRESSIONS_PER_PAGE = 100
 @require_GET
 def mailing_sending(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    failed = deliveries_visible_to(request.user, mailing).filter(status=Delivery.Status.FAILED)
-    failed = failed.order_by("email", "pk")
-    page = Paginator(failed.values("email", "attempts", "last_error"), FAILED_SHOWN).get_page(
-        request.GET.get("failed_page")
-    )
+    deliveries = deliveries_visible_to(request.user, mailing)
+    lists = {}
+    for status, parameter in LISTED:
+        rows = (
+            deliveries.filter(status=status)
+            .order_by("email", "pk")
+            .values("email", "attempts", "last_error", "group__name", "group__council__name")
+        )
+        lists[status] = Paginator(rows, FAILED_SHOWN).get_page(request.GET.get(parameter))
+    failed = lists[Delivery.Status.FAILED]
     return render(
         request,
         "campaigns/sending.html",
         {
             "mailing": mailing,
             "progress": sending.mailing_progress(mailing),
-            "failed": page.object_list,
-            "failed_page": page,
+            "groups": report.report_by_group(deliveries),
+            "groups_without_address": mailing.groups_without_address,
+            "failed": failed.object_list,
+            "failed_page": failed,
+            "suppressed_page": lists[Delivery.Status.SUPPRESSED],
+            "cancelled_page": lists[Delivery.Status.CANCELLED],
             "may_control": is_staff(request.user),
             "may_resend": mailing.status in RESENDABLE,
+            "resend_form": ResendForm(),
         },
     )
+
+
+@login_required
+@require_GET
+def mailing_report_csv(request, pk):
+    """The report as CSV, one row per address, for whoever may see the report."""
+    mailing = get_mailing_for_user_or_404(request.user, pk)
+    lines = report.report_csv_lines(deliveries_visible_to(request.user, mailing))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mailing-{mailing.pk}-report.csv"'
+    return response
 
 
 @login_required
@@ -92,11 +120,41 @@ mailing_cancel = _control(
     "Cancelled: nothing more will be sent.",
     "It can no longer be cancelled.",
 )
-mailing_resend_failed = _control(
-    sending.mailing_resend_failed,
-    "Trying the {count} failed addresses again.",
-    "There are no failed addresses to try again.",
-)
+
+
+class ResendForm(DescribedFieldsMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="Which failed addresses",
+        choices=[
+            (sending.RETRY_TEMPORARY, "Temporary failures only (the server said try later)"),
+            (sending.RETRY_ALL, "All failures, refused addresses included"),
+        ],
+        initial=sending.RETRY_TEMPORARY,
+        widget=forms.RadioSelect,
+    )
+
+
+@login_required
+@require_POST
+def mailing_resend_failed(request, pk):
+    mailing = get_mailing_for_user_or_404(request.user, pk)
+    require_staff(request.user)
+    form = ResendForm(request.POST)
+    # The page always says which; a request without the choice retries every failure.
+    kind = form.cleaned_data["kind"] if form.is_valid() else sending.RETRY_ALL
+    result = sending.mailing_resend_failed(mailing_id=mailing.pk, user=request.user, kind=kind)
+    if result.retried:
+        which = "temporarily failed" if kind == sending.RETRY_TEMPORARY else "failed"
+        messages.success(request, f"Trying the {result.retried} {which} addresses again.")
+    elif not result.skipped:
+        messages.warning(request, "There are no failed addresses of that kind to try again.")
+    if result.skipped:
+        messages.info(
+            request,
+            f"{result.skipped} address{'' if result.skipped == 1 else 'es'} now on the "
+            "suppression list skipped.",
+        )
+    return redirect("campaigns:mailing_sending", pk=mailing.pk)
 
 
 # --- unsubscribe: no login, no session, no CSRF token (RFC 8058 one-click) -------------------
@@ -115,12 +173,32 @@ def unsubscribe(request, token):
             reason=Suppression.Reason.UNSUBSCRIBED,
             mailing_id=mailing_id if _mailing_exists(mailing_id) else None,
         )
-        return render(request, "campaigns/unsubscribe_done.html", {"email": email})
+        office = national_office_email()
+        context = {"email": email, "national_office_email": office}
+        return render(request, "campaigns/unsubscribe_done.html", context)
     return render(request, "campaigns/unsubscribe.html", {"email": email, "token": token})
 
 
 def _mailing_exists(mailing_id) -> bool:
     return mailing_id is not None and Mailing.objects.filter(pk=mailing_id).exists()
+
+
+# --- one's own addresses ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def own_mailings_resume(request):
+    """Receive campaign mailings again at an address one unsubscribed (from the profile)."""
+    try:
+        suppression_id = int(request.POST.get("suppression", ""))
+    except ValueError:
+        raise Http404 from None
+    # Only the person's own "unsubscribed" entries: any other id is not theirs to lift.
+    if not own_unsubscribe_undo(user=request.user, suppression_id=suppression_id):
+        raise Http404("No such unsubscription of yours.")
+    messages.success(request, "You will receive campaign mailings again.")
+    return redirect("profile")
 
 
 # --- the suppression list (staff) -------------------------------------------------------------

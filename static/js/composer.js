@@ -33,10 +33,17 @@
     p.appendChild(document.createTextNode(
       " " + plural(data.count, "address", "addresses") + " will receive this mailing."));
     output.appendChild(p);
-    if (data.suppressed.length) {
-      output.appendChild(element("p", data.suppressed.length +
-        " suppressed (unsubscribed, bounced or complained), not written to:"));
-      output.appendChild(list(data.suppressed, 50));
+    // Only staff are sent the suppressed addresses; others see how many there are.
+    if (data.suppressed_count) {
+      output.appendChild(element("p", data.suppressed_count +
+        " suppressed (unsubscribed, bounced or complained), not written to" +
+        (data.suppressed ? ":" : ".")));
+      if (data.suppressed) output.appendChild(list(data.suppressed, 50));
+    }
+    if (data.missing && data.missing.length) {
+      output.appendChild(element("p", "Gaps in the message:"));
+      output.appendChild(list(data.missing.map(function (m) { return m.message; }),
+        data.missing.length));
     }
     var groups = data.groups_without_address;
     if (groups.length) {
@@ -65,6 +72,8 @@
     fields.forEach(function (name) {
       data.getAll(name).forEach(function (value) { params.append(name, value); });
     });
+    params.append("fields", "");  // present even when the message uses no merge field
+    mergeFields().forEach(function (name) { params.append("fields", name); });
     var request = ++latest;
     output.setAttribute("aria-busy", "true");
     fetch(url + "?" + params.toString(), {
@@ -82,8 +91,26 @@
     });
   }
 
+  // The merge fields the subject and body use without a |default (the server checks the names
+  // and counts the recipients with no value for each).
+  function mergeFields() {
+    var text = ["subject", "body"].map(function (name) {
+      var field = form.elements.namedItem(name);
+      return field ? field.value : "";
+    }).join("\n");
+    var found = [];
+    var pattern = /\{\{\s*([\w.]+)\s*((?:\|[^}]*)?)\}\}/g;
+    var match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (/\|\s*default\s*:/.test(match[2])) continue;
+      if (found.indexOf(match[1]) === -1) found.push(match[1]);
+    }
+    return found;
+  }
+
   function schedule(event) {
-    if (!event.target.name || fields.indexOf(event.target.name) === -1) return;
+    var watched = fields.concat(["subject", "body"]);
+    if (!event.target.name || watched.indexOf(event.target.name) === -1) return;
     window.clearTimeout(timer);
     timer = window.setTimeout(update, 400);
   }

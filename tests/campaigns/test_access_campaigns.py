@@ -2,7 +2,12 @@
 sending or the suppression list, by every role. Refused changes leave the database as it was.
 
 Roles as in the other permission matrices: anonymous, councillor A (region X), councillor B
-(region Y), the representatives of X and of Y, and staff. The mailing belongs to region X.
+(region Y), the representatives of X and of Y, and staff; and two roles that have ended: a
+councillor of A's council who has left (former_a) and a representative of X whose appointment is
+over (ended_rep). Campaigns are for staff, current representatives and serving councillors, and
+mailings for staff and current representatives, so both ended roles are refused as an account with
+no role is: 404 for the campaign and the mailing they may not know of, 403 for pages that exist
+for everyone but are not theirs to use. The mailing belongs to region X.
 
 Each case is (name, method, url, data, expected statuses in ROLES order[, prepare]); `prepare`
 puts the mailing in the state the action needs (sending, paused, scheduled...), so that an
@@ -30,7 +35,12 @@ from campaigns.models import Adoption, Campaign, CampaignResource, Delivery, Mai
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
+ROLES = [
+    "anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "former_a", "ended_rep",
+    "staff",
+]  # fmt: skip
+# Roles that have ended: they keep their account but lose what the role gave.
+ENDED_ROLES = ["former_a", "ended_rep"]
 
 
 @pytest.fixture
@@ -54,6 +64,10 @@ def world():
         "councillor_b": CouncillorFactory(council=CouncilFactory(region=y)).user,
         "rep_x": RepresentativeFactory(region=x).user,
         "rep_y": RepresentativeFactory(region=y).user,
+        "former_a": CouncillorFactory(council=council_x, left_on=datetime.date(2025, 5, 8)).user,
+        "ended_rep": RepresentativeFactory(
+            region=x, start_date=datetime.date(2022, 5, 1), end_date=datetime.date(2025, 5, 1)
+        ).user,
         "staff": StaffFactory(),
     }
     return {
@@ -140,33 +154,36 @@ def campaign_cases(w):
     slug = w["campaign"].slug
     council = CouncilFactory(region=w["x"])
     return [
-        ("list", "get", reverse("campaigns:campaigns"), None, [302, 200, 200, 200, 200, 200]),
+        ("list", "get", reverse("campaigns:campaigns"), None,
+         [302, 200, 200, 200, 200, 200, 200, 200]),
         ("detail", "get", reverse("campaigns:campaign", args=[slug]), None,
-         [302, 200, 200, 200, 200, 200]),
+         [302, 200, 200, 200, 200, 404, 404, 200]),
         ("create form", "get", reverse("campaigns:campaign_create"), None,
-         [302, 403, 403, 403, 403, 200]),
+         [302, 403, 403, 403, 403, 403, 403, 200]),
         ("create", "post", reverse("campaigns:campaign_create"),
-         {"title": "New", "summary": "s", "body": ""}, [302, 403, 403, 403, 403, 302]),
+         {"title": "New", "summary": "s", "body": ""}, [302, 403, 403, 403, 403, 403, 403, 302]),
         ("edit form", "get", reverse("campaigns:campaign_edit", args=[slug]), None,
-         [302, 403, 403, 403, 403, 200]),
+         [302, 403, 403, 403, 403, 404, 404, 200]),
         ("edit", "post", reverse("campaigns:campaign_edit", args=[slug]),
-         {"title": "Edited", "summary": "s", "body": ""}, [302, 403, 403, 403, 403, 302]),
+         {"title": "Edited", "summary": "s", "body": ""}, [302, 403, 403, 403, 403, 404, 404, 302]),
         ("resource form", "get", reverse("campaigns:resource_add", args=[slug]), None,
-         [302, 403, 403, 403, 403, 200]),
+         [302, 403, 403, 403, 403, 404, 404, 200]),
         ("resource add", "post", reverse("campaigns:resource_add", args=[slug]),
-         {"title": "More", "url": "https://example.org/more"}, [302, 403, 403, 403, 403, 302]),
+         {"title": "More", "url": "https://example.org/more"},
+         [302, 403, 403, 403, 403, 404, 404, 302]),
         ("resource remove", "post",
          reverse("campaigns:resource_remove", args=[slug, w["resource"].pk]), {},
-         [302, 403, 403, 403, 403, 302]),
+         [302, 403, 403, 403, 403, 404, 404, 302]),
         ("adoption form", "get", reverse("campaigns:adoption_add", args=[slug]), None,
-         [302, 403, 403, 403, 403, 200]),
+         [302, 403, 403, 403, 403, 404, 404, 200]),
         ("adoption add", "post", reverse("campaigns:adoption_add", args=[slug]),
-         {"council": council.pk, "adopted_on": "2025-02-02"}, [302, 403, 403, 403, 403, 302]),
+         {"council": council.pk, "adopted_on": "2025-02-02"},
+         [302, 403, 403, 403, 403, 404, 404, 302]),
         ("adoption remove", "post",
          reverse("campaigns:adoption_remove", args=[slug, w["adoption"].pk]), {},
-         [302, 403, 403, 403, 403, 302]),
+         [302, 403, 403, 403, 403, 404, 404, 302]),
         ("unknown campaign", "get", reverse("campaigns:campaign", args=["nope"]), None,
-         [302, 404, 404, 404, 404, 404]),
+         [302, 404, 404, 404, 404, 404, 404, 404]),
     ]  # fmt: skip
 
 
@@ -174,64 +191,74 @@ def mailing_cases(w):
     pk = w["mailing"].pk
     when = {"when": "2040-01-01T09:00"}
     return [
-        ("list", "get", reverse("campaigns:mailings"), None, [302, 403, 403, 200, 200, 200]),
+        ("list", "get", reverse("campaigns:mailings"), None,
+         [302, 403, 403, 200, 200, 403, 403, 200]),
         ("new form", "get", reverse("campaigns:mailing_create"), None,
-         [302, 403, 403, 200, 200, 200]),
+         [302, 403, 403, 200, 200, 403, 403, 200]),
         # Addressed to region X: only X's representative (and staff) may write to it; Y's
         # representative gets the form back with the region refused.
         ("create", "post", reverse("campaigns:mailing_create"), mailing_post(w, w["x"]),
-         [302, 403, 403, 302, 200, 302]),
+         [302, 403, 403, 302, 200, 403, 403, 302]),
         ("count", "get", reverse("campaigns:audience_count") + "?recipients=contact", None,
-         [302, 403, 403, 200, 200, 200]),
+         [302, 403, 403, 200, 200, 403, 403, 200]),
         ("detail", "get", reverse("campaigns:mailing", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200]),
+         [302, 404, 404, 200, 404, 404, 404, 200]),
         ("edit form", "get", reverse("campaigns:mailing_edit", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200]),
+         [302, 404, 404, 200, 404, 404, 404, 200]),
         ("edit", "post", reverse("campaigns:mailing_edit", args=[pk]),
-         mailing_post(w, w["x"]), [302, 404, 404, 302, 404, 302]),
+         mailing_post(w, w["x"]), [302, 404, 404, 302, 404, 404, 404, 302]),
         ("preview", "get", reverse("campaigns:mailing_preview", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200]),
+         [302, 404, 404, 200, 404, 404, 404, 200]),
         ("preview html", "get", reverse("campaigns:mailing_preview_html", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200]),
+         [302, 404, 404, 200, 404, 404, 404, 200]),
         ("submit", "post", reverse("campaigns:mailing_submit", args=[pk]), {},
-         [302, 404, 404, 302, 404, 302]),
+         [302, 404, 404, 302, 404, 404, 404, 302]),
         ("approve", "post", reverse("campaigns:mailing_approve", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 404, 404, 302]),
         ("schedule", "post", reverse("campaigns:mailing_schedule", args=[pk]), when,
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 404, 404, 302]),
         ("send", "post", reverse("campaigns:mailing_send", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302]),
+         [302, 404, 404, 403, 404, 404, 404, 302]),
         ("unschedule", "post", reverse("campaigns:mailing_unschedule", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SCHEDULED)),
+         [302, 404, 404, 403, 404, 404, 404, 302], mailing_in(Mailing.Status.SCHEDULED)),
         ("test send", "post", reverse("campaigns:mailing_test_send", args=[pk]), {},
-         [302, 404, 404, None, 404, None]),  # see test_a_test_copy_goes_to_the_sender_only
+         # Allowed sends are checked by test_a_test_copy_goes_to_the_sender_only.
+         [302, 404, 404, None, 404, 404, 404, None]),
     ]  # fmt: skip
 
 
 def sending_cases(w):
     pk = w["mailing"].pk
+    sending = mailing_in(Mailing.Status.SENDING, failed=1, pending=1)
     return [
         ("sending page", "get", reverse("campaigns:mailing_sending", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200], mailing_in(Mailing.Status.SENDING, failed=1, pending=1)),
+         [302, 404, 404, 200, 404, 404, 404, 200], sending),
         ("progress", "get", reverse("campaigns:mailing_progress", args=[pk]), None,
-         [302, 404, 404, 200, 404, 200], mailing_in(Mailing.Status.SENDING, failed=1, pending=1)),
+         [302, 404, 404, 200, 404, 404, 404, 200], sending),
         ("pause", "post", reverse("campaigns:mailing_pause", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SENDING, pending=2)),
+         [302, 404, 404, 403, 404, 404, 404, 302], mailing_in(Mailing.Status.SENDING, pending=2)),
         ("resume", "post", reverse("campaigns:mailing_resume", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.PAUSED, pending=2)),
+         [302, 404, 404, 403, 404, 404, 404, 302], mailing_in(Mailing.Status.PAUSED, pending=2)),
         ("cancel", "post", reverse("campaigns:mailing_cancel", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SENDING, pending=2)),
+         [302, 404, 404, 403, 404, 404, 404, 302], mailing_in(Mailing.Status.SENDING, pending=2)),
         ("resend failed", "post", reverse("campaigns:mailing_resend_failed", args=[pk]), {},
-         [302, 404, 404, 403, 404, 302], mailing_in(Mailing.Status.SENDING, failed=2)),
+         [302, 404, 404, 403, 404, 404, 404, 302], mailing_in(Mailing.Status.SENDING, failed=2)),
+        ("report csv", "get", reverse("campaigns:mailing_report_csv", args=[pk]), None,
+         [302, 404, 404, 200, 404, 404, 404, 200], mailing_in(Mailing.Status.SENT, failed=1)),
         ("suppression list", "get", reverse("campaigns:suppressions"), None,
-         [302, 403, 403, 403, 403, 200]),
+         [302, 403, 403, 403, 403, 403, 403, 200]),
         ("suppression add", "post", reverse("campaigns:suppressions"),
-         {"email": "stop@example.org", "note": "Asked by phone"}, [302, 403, 403, 403, 403, 302]),
+         {"email": "stop@example.org", "note": "Asked by phone"},
+         [302, 403, 403, 403, 403, 403, 403, 302]),
         ("suppression remove", "post",
          reverse("campaigns:suppression_delete", args=[w["suppression"].pk]), {},
-         [302, 403, 403, 403, 403, 302]),
+         [302, 403, 403, 403, 403, 403, 403, 302]),
+        # Someone else's unsubscription (here nobody in the world's): not anyone's to lift here,
+        # staff included, who use the suppression list instead.
+        ("own resume", "post", reverse("campaigns:own_mailings_resume"),
+         {"suppression": w["suppression"].pk}, [302, 404, 404, 404, 404, 404, 404, 404]),
         ("unknown mailing", "get", reverse("campaigns:mailing_sending", args=[pk + 1000]), None,
-         [302, 404, 404, 404, 404, 404]),
+         [302, 404, 404, 404, 404, 404, 404, 404]),
     ]  # fmt: skip
 
 
@@ -262,8 +289,9 @@ CAMPAIGN_NAMES = [
     "unknown campaign",
 ]  # fmt: skip
 SENDING_NAMES = [
-    "sending page", "progress", "pause", "resume", "cancel", "resend failed", "suppression list",
-    "suppression add", "suppression remove", "unknown mailing",
+    "sending page", "progress", "pause", "resume", "cancel", "resend failed", "report csv",
+    "suppression list",
+    "suppression add", "suppression remove", "own resume", "unknown mailing",
 ]  # fmt: skip
 MAILING_NAMES = [
     "list", "new form", "create", "count", "detail", "edit form", "edit", "preview", "preview html",
@@ -364,12 +392,14 @@ METHODS = {
     "mailing_unschedule": {"post"},
     "mailing_sending": {"get"},
     "mailing_progress": {"get"},
+    "mailing_report_csv": {"get"},
     "mailing_pause": {"post"},
     "mailing_resume": {"post"},
     "mailing_cancel": {"post"},
     "mailing_resend_failed": {"post"},
     "suppressions": {"get", "post"},
     "suppression_delete": {"post"},
+    "own_mailings_resume": {"post"},
     "campaigns": {"get"},
     "campaign_create": {"get", "post"},
     "campaign": {"get"},
@@ -436,7 +466,8 @@ def test_resource_file_needs_login_and_an_existing_file(client, world, settings,
     assert client.get(url).status_code == 302
     for role in ROLES[1:]:
         client.force_login(world["users"][role])
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+        assert response.status_code == (404 if role in ENDED_ROLES else 200), role
     link_only = reverse("campaigns:resource_file", args=["food", world["resource"].pk])
     assert client.get(link_only).status_code == 404
 
@@ -512,6 +543,27 @@ def test_account_without_a_role_sees_no_campaigns(client, world):
     page = client.get(reverse("campaigns:campaigns"))
     assert page.status_code == 200
     assert world["campaign"].title not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ENDED_ROLES)
+def test_ended_roles_see_no_campaign_in_the_list(client, world, role):
+    client.force_login(world["users"][role])
+    page = client.get(reverse("campaigns:campaigns"))
+    assert page.status_code == 200
+    assert world["campaign"].title not in page.content.decode()
+    client.force_login(world["users"]["councillor_a"])
+    assert world["campaign"].title in client.get(reverse("campaigns:campaigns")).content.decode()
+
+
+@pytest.mark.parametrize("role", ENDED_ROLES)
+def test_ended_roles_are_not_offered_the_mailings(client, world, role):
+    mailings = reverse("campaigns:mailings")
+    client.force_login(world["users"]["rep_x"])
+    assert mailings in client.get(reverse("home")).content.decode()
+    client.force_login(world["users"][role])
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert mailings not in response.content.decode()
 
 
 def test_staff_removing_an_unknown_suppression_gets_404(client, world):

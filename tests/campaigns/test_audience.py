@@ -10,6 +10,7 @@ from factories import (
     GroupOfficerFactory,
     MailingFactory,
     RegionFactory,
+    ServingOfficerFactory,
     SuppressionFactory,
     UserFactory,
 )
@@ -20,6 +21,7 @@ from campaigns.audience import (
     audience_resolve_rule,
     control_choice,
     control_filter,
+    missing_values,
 )
 from regions.models import Council, CouncilGroup, Election
 
@@ -44,10 +46,10 @@ def test_contact_address_of_each_group_is_a_recipient():
 
 def test_leader_and_secretary_get_their_own_address_and_name():
     group = CouncilGroupFactory()
-    leader = GroupOfficerFactory(
+    leader = ServingOfficerFactory(
         group=group, role="leader", user=UserFactory(full_name="Ada Lovelace")
     )
-    secretary = GroupOfficerFactory(group=group, role="secretary")
+    secretary = ServingOfficerFactory(group=group, role="secretary")
     audience = audience_resolve_rule(recipients=["leader", "secretary"])
     assert sorted(emails(audience)) == sorted([leader.user.email, secretary.user.email])
     by_email = {r.email: r.context for r in audience.recipients}
@@ -82,7 +84,7 @@ def test_former_officers_are_not_recipients():
 )
 def test_vacant_office_falls_back_to_the_contact_address(recipients, serving, expected):
     group = CouncilGroupFactory()
-    officers = {role: GroupOfficerFactory(group=group, role=role).user for role in serving}
+    officers = {role: ServingOfficerFactory(group=group, role=role).user for role in serving}
     audience = audience_resolve_rule(recipients=recipients)
     # The office holders' own addresses first, then the group's, once, greeting a colleague.
     addresses = {"contact": group.contact_email} | {r: u.email for r, u in officers.items()}
@@ -95,8 +97,8 @@ def test_vacant_office_falls_back_to_the_contact_address(recipients, serving, ex
 
 def test_no_fallback_when_every_chosen_office_is_filled():
     group = CouncilGroupFactory()
-    leader = GroupOfficerFactory(group=group, role="leader")
-    secretary = GroupOfficerFactory(group=group, role="secretary")
+    leader = ServingOfficerFactory(group=group, role="leader")
+    secretary = ServingOfficerFactory(group=group, role="secretary")
     audience = audience_resolve_rule(recipients=["leader", "secretary"])
     assert sorted(emails(audience)) == sorted([leader.user.email, secretary.user.email])
 
@@ -125,8 +127,8 @@ def test_an_address_is_written_to_once_across_groups_and_kinds():
     second = CouncilGroupFactory(
         council=CouncilFactory(short_name="Bristol"), contact_email="SHARED@example.org"
     )
-    GroupOfficerFactory(group=first, role="leader", user=person)
-    GroupOfficerFactory(group=first, role="secretary", user=person)
+    ServingOfficerFactory(group=first, role="leader", user=person)
+    ServingOfficerFactory(group=first, role="secretary", user=person)
     audience = audience_resolve_rule(recipients=["leader", "secretary", "contact"])
     assert emails(audience).count("shared@example.org") == 1
     assert sorted(emails(audience)) == sorted(["shared@example.org", first.contact_email])
@@ -191,7 +193,7 @@ def test_election_values_come_from_the_chosen_election_date():
     audience = audience_resolve_rule(election_date=POLLING_DAY, recipients=["contact"])
     assert emails(audience) == [group.contact_email]
     assert audience.recipients[0].context["election"] == {
-        "date": "6 May 2027",
+        "date": "2027-05-06",
         "seats_up": 40,
         "labour_seats_up": 22,
     }
@@ -203,7 +205,7 @@ def test_election_values_are_the_next_election_or_empty_without_a_date():
     ElectionFactory(council=with_poll.council, date=POLLING_DAY, seats_up=17)
     CouncilGroupFactory(council=CouncilFactory(short_name="B"))
     first, second = audience_resolve_rule(recipients=["contact"]).recipients
-    assert first.context["election"]["date"] == "6 May 2027"
+    assert first.context["election"]["date"] == "2027-05-06"
     assert first.context["election"]["seats_up"] == 17
     assert second.context["election"] == {"date": "", "seats_up": "", "labour_seats_up": ""}
 
@@ -266,7 +268,7 @@ def make_groups(count):
 def test_resolving_makes_a_fixed_number_of_queries(count, django_assert_max_num_queries):
     groups = make_groups(count)
     for group in groups[:5]:
-        GroupOfficerFactory(group=group, role="leader")
+        ServingOfficerFactory(group=group, role="leader")
         CouncillorFactory(council=group.council)
     mailing = MailingFactory(
         election_date=POLLING_DAY, recipients=["contact", "leader", "secretary", "all_councillors"]
@@ -348,3 +350,68 @@ def test_saved_labour_rules_become_the_four_labour_choices():
     other.refresh_from_db()
     assert labour.controls == ["lab_majority", "lab_minority", "lab_shared", "lab_mayor", "CON"]
     assert other.controls == ["LD"]
+
+
+# --- officers must be serving councillors who want campaign mailings ---------------------------
+
+
+@pytest.mark.parametrize(
+    "officer",
+    [
+        {"councillor__wants_campaign_mailings": False},
+        {"councillor__left_on": datetime.date(2025, 5, 1)},
+        {"user__is_active": False},
+    ],
+    ids=["opted out", "former councillor", "inactive account"],
+)
+def test_an_officer_who_may_not_be_written_to_leaves_the_office_vacant(officer):
+    group = CouncilGroupFactory()
+    holder = ServingOfficerFactory(group=group, role="leader", **officer).user
+    audience = audience_resolve_rule(recipients=["leader"])
+    assert emails(audience) == [group.contact_email]
+    assert holder.email not in emails(audience)
+    assert audience_resolve_rule(recipients=["leader"], fall_back_to_contact=False).count == 0
+
+
+def test_an_officer_who_is_not_a_councillor_leaves_the_office_vacant():
+    group = CouncilGroupFactory()
+    GroupOfficerFactory(group=group, role="secretary")
+    audience = audience_resolve_rule(recipients=["secretary"])
+    assert emails(audience) == [group.contact_email]
+
+
+def test_an_opted_out_officer_is_not_written_to_as_a_councillor_either():
+    group = CouncilGroupFactory(contact_email="")
+    ServingOfficerFactory(group=group, role="leader", councillor__wants_campaign_mailings=False)
+    audience = audience_resolve_rule(recipients=["leader", "all_councillors"])
+    assert audience.count == 0
+    assert audience.groups_without_address == [(group.pk, group.name, group.council.name)]
+
+
+# --- merge values -----------------------------------------------------------------------------
+
+
+def test_a_person_without_a_name_is_greeted_as_colleague():
+    group = CouncilGroupFactory()
+    ServingOfficerFactory(group=group, role="leader", user=UserFactory(full_name=""))
+    (person,) = audience_resolve_rule(recipients=["leader"]).recipients
+    assert person.context["recipient"] == {"first_name": "colleague", "full_name": "colleague"}
+
+
+def test_a_preferred_name_without_a_full_name_is_used_for_both():
+    group = CouncilGroupFactory()
+    user = UserFactory(full_name="", preferred_name="Bron")
+    ServingOfficerFactory(group=group, role="leader", user=user)
+    (person,) = audience_resolve_rule(recipients=["leader"]).recipients
+    assert person.context["recipient"] == {"first_name": "Bron", "full_name": "Bron"}
+
+
+def test_missing_values_counts_recipients_with_no_value_for_each_field():
+    voting = CouncilGroupFactory(council=CouncilFactory(short_name="A"))
+    ElectionFactory(council=voting.council, date=POLLING_DAY)
+    CouncilGroupFactory(council=CouncilFactory(short_name="B"))
+    CouncilGroupFactory(council=CouncilFactory(short_name="C"))
+    audience = audience_resolve_rule(recipients=["contact"])
+    assert missing_values(
+        audience.recipients, ["election.date", "election.seats_up", "group.name"]
+    ) == {"election.date": 2, "election.seats_up": 2}

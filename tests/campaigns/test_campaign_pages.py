@@ -1,16 +1,20 @@
 import datetime
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from factories import (
     CampaignFactory,
     CouncilFactory,
     CouncillorFactory,
+    MailingFactory,
+    RegionFactory,
     StaffFactory,
 )
 
-from campaigns.models import Adoption, Campaign, CampaignResource
+from campaigns.models import Adoption, Campaign, CampaignResource, Mailing
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +143,30 @@ def test_staff_record_and_remove_an_adoption(staff_client):
     assert "has already adopted" in again.content.decode()
     staff_client.post(reverse("campaigns:adoption_remove", args=[campaign.slug, adoption.pk]))
     assert not Adoption.objects.exists()
+
+
+def test_editing_a_scheduled_mailing_says_it_is_scheduled_and_saving_keeps_it(client):
+    when = timezone.now() + timedelta(days=5)
+    region = RegionFactory(name="Wales")
+    mailing = MailingFactory(status=Mailing.Status.SCHEDULED, scheduled_for=when, regions=[region])
+    client.force_login(StaffFactory())
+    page = client.get(reverse("campaigns:mailing_edit", args=[mailing.pk])).text
+    notice = page.split('id="scheduled-notice"')[1].split("</p>")[0]
+    assert f"{timezone.localtime(when):%-d %B %Y}" in notice
+    assert "Saving keeps that schedule" in notice
+    client.post(
+        reverse("campaigns:mailing_edit", args=[mailing.pk]),
+        {
+            "subject": "Changed subject",
+            "from_name": "ALC",
+            "reply_to": "",
+            "body": "Dear {{ recipient.first_name }}",
+            "recipients": ["contact"],
+            "regions": [region.pk],
+            "fall_back_to_contact": "on",
+            "save": "1",
+        },
+    )
+    mailing.refresh_from_db()
+    assert mailing.subject == "Changed subject"
+    assert (mailing.status, mailing.scheduled_for) == (Mailing.Status.SCHEDULED, when)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from factories import (
     CouncilFactory,
     CouncilGroupFactory,
+    ElectionFactory,
     MailingFactory,
     RegionFactory,
     RepresentativeFactory,
@@ -214,6 +215,7 @@ def test_schedule_in_the_past_is_refused(client, staff):
 
 
 def test_staff_schedule_a_mailing(client, staff):
+    CouncilGroupFactory()
     mailing = MailingFactory()
     client.post(
         reverse("campaigns:mailing_schedule", args=[mailing.pk]), {"when": "2040-01-01T09:00"}
@@ -833,3 +835,126 @@ def test_mailing_page_shows_the_recorded_audience_once_sending_started(client, s
         "of them."
     )
     assert "will receive this mailing" not in page
+
+
+# --- the audience panel: suppression is staff-only, gaps in merge values are reported ----------
+
+
+def test_rep_sees_how_many_addresses_are_suppressed_but_not_which(client):
+    rep = RepresentativeFactory()
+    client.force_login(rep.user)
+    CouncilGroupFactory(council=CouncilFactory(region=rep.region), contact_email="x@example.org")
+    CouncilGroupFactory(council=CouncilFactory(region=rep.region))
+    SuppressionFactory(email="x@example.org")
+    data = client.get(
+        reverse("campaigns:audience_count"), {"regions": rep.region.pk, "recipients": "contact"}
+    ).json()
+    assert data["count"] == 1
+    assert data["suppressed_count"] == 1
+    assert "suppressed" not in data
+    assert "x@example.org" not in str(data)
+    page = client.post(
+        reverse("campaigns:mailing_create"),
+        mailing_data(regions=[rep.region.pk], update_count="1"),
+    ).text
+    assert "1 suppressed (unsubscribed, bounced or complained), not written to." in page
+    assert "x@example.org" not in page
+
+
+def test_staff_see_which_addresses_are_suppressed_in_the_panel(client, staff):
+    CouncilGroupFactory(contact_email="x@example.org")
+    SuppressionFactory(email="x@example.org")
+    page = client.post(reverse("campaigns:mailing_create"), mailing_data(update_count="1")).text
+    assert "<li>x@example.org</li>" in page
+
+
+def test_live_count_reports_recipients_with_no_value_for_a_field_the_message_uses(client, staff):
+    voting = CouncilGroupFactory(council=CouncilFactory(short_name="A"))
+    ElectionFactory(council=voting.council, date=datetime.date(2027, 5, 6))
+    CouncilGroupFactory(council=CouncilFactory(short_name="B"))
+    CouncilGroupFactory(council=CouncilFactory(short_name="C"))
+    url = reverse("campaigns:audience_count")
+    data = client.get(
+        url, {"recipients": "contact", "fields": ["", "election.date", "group.name", "bogus"]}
+    ).json()
+    assert data["missing"] == [
+        {
+            "field": "election.date",
+            "count": 2,
+            "message": '2 recipients have no election.date — add |default:"..." or narrow the '
+            "audience",
+        }
+    ]
+    assert client.get(url, {"recipients": "contact", "fields": ""}).json()["missing"] == []
+    by_text = client.get(
+        url, {"recipients": "contact", "subject": "Hi", "body": "{{ election.seats_up }}"}
+    ).json()
+    assert [m["field"] for m in by_text["missing"]] == ["election.seats_up"]
+
+
+def test_update_count_reports_gaps_for_the_message_being_written(client, staff):
+    CouncilGroupFactory()
+    page = client.post(
+        reverse("campaigns:mailing_create"),
+        mailing_data(update_count="1", subject="Polls on {{ election.date }}"),
+    ).text
+    assert "1 recipient has no election.date — add |default:&quot;...&quot; or narrow" in page
+    defaulted = client.post(
+        reverse("campaigns:mailing_create"),
+        mailing_data(
+            update_count="1", subject='Polls on {{ election.date|default:"polling day" }}'
+        ),
+    ).text
+    assert "no election.date" not in defaulted
+
+
+def test_preview_reports_recipients_with_no_value_for_a_field_used(client, staff):
+    CouncilGroupFactory()
+    CouncilGroupFactory()
+    mailing = MailingFactory(body="{{ election.seats_up }} seats up on {{ election.date }}")
+    page = client.get(reverse("campaigns:mailing_preview", args=[mailing.pk])).text
+    assert "2 recipients have no election.seats_up" in page
+    assert "2 recipients have no election.date" in page
+
+
+# --- a started mailing's preview and test send show what was recorded -------------------------
+
+
+def started_mailing(**kwargs):
+    from campaigns.models import Delivery
+
+    mailing = MailingFactory(status=Mailing.Status.SENT, **kwargs)
+    Delivery.objects.create(
+        mailing=mailing,
+        email="recorded@example.org",
+        status="sent",
+        context={"recipient": {"first_name": "Carys"}, "group": {"name": "Recorded Group"}},
+    )
+    Delivery.objects.create(mailing=mailing, email="gone@example.org", status="suppressed")
+    return mailing
+
+
+def test_preview_of_a_started_mailing_shows_the_recorded_recipients_and_values(client, staff):
+    today = CouncilGroupFactory()  # in today's audience, but not when it started
+    mailing = started_mailing(body="Dear {{ recipient.first_name }} of {{ group.name }}")
+    url = reverse("campaigns:mailing_preview", args=[mailing.pk])
+    page = client.get(url).text
+    assert "Dear Carys of Recorded Group" in page
+    assert "the recipients and their values are those recorded" in page
+    assert today.contact_email not in page
+    assert "gone@example.org" not in page
+    assert client.get(url, {"recipient": today.contact_email}).text.count(today.contact_email) == 0
+    frame = client.get(reverse("campaigns:mailing_preview_html", args=[mailing.pk])).text
+    assert "Dear Carys of Recorded Group" in frame
+
+
+def test_test_send_of_a_started_mailing_uses_the_recorded_values(client, staff, smtp):
+    CouncilGroupFactory()
+    mailing = started_mailing(subject="For {{ group.name }}")
+    client.post(
+        reverse("campaigns:mailing_test_send", args=[mailing.pk]),
+        {"recipient": "recorded@example.org"},
+    )
+    message = smtp.wait_for(1)[0]
+    assert message["Subject"] == "[Test] For Recorded Group"
+    assert message.rcpt_tos == [staff.email]

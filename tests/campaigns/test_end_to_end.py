@@ -10,7 +10,13 @@ import html
 import re
 
 import pytest
-from factories import GroupOfficerFactory, MailingFactory, SuppressionFactory, UserFactory
+from factories import (
+    CouncillorFactory,
+    GroupOfficerFactory,
+    MailingFactory,
+    SuppressionFactory,
+    UserFactory,
+)
 from polling import wait_for
 
 from campaigns.models import Delivery, Mailing
@@ -38,6 +44,8 @@ def _contact(group):
 
 def _leader(group, full_name, email):
     user = UserFactory(full_name=full_name, email=email)
+    # Only a serving councillor holds an office for mailings.
+    CouncillorFactory(user=user, council=group.council)
     GroupOfficerFactory(group=group, role=GroupOfficer.Role.LEADER, user=user)
     return user
 

@@ -6,6 +6,7 @@ import pytest
 from campaigns.rendering import (
     MERGE_FIELDS,
     SAMPLE_CONTEXT,
+    fields_needing_values,
     render_message,
     render_message_simple,
     template_errors,
@@ -224,3 +225,78 @@ def test_message_bytes_encode_long_lines_safely():
 def test_unusual_addresses_use_djangos_own_serialisation():
     message, _ = _envelope().message(email="labour@exämple.org", context=CONTEXT)
     assert message.smtp_bytes() is None
+
+
+# --- dates: stored as ISO text, shown as "6 May 2027" or as |date asks ------------------------
+
+
+@pytest.mark.parametrize("render", [render_message, render_message_simple])
+@pytest.mark.parametrize(
+    "field, shown",
+    [
+        ("{{ election.date }}", "6 May 2027"),
+        ('{{ election.date|date:"l j F" }}', "Thursday 6 May"),
+        ('{{ election.date|date:"D j M Y" }}', "Thu 6 May 2027"),
+        ("{{ election.date|upper }}", "6 MAY 2027"),
+        ('{{ election.date|default:"soon" }}', "6 May 2027"),
+    ],
+)
+def test_an_iso_election_date_shows_as_a_date(render, field, shown):
+    rendered = render(subject=field, body=f"Polling day: {field}.", context=CONTEXT)
+    assert rendered.subject == shown
+    assert f"Polling day: {shown}." in rendered.text
+    assert f"Polling day: {shown}." in rendered.html
+
+
+@pytest.mark.parametrize(
+    "field, shown",
+    [
+        ("{{ election.date }}", "6 May 2027"),
+        ('{{ election.date|date:"l j F" }}', "6 May 2027"),
+        ("{{ election.date|upper }}", "6 MAY 2027"),
+    ],
+)
+def test_a_date_stored_as_text_before_dates_were_iso_shows_unchanged(field, shown):
+    context = {**CONTEXT, "election": {"date": "6 May 2027"}}
+    assert render_message(subject=field, body="x", context=context).subject == shown
+
+
+@pytest.mark.parametrize(
+    "field, shown",
+    [
+        ("{{ election.date }}", ""),
+        ('{{ election.date|date:"l j F" }}', ""),
+        ('{{ election.date|default:"to be announced" }}', "to be announced"),
+    ],
+)
+def test_no_election_date_is_empty_or_the_default(field, shown):
+    context = {**CONTEXT, "election": {"date": ""}}
+    rendered = render_message(subject=f"[{field}]", body="x", context=context)
+    assert rendered.subject == f"[{shown}]"
+
+
+def test_the_sample_values_render_dates_as_real_ones_do():
+    field = '{{ election.date }} / {{ election.date|date:"l j F" }}'
+    sample = render_message(subject=field, body="x", context=SAMPLE_CONTEXT).subject
+    real = render_message(subject=field, body="x", context=CONTEXT).subject
+    assert sample == real == "6 May 2027 / Thursday 6 May"
+
+
+def test_other_fields_looking_like_dates_are_left_as_written():
+    context = {**CONTEXT, "group": {"name": "2027-05-06"}}
+    assert render_message(subject="{{ group.name }}", body="x", context=context).subject == (
+        "2027-05-06"
+    )
+
+
+def test_fields_needing_values_are_those_used_without_a_default():
+    fields = fields_needing_values(
+        "{{ council.name }}: {{ election.date }}",
+        '{{ recipient.first_name|default:"colleague" }} {{ election.date|date:"j F" }} '
+        "{{ election.seats_up }} {{ council.name }}",
+    )
+    assert fields == ["council.name", "election.date", "election.seats_up"]
+
+
+def test_an_invalid_template_needs_no_values():
+    assert fields_needing_values("{{ nonsense }}", "{% if x %}") == []

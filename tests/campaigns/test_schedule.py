@@ -2,14 +2,22 @@
 before, and delivered by a worker."""
 
 import collections
+import re
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
-from factories import CouncilFactory, CouncilGroupFactory, MailingFactory, RegionFactory
+from factories import (
+    CouncilFactory,
+    CouncilGroupFactory,
+    MailingFactory,
+    RegionFactory,
+    StaffFactory,
+)
 from polling import wait_for
 
 from campaigns.models import Mailing
@@ -55,3 +63,73 @@ def test_beat_starts_a_scheduled_mailing_at_its_time_and_not_before(
     # (it writes run counts back only every few minutes, so those are not checked).
     check = PeriodicTask.objects.get(task="campaigns.tasks.mailings_start_due")
     assert (check.interval.every, check.interval.period) == (1, "seconds")
+
+
+# --- when a scheduled mailing cannot start ---------------------------------------------------
+
+
+def test_scheduling_a_mailing_with_nobody_to_write_to_is_refused_next_to_the_field(client):
+    mailing = MailingFactory(regions=[RegionFactory(name=f"Empty {uuid.uuid4().hex[:8]}")])
+    client.force_login(StaffFactory())
+    when = timezone.localtime(timezone.now() + timedelta(days=2))
+    response = client.post(
+        reverse("campaigns:mailing_schedule", args=[mailing.pk]),
+        {"when": f"{when:%Y-%m-%dT%H:%M}"},
+    )
+    assert response.status_code == 400
+    error = response.text.split('id="id_when_error"')[1].split("</ul>")[0]
+    assert "Nobody to send to" in error
+    [field] = re.findall(r'<input[^>]*name="when"[^>]*>', response.text)
+    assert "id_when_error" in re.search(r'aria-describedby="([^"]*)"', field).group(1)
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+
+
+def scheduled_mailing(*, late_by: timedelta, scheduler):
+    region = RegionFactory(name=f"Region {uuid.uuid4().hex[:8]}")
+    group = CouncilGroupFactory(
+        council=CouncilFactory(region=region), contact_email=f"{uuid.uuid4().hex[:8]}@ex.org"
+    )
+    mailing = MailingFactory(recipients=["contact"], regions=[region])
+    sending.mailing_schedule(mailing_id=mailing.pk, when=timezone.now(), user=scheduler)
+    Mailing.objects.filter(pk=mailing.pk).update(scheduled_for=timezone.now() - late_by)
+    return mailing, group
+
+
+def test_a_due_mailing_that_cannot_start_goes_back_to_draft_with_the_reason_shown_and_emailed(
+    client, celery_worker, worker_smtp
+):
+    scheduler = StaffFactory()
+    mailing, group = scheduled_mailing(late_by=timedelta(minutes=1), scheduler=scheduler)
+    group.delete()
+    assert sending.mailings_start_due() == []
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.DRAFT and mailing.scheduled_for is None
+    assert "Nobody to send to" in mailing.schedule_problem
+    client.force_login(StaffFactory())
+    notice = client.get(mailing.get_absolute_url()).text.split('id="schedule-problem"')[1]
+    assert "Nobody to send to" in notice.split("</div>")[0]
+    [message] = wait_for(
+        lambda: [m for m in worker_smtp.messages if m.rcpt_tos == [scheduler.email]], timeout=30
+    )
+    assert "not sent" in message["Subject"]
+    assert "Nobody to send to" in message.get_body(("plain",)).get_content()
+
+
+def test_a_mailing_more_than_the_allowed_lateness_late_is_not_started(
+    settings, celery_worker, worker_smtp
+):
+    settings.MAILING_SCHEDULE_MAX_LATENESS = 60
+    scheduler = StaffFactory()
+    late, _ = scheduled_mailing(late_by=timedelta(minutes=61), scheduler=scheduler)
+    on_time, _ = scheduled_mailing(late_by=timedelta(minutes=59), scheduler=StaffFactory())
+    assert sending.mailings_start_due() == [on_time.pk]
+    sending.mailing_cancel(mailing_id=on_time.pk)
+    late.refresh_from_db()
+    assert late.status == Mailing.Status.DRAFT
+    assert late.schedule_problem == "Not started: more than 60 minutes late"
+    assert not late.deliveries.exists()
+    assert late.history.first().history_change_reason == "Not started: more than 60 minutes late"
+    [message] = wait_for(
+        lambda: [m for m in worker_smtp.messages if m.rcpt_tos == [scheduler.email]], timeout=30
+    )
+    assert "more than 60 minutes late" in message.get_body(("plain",)).get_content()

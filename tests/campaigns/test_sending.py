@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from factories import CouncilGroupFactory, MailingFactory, StaffFactory, SuppressionFactory
 
@@ -234,13 +235,75 @@ def test_resend_failed_tries_failed_addresses_again(smtp, deliveries_create):
     )
     Delivery.objects.exclude(email="person1@example.org").update(status="sent")
     Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENT)
-    assert sending.mailing_resend_failed(mailing_id=mailing.pk) == 1
+    assert sending.mailing_resend_failed(mailing_id=mailing.pk, kind="all").retried == 1
     mailing.refresh_from_db()
     assert mailing.status == Mailing.Status.SENDING
     sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=5)
     assert [m.rcpt_tos for m in smtp.wait_for(1)] == [["person1@example.org"]]
     delivery = Delivery.objects.get(email="person1@example.org")
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, "")
+
+
+def _failed_mailing(deliveries_create, errors: dict[int, str]):
+    """A sent mailing whose person<n> deliveries failed with the given replies."""
+    mailing = _sending_mailing()
+    deliveries_create(mailing, max(errors) + 1)
+    Delivery.objects.update(status="sent")
+    for n, error in errors.items():
+        Delivery.objects.filter(email=f"person{n}@example.org").update(
+            status="failed", attempts=8, last_error=error
+        )
+    Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENT)
+    return mailing
+
+
+def test_resend_skips_addresses_suppressed_since_and_says_how_many(deliveries_create):
+    mailing = _failed_mailing(deliveries_create, {0: "451 busy", 1: "451 busy"})
+    SuppressionFactory(email="PERSON1@example.org")
+    result = sending.mailing_resend_failed(mailing_id=mailing.pk, kind="all")
+    assert (result.retried, result.skipped) == (1, 1)
+    assert Delivery.objects.get(email="person0@example.org").status == "pending"
+    assert Delivery.objects.get(email="person1@example.org").status == "suppressed"
+
+
+def test_resend_keeps_the_earlier_error_until_the_new_result_and_notes_it_in_history(
+    deliveries_create,
+):
+    mailing = _failed_mailing(deliveries_create, {0: "451 mailbox busy"})
+    sending.mailing_resend_failed(mailing_id=mailing.pk, user=StaffFactory(), kind="all")
+    delivery = Delivery.objects.get(email="person0@example.org")
+    assert (delivery.status, delivery.last_error, delivery.attempts) == (
+        "pending",
+        "451 mailbox busy",
+        0,
+    )
+    reason = mailing.history.order_by("-history_id").first().history_change_reason
+    assert reason == "Re-sending to 1 failed addresses"
+
+
+def test_resend_of_temporary_failures_leaves_refused_addresses_failed(deliveries_create):
+    mailing = _failed_mailing(
+        deliveries_create, {0: "451 try later", 1: "550 no such user", 2: "Cannot connect: x"}
+    )
+    result = sending.mailing_resend_failed(mailing_id=mailing.pk, kind="temporary")
+    assert result.retried == 2
+    statuses = dict(Delivery.objects.values_list("email", "status"))
+    assert statuses["person0@example.org"] == statuses["person2@example.org"] == "pending"
+    assert statuses["person1@example.org"] == "failed"
+    assert sending.mailing_resend_failed(mailing_id=mailing.pk, kind="all").retried == 1
+
+
+def test_resend_page_says_how_many_were_skipped(client, deliveries_create):
+    mailing = _failed_mailing(deliveries_create, {0: "451 busy", 1: "451 busy"})
+    SuppressionFactory(email="person1@example.org")
+    client.force_login(StaffFactory())
+    response = client.post(
+        reverse("campaigns:mailing_resend_failed", args=[mailing.pk]),
+        {"kind": "temporary"},
+        follow=True,
+    )
+    assert "Trying the 1 temporarily failed addresses again." in response.text
+    assert "1 address now on the suppression list skipped." in response.text
 
 
 def test_progress_counts_every_state(deliveries_create):

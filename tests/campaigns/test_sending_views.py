@@ -108,7 +108,7 @@ def test_staff_pause_resume_cancel_and_resend(client, mailing, django_capture_on
     with django_capture_on_commit_callbacks():
         client.post(reverse("campaigns:mailing_resume", args=[mailing.pk]))
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENDING
-    client.post(reverse("campaigns:mailing_resend_failed", args=[mailing.pk]))
+    client.post(reverse("campaigns:mailing_resend_failed", args=[mailing.pk]), {"kind": "all"})
     assert Delivery.objects.get(email="b@example.org").status == "pending"
     client.post(reverse("campaigns:mailing_cancel", args=[mailing.pk]))
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.CANCELLED
@@ -199,7 +199,7 @@ def test_try_failed_again_is_offered_only_while_it_can_work(client, mailing, sta
     Mailing.objects.filter(pk=mailing.pk).update(status=status)
     client.force_login(StaffFactory())
     page = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk])).text
-    assert ("Try the 1 failed addresses again" in page) is shown
+    assert ("Try the 1 failed address again" in page) is shown
 
 
 @pytest.mark.parametrize("page", ["mailing_sending", "mailing"])

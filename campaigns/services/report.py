@@ -1,0 +1,112 @@
+"""The final report of a mailing: what became of each address, by group, and a CSV of it.
+
+Each Delivery records the Labour group its address was chosen for, and the mailing records the
+groups that had no address to write to when sending started, so staff can see that every group
+got the mailing once, or why not. Every read here is one query, whatever the row count.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from members.imports import FORMULA_STARTS
+
+from ..models import Delivery
+
+DStatus = Delivery.Status
+CSV_HEADER = [
+    "region",
+    "council",
+    "group",
+    "email",
+    "status",
+    "sent_at",
+    "attempts",
+    "last_error",
+]
+
+
+def report_by_group(deliveries) -> list[dict]:
+    """One row per group: its region, council and name, and its addresses counted by what
+    became of them. Deliveries recorded without a group (before groups were recorded, or whose
+    group has since been deleted) make one row with blank names."""
+
+    def counted(*statuses):
+        return Count("pk", filter=Q(status__in=statuses))
+
+    return list(
+        deliveries.values(
+            "group_id",
+            region=F("group__council__region__name"),
+            council=F("group__council__name"),
+            group_name=F("group__name"),
+        )
+        .annotate(
+            sent=counted(DStatus.SENT),
+            failed=counted(DStatus.FAILED),
+            suppressed=counted(DStatus.SUPPRESSED),
+            cancelled=counted(DStatus.CANCELLED),
+            waiting=counted(DStatus.PENDING, DStatus.CLAIMED),
+        )
+        .order_by("region", "council", "group_name", "group_id")
+    )
+
+
+def _cell(value) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) or text.startswith(("\t", "\r")):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def report_csv_lines(deliveries) -> Iterator[str]:
+    """The report as CSV lines, one per delivery, streamed from one query."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_HEADER)
+    rows = deliveries.order_by(
+        "group__council__region__name", "group__council__name", "group__name", "email", "pk"
+    ).values_list(
+        "group__council__region__name",
+        "group__council__name",
+        "group__name",
+        "email",
+        "status",
+        "sent_at",
+        "attempts",
+        "last_error",
+    )
+    for region, council, group, email, status, sent_at, attempts, error in rows.iterator(2000):
+        sent = timezone.localtime(sent_at).isoformat(timespec="seconds") if sent_at else ""
+        yield writer.writerow(
+            [_cell(v) for v in (region, council, group, email, status, sent, attempts, error)]
+        )
+
+
+# The mailing list's approval filters: query value -> label.
+APPROVAL_FILTERS = {
+    "awaiting": "Awaiting approval",
+    "approved": "Approved, not sent",
+}
+
+
+def mailings_filter_approval(mailings, show: str):
+    """Mailings awaiting approval, or approved but not yet sending (draft or scheduled); any
+    other value leaves them as they are."""
+    Status = mailings.model.Status
+    if show == "awaiting":
+        return mailings.filter(status=Status.AWAITING_APPROVAL)
+    if show == "approved":
+        return mailings.filter(
+            approved_by__isnull=False, status__in=(Status.DRAFT, Status.SCHEDULED)
+        )
+    return mailings
