@@ -232,6 +232,8 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# How long the link in an invitation to set one's password works, in days.
+INVITATION_DAYS = _number("INVITATION_DAYS", 14, minimum=1)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -341,12 +343,16 @@ MAILING_SWEEP_SECONDS = _number("MAILING_SWEEP_SECONDS", 30, float, minimum=0.1)
 MAILING_RATE_LIMIT = _number("MAILING_RATE_LIMIT", 0.0, float)
 # How often beat looks for scheduled mailings whose time has come.
 MAILING_SCHEDULE_CHECK_SECONDS = _number("MAILING_SCHEDULE_CHECK_SECONDS", 60, float, minimum=0.1)
+# Rows a background councillor import writes between progress updates.
+IMPORT_CHUNK_ROWS = _number("IMPORT_CHUNK_ROWS", 500, minimum=1)
+MAILING_SCHEDULE_MAX_LATENESS = _number("MAILING_SCHEDULE_MAX_LATENESS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
     "mailings-start-scheduled": {
         "task": "campaigns.tasks.mailings_start_due",
         "schedule": MAILING_SCHEDULE_CHECK_SECONDS,
     },
+    "onboarding-sweep": {"task": "members.tasks.onboarding_sweep", "schedule": 5 * 60},
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.

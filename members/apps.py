@@ -20,5 +20,7 @@ class MembersConfig(AppConfig):
     name = "members"
 
     def ready(self):
+        from members import receivers  # noqa: F401  (connects the receivers)
+
         # Sent once per app: the last of the portal's apps brings the last permissions.
         post_migrate.connect(_national_staff_permissions_sync, dispatch_uid="national-staff-perms")

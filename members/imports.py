@@ -1,10 +1,14 @@
 """Reading and checking a CSV file of councillors before anything is written.
 
-A file has the columns full_name, email, council, ward and optionally phone (header names are
-matched case-insensitively, in any order). `import_plan` checks every row against the database
-and says, row by row, what applying it would do: create a councillor, change one (and which
-fields), leave one unchanged, or refuse the row with every reason found. The same function runs
-again when the import is applied, so a file previewed yesterday is checked against today's data.
+A file has the columns full_name, email, council, ward and optionally phone, in any order. Files
+come from spreadsheets as they are saved in practice: the separator (comma, semicolon or tab) is
+read from the header line, UTF-16 ("Unicode Text") and Windows-1252 files are decoded, and
+header names are matched ignoring case, spaces and punctuation, with common alternatives
+("Email address", "Full name", "Ward/division", "Council name"...). `import_plan` checks every
+row against the database and says, row by row, what applying it would do: create a councillor,
+change one (and which fields), leave one unchanged, or refuse the row with every reason found.
+The same function runs again when the import is applied, so a file previewed yesterday is
+checked against today's data.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
+from django.utils.formats import date_format
 
 from alc_portal.validators import PHONE_MAX, phone_validate
 from members.models import Councillor, User
@@ -29,6 +34,21 @@ BACKGROUND_ROWS = 1_000
 
 REQUIRED_COLUMNS = ("full_name", "email", "council", "ward")
 OPTIONAL_COLUMNS = ("phone",)
+# Header names as people write them, reduced to letters and digits (see _column_key).
+COLUMN_ALIASES = {
+    "full_name": ("fullname", "name", "councillorname"),
+    "email": ("email", "emailaddress"),
+    "council": ("council", "councilname", "authority", "localauthority"),
+    "ward": ("ward", "wardname", "division", "warddivision", "wardordivision", "electoralward"),
+    "phone": ("phone", "phonenumber", "telephone", "telephonenumber", "tel", "mobile"),
+}
+_COLUMN_FOR_KEY = {key: name for name, keys in COLUMN_ALIASES.items() for key in keys}
+SEPARATORS = (",", ";", "\t")
+CP1252_WARNING = (
+    "The file was not saved as UTF-8, so it was read as Windows text. Check that names with "
+    "accents (such as Siân or Zoë) look right below; if not, save the file from your "
+    "spreadsheet as 'CSV UTF-8 (comma delimited)' and upload it again."
+)
 
 NAME_MAX = 150
 WARD_MAX = 150
@@ -45,18 +65,33 @@ class ImportFileError(ValueError):
 
 
 def decode_upload(raw: bytes) -> str:
-    """Text of an uploaded file: UTF-8 (with or without a byte-order mark), else Windows-1252."""
+    """Text of an uploaded file: UTF-8 (with or without a byte-order mark), UTF-16 with a
+    byte-order mark, else Windows-1252."""
+    return decode_upload_noting(raw)[0]
+
+
+def decode_upload_noting(raw: bytes) -> tuple[str, list[str]]:
+    """The text of an uploaded file and warnings about how it was read."""
     if len(raw) > MAX_FILE_BYTES:
         raise ImportFileError(
             f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. "
             "Split it into smaller files."
         )
+    # Excel's "Unicode Text" is UTF-16 with a byte-order mark (and tab-separated).
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), []
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                "The file looks like Unicode text but cannot be read. Save it from your "
+                "spreadsheet as 'CSV UTF-8 (comma delimited)'."
+            ) from None
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252")
+        return raw.decode("cp1252"), [CP1252_WARNING]
     except UnicodeDecodeError:
         raise ImportFileError(
             "The file is not readable text. Save it from your spreadsheet as "
@@ -68,12 +103,12 @@ def read_rows(text: str) -> list[dict]:
     """The data rows of a CSV text, each a dict with `line` and the known columns."""
     if "\x00" in text:
         raise ImportFileError("The file is not a CSV file (it contains binary data).")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
     try:
         header = next(reader, None)
         if header is None:
             raise ImportFileError("The file is empty.")
-        columns = [name.strip().lower().replace(" ", "_") for name in header]
+        columns = [_COLUMN_FOR_KEY.get(_column_key(name), _column_key(name)) for name in header]
         missing = [name for name in REQUIRED_COLUMNS if name not in columns]
         if missing:
             raise ImportFileError(
@@ -96,7 +131,9 @@ def read_rows(text: str) -> list[dict]:
                 raise ImportFileError(
                     f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."
                 )
-            row = {"line": reader.line_num, "extra_fields": len(values) > len(columns)}
+            # Spreadsheets often end rows with empty cells; only extra values are an error.
+            extra = any(value.strip() for value in values[len(columns) :])
+            row = {"line": reader.line_num, "extra_fields": extra}
             for name, index in wanted.items():
                 row[name] = _unquote(values[index].strip()) if index < len(values) else ""
             row.setdefault("phone", "")
@@ -108,6 +145,21 @@ def read_rows(text: str) -> list[dict]:
     if not rows:
         raise ImportFileError("The file has a header line but no councillors.")
     return rows
+
+
+def _separator(text: str) -> str:
+    """The separator the header line uses most: comma, semicolon (Excel in much of Europe) or
+    tab ("Unicode Text"). Separators inside quoted header names are not counted."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    unquoted = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+    counts = {sep: unquoted.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _column_key(name: str) -> str:
+    """A header name reduced to lower-case letters and digits: "E-mail" and "email" agree."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
 def _unquote(value: str) -> str:
@@ -339,6 +391,8 @@ def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails) -
         changes["phone"] = [existing.phone, phone]
     if existing.left_on is not None:
         changes["left_on"] = [existing.left_on.isoformat(), None]
+        # Said plainly on the preview: "Reinstated as a serving councillor (had left on ...)".
+        result["left_on_display"] = date_format(existing.left_on, "j F Y")
     result.update(
         user_id=existing.user_id,
         councillor_id=existing.pk,

@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -5,6 +6,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from simple_history import register
 from simple_history.models import HistoricalRecords
 
 
@@ -90,6 +92,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_representative(self) -> bool:
         return bool(self.represented_region_ids)
+
+    @cached_property
+    def pending_decisions(self):
+        """Counts of the requests waiting for this person's decision (members.pending), or None
+        for someone who decides none. Read once per request, by the navigation and home page."""
+        from members.pending import pending_decisions_for
+
+        return pending_decisions_for(self)
 
     @cached_property
     def councillor_or_none(self):
@@ -286,6 +296,8 @@ class JoinRequest(DecidedRequest):
     council = models.ForeignKey("regions.Council", on_delete=models.PROTECT, related_name="+")
     ward = models.CharField(max_length=150)
     requested_at = models.DateTimeField(default=timezone.now)
+    # When those who decide it were told of it (see join_request_notify).
+    notified_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -322,3 +334,8 @@ class CouncillorImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.region}, {self.status})"
+
+
+# A person's email addresses (added, verified, made primary, removed) are part of their history.
+# allauth owns the model, so its history table lives here.
+register(EmailAddress, app="members", table_name="members_historicalemailaddress")

@@ -22,3 +22,56 @@ def existing_account_notice_send(email: str) -> bool:
 def councillor_import_run(import_id: int) -> str:
     """Apply a confirmed CSV import of more than a thousand rows."""
     return onboarding.councillor_import_run(import_id=import_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def join_request_notify(join_request_id: int) -> int:
+    """Tell those who decide a new join request that it is waiting (no-op once done)."""
+    return onboarding.join_request_notify(join_request_id=join_request_id)
+
+
+@shared_task
+def onboarding_sweep() -> dict:
+    """Queue again what a lost job left waiting: imports stuck as queued or running with no
+    worker on them, and approved join requests whose invitation never went."""
+    return {
+        "imports": onboarding.councillor_imports_requeue_stuck(),
+        "invitations": onboarding.invitations_requeue_unsent(),
+    }
+
+
+# Notices of people's requests and of the decisions on them (members.services.profile), and of
+# an appointment as regional representative (members.services.roles). Each is sent once.
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def profile_change_request_notify(change_id: int) -> int:
+    from members.services import profile
+
+    return profile.profile_change_request_notify(change_id=change_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def profile_change_decision_notify(change_id: int) -> int:
+    from members.services import profile
+
+    return profile.profile_change_decision_notify(change_id=change_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def levy_waiver_application_notify(waiver_id: int) -> int:
+    from members.services import profile
+
+    return profile.levy_waiver_application_notify(waiver_id=waiver_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def levy_waiver_decision_notify(waiver_id: int) -> int:
+    from members.services import profile
+
+    return profile.levy_waiver_decision_notify(waiver_id=waiver_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8)
+def representative_appointment_notify(appointment_id: int) -> bool:
+    from members.services import roles
+
+    return roles.representative_appointment_notify(appointment_id=appointment_id)

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alc_portal.forms import DescribedFieldsMixin
 from alc_portal.validators import DATE_EARLIEST, date_validate, phone_validate, years_from_today
 
 from .access import officer_candidates
@@ -48,9 +49,17 @@ class CouncilFilterForm(forms.Form):
         help_text="Councils whose Labour group lacks this today.",
     )
 
+    def applied(self) -> dict:
+        """The filters that were chosen and are valid. A field that did not validate is left
+        out (its error is shown next to it) without dropping the others."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # cleaned_data then holds exactly the fields that validated
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
     def filter(self, councils):
         """The councils that match the valid filters; invalid ones are left out (and shown)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        data = self.applied()
         if data.get("kind"):
             councils = councils.filter(kind=data["kind"])
         if data.get("control"):
@@ -77,7 +86,10 @@ class CouncilFilterForm(forms.Form):
         return self.is_bound and super().is_valid()
 
 
-class GroupContactForm(forms.ModelForm):
+class GroupContactForm(DescribedFieldsMixin, forms.ModelForm):
+    # Rendered with templates/includes/field.html, as every form is.
+    label_suffix = ""
+
     class Meta:
         model = CouncilGroup
         fields = ["name", "contact_email", "phone", "postal_address"]
@@ -100,7 +112,8 @@ class GroupContactForm(forms.ModelForm):
 OFFICER_START_HELP = "No more than a year ahead: a term cannot end or pass on before it starts."
 
 
-class OfficerAppointForm(forms.Form):
+class OfficerAppointForm(DescribedFieldsMixin, forms.Form):
+    label_suffix = ""
     role = forms.ChoiceField(label="Office", choices=GroupOfficer.Role.choices)
     user = forms.ModelChoiceField(
         label="Councillor",
@@ -129,12 +142,13 @@ class OfficerAppointForm(forms.Form):
         )
 
 
-class OfficerEndForm(forms.Form):
+class OfficerEndForm(DescribedFieldsMixin, forms.Form):
+    label_suffix = ""
     end_date = forms.DateField(label="Term ends on", widget=DATE_WIDGET)
 
     def __init__(self, *args, officer: GroupOfficer | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["end_date"].initial = timezone.localdate
         if officer is not None:
             # Every officer's form sits on one page, so ids must differ.
-            self.auto_id = f"id_officer{officer.pk}_%s"
+            kwargs.setdefault("auto_id", f"id_officer{officer.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["end_date"].initial = timezone.localdate

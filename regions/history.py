@@ -55,7 +55,7 @@ def _display(record, field, *, reveal_emails: bool = True) -> str:
         try:
             related = getattr(record, field.name)
         except ObjectDoesNotExist:
-            return f"(removed, id {getattr(record, field.attname)})"
+            return "(removed)"
         if related is None:
             return "–"
         if isinstance(related, get_user_model()):
@@ -80,8 +80,11 @@ def _field_changes(record, old, *, reveal_emails: bool) -> list[FieldChange]:
         return []
     # Only the fields the history tracks: a model may leave some out (a password, say).
     tracked = {f.name for f in record._meta.fields}
+    # Not the primary key: a database id means nothing to the reader.
     fields = {
-        f.name: f for f in record.instance_type._meta.fields if f.editable and f.name in tracked
+        f.name: f
+        for f in record.instance_type._meta.fields
+        if f.editable and not f.primary_key and f.name in tracked
     }
     if old is None:
         return [

@@ -89,7 +89,7 @@ def region_detail(request, slug):
     context = {
         "region": region,
         "form": form,
-        "filtered": form.is_valid() and any(form.cleaned_data.values()),
+        "filtered": bool(form.applied()),
         "councils": councils,
         "columns": _sort_columns(request, sort, descending),
         "totals": _region_totals(councils),

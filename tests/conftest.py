@@ -1,6 +1,7 @@
 """Shared fixtures. Tests talk to the real PostgreSQL and Redis that `make test` provides."""
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,28 @@ def _empty_cache(settings):
     keys = list(client.scan_iter(f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_stay_with_their_test(request, monkeypatch, settings):
+    """Tasks queued by a test that does not use the session's worker go to a queue of their own
+    that nobody consumes, dropped afterwards. Otherwise that worker would run them later,
+    against whatever the database holds by then, or while the database is being emptied
+    between tests (whose TRUNCATE then deadlocks with the task's row locks). Tests with workers
+    of their own choose their own queue on top of this one."""
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    from alc_portal.celery import app as celery_app
+
+    queue = f"unconsumed-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    yield
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(queue, f"_kombu.binding.{queue}")
     client.close()
 
 

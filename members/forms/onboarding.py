@@ -85,7 +85,7 @@ class RefuseForm(DescribedFieldsMixin, forms.Form):
 
 def _phone_field() -> forms.CharField:
     return forms.CharField(
-        label="Phone (optional)",
+        label="Phone",  # the field include adds "(optional)"
         max_length=PHONE_MAX,
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),

@@ -215,7 +215,10 @@ class LevyWaiverForm(DescribedFieldsMixin, forms.Form):
         "I have given is true"
     )
 
-    year = forms.IntegerField(min_value=2000, max_value=2100)
+    year = forms.IntegerField(
+        help_text="This year, last year or next year.",
+        error_messages={"invalid": "Enter the year as four digits, for example 2026."},
+    )
     circumstances = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -229,6 +232,16 @@ class LevyWaiverForm(DescribedFieldsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"year": timezone.localdate().year})
         super().__init__(*args, **kwargs)
+
+    def clean_year(self):
+        year, this_year = self.cleaned_data["year"], timezone.localdate().year
+        if not this_year - 1 <= year <= this_year + 1:
+            raise forms.ValidationError(
+                f"Apply for this year, last year or next year ({this_year - 1} to "
+                f"{this_year + 1}).",
+                code="implausible",
+            )
+        return year
 
     def clean_circumstances(self):
         return self.cleaned_data["circumstances"].strip()
@@ -251,7 +264,9 @@ class DecisionForm(DescribedFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.reason_required_to_refuse = reason_required_to_refuse
         if reason_required_to_refuse:
-            self.fields["reason"].help_text = "Required to refuse. The person will see this."
+            # Not "(optional)": an approval needs none, a refusal does.
+            self.fields["reason"].label = "Reason (required to refuse)"
+            self.fields["reason"].help_text = "The person will see this."
 
     def clean(self):
         cleaned = super().clean()

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -31,8 +30,10 @@ from members.models import (
     JoinRequest,
     LevyWaiver,
     ProfileChange,
+    StaffRole,
     User,
 )
+from members.tokens import invitation_token_generator
 from regions.models import Council, GroupOfficer, RegionalRepresentative
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ IMPORT_LOCK_BASE = 7_300_000_000
 # region are applied one after the other.
 EMAIL_LOCK_SPACE = 7301
 REGION_IMPORT_LOCK_SPACE = 7302
-IMPORT_CHUNK = 500
 EXISTING_ACCOUNT_NOTICE_INTERVAL = 60 * 60
 
 
@@ -122,7 +122,65 @@ def join_request_submit(
     ).first()
     if waiting is not None:
         return waiting
-    return JoinRequest.objects.create(full_name=full_name, email=email, council=council, ward=ward)
+    join_request = JoinRequest.objects.create(
+        full_name=full_name, email=email, council=council, ward=ward
+    )
+    from members.tasks import join_request_notify
+
+    transaction.on_commit(lambda: join_request_notify.delay(join_request.pk))
+    return join_request
+
+
+def join_request_deciders(join_request: JoinRequest) -> tuple[list[User], bool]:
+    """Who is told of a new join request: the current representatives of the council's region,
+    or, while it has none, the national office staff; and whether they are representatives."""
+    representatives = list(
+        User.objects.filter(
+            is_active=True,
+            representative_roles__in=RegionalRepresentative.objects.current().filter(
+                region_id=join_request.council.region_id
+            ),
+        ).distinct()
+    )
+    if representatives:
+        return representatives, True
+    staff = User.objects.filter(is_active=True, pk__in=StaffRole.objects.values("user_id"))
+    return list(staff.order_by("pk")), False
+
+
+def join_request_notify(*, join_request_id: int) -> int:
+    """Email those who decide a new join request that it is waiting, once. Returns how many
+    were told (0 if it was done already, or if the request has been decided meanwhile).
+
+    Each gets a message of their own, so nobody learns who else was told. The request stays
+    locked while the messages go out, so a second run finds `notified_at` set and does nothing.
+    """
+    with transaction.atomic():
+        join_request = (
+            JoinRequest.objects.select_for_update(of=("self",))
+            .select_related("council__region")
+            .filter(pk=join_request_id, status=Decision.PENDING, notified_at__isnull=True)
+            .first()
+        )
+        if join_request is None:
+            return 0
+        deciders, has_representative = join_request_deciders(join_request)
+        context = {
+            "join_request": join_request,
+            "council": join_request.council,
+            "region": join_request.council.region,
+            "has_representative": has_representative,
+            "link": settings.PORTAL_URL.rstrip("/") + reverse("join_requests"),
+        }
+        for decider in deciders:
+            _email_send(
+                template="members/email/join_request_notice",
+                context={**context, "recipient": decider},
+                to=decider.email,
+            )
+        join_request.notified_at = timezone.now()
+        join_request.save(update_fields=["notified_at"])
+    return len(deciders)
 
 
 def _queue_existing_account_notice(email: str) -> None:
@@ -342,10 +400,21 @@ def councillor_mark_left(
 
 
 def invitation_link(user: User) -> str:
+    """The link that lets the person set their password, valid for INVITATION_DAYS."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    token = invitation_token_generator.make_token(user)
     path = reverse("invitation_accept", args=[uid, token])
     return settings.PORTAL_URL.rstrip("/") + path
+
+
+def invitation_expires(issued=None):
+    """When an invitation made now (or at `issued`) stops working."""
+    return invitation_token_generator.expires_at(issued or timezone.now())
+
+
+def invitation_left_before_accepting(user: User) -> bool:
+    """Whether the person was marked as no longer a councillor: their invitation is void."""
+    return Councillor.objects.filter(user=user, left_on__isnull=False).exists()
 
 
 def invitation_send(*, join_request_id: int) -> bool:
@@ -364,12 +433,13 @@ def invitation_send(*, join_request_id: int) -> bool:
         if join_request is None:
             return False
         user = User.objects.filter(email__iexact=join_request.email, is_active=True).first()
-        if user is None:
+        if user is None or invitation_left_before_accepting(user):
             return False
         context = {
             "user": user,
             "council": join_request.council,
             "link": invitation_link(user),
+            "expires": invitation_expires(),
         }
         _email_send(template="members/email/invitation", context=context, to=user.email)
         join_request.invited_at = timezone.now()
@@ -379,7 +449,12 @@ def invitation_send(*, join_request_id: int) -> bool:
 
 @transaction.atomic
 def invitation_accept(*, user: User, password: str) -> User:
-    """The person followed their invitation: set their password and trust their address."""
+    """The person followed their invitation: set their password and trust their address.
+
+    Refused (ValidationError) for someone marked as no longer a councillor before accepting.
+    """
+    if invitation_left_before_accepting(user):
+        raise ValidationError(INVITATION_AFTER_LEAVING)
     user.set_password(password)
     user.save(update_fields=["password"])
     address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
@@ -391,6 +466,43 @@ def invitation_accept(*, user: User, password: str) -> User:
     return user
 
 
+INVITATION_AFTER_LEAVING = (
+    "You are recorded as no longer a councillor, so this invitation no longer works. If this is "
+    "wrong, ask your regional representative or the national office to correct it."
+)
+
+
+def invitation_renew_request(*, email: str) -> bool:
+    """Someone whose invitation link has expired asks for a new one at this address.
+
+    A new invitation goes only to a serving councillor whose invitation is still pending, and
+    not while one is already on its way. The caller answers the same whatever this returns, so
+    that the form never tells a stranger which addresses have accounts.
+    """
+    email = email.strip().lower()
+    with transaction.atomic():
+        _email_lock(email)
+        user = User.objects.select_for_update().filter(email__iexact=email, is_active=True).first()
+        councillor = Councillor.objects.filter(user=user).first() if user is not None else None
+        if councillor is None or councillor.left_on is not None or not invitation_pending(user):
+            return False
+        queued_since = timezone.now() - timedelta(seconds=INVITATION_RESEND_INTERVAL)
+        if JoinRequest.objects.filter(
+            email__iexact=user.email,
+            status=Decision.APPROVED,
+            invited_at__isnull=True,
+            decided_at__gte=queued_since,
+        ).exists():
+            return False
+        _invitation_record_and_queue(
+            councillor=councillor,
+            user=user,
+            by=None,
+            reason="Invitation sent again: the person asked for a new link.",
+        )
+    return True
+
+
 # CSV imports
 
 
@@ -399,9 +511,10 @@ def councillor_import_preview(*, region, uploaded_by: User, filename: str, raw: 
 
     Raises imports.ImportFileError when the file as a whole cannot be read.
     """
-    text = imports.decode_upload(raw)
+    text, warnings = imports.decode_upload_noting(raw)
     rows = imports.read_rows(text)
     plan = imports.import_plan(rows, region=region)
+    plan["warnings"] = warnings
     return CouncillorImport.objects.create(
         region=region,
         uploaded_by=uploaded_by,
@@ -415,7 +528,9 @@ def councillor_import_preview(*, region, uploaded_by: User, filename: str, raw: 
 def councillor_import_confirm(*, councillor_import: CouncillorImport) -> CouncillorImport:
     """Apply a previewed import: at once for small files, as a background job for large ones.
 
-    Refused (ValidationError) while the report has errors or if it was confirmed already.
+    Refused (ValidationError) while the report has errors or if it was confirmed already. An
+    import that failed for a reason other than its file (see councillor_import_recoverable) may
+    be confirmed again.
     """
     with transaction.atomic():
         imp = (
@@ -423,37 +538,162 @@ def councillor_import_confirm(*, councillor_import: CouncillorImport) -> Council
             .select_related("region", "uploaded_by")
             .get(pk=councillor_import.pk)
         )
-        if imp.status != CouncillorImport.Status.PREVIEWED:
+        if imp.status != CouncillorImport.Status.PREVIEWED and not councillor_import_recoverable(
+            imp
+        ):
             raise ValidationError("This import has already been confirmed.")
         if imp.report.get("counts", {}).get("error"):
             raise ValidationError(
                 "The file has errors. Correct them and upload the file again; nothing has been "
                 "imported."
             )
+        imp.report.pop("error", None)
         if imp.total_rows > imports.BACKGROUND_ROWS:
             imp.status = CouncillorImport.Status.QUEUED
-            imp.save(update_fields=["status"])
-            from members.tasks import councillor_import_run
-
-            transaction.on_commit(lambda: councillor_import_run.delay(imp.pk))
-            return imp
-        _region_import_lock(imp.region_id)
-        plan = _plan_write(imp)
-        if plan["counts"]["error"]:
-            imp.report = plan
-            imp.save(update_fields=["report"])
+            imp.processed_rows = 0
+            imp.report["queued_at"] = timezone.now().isoformat()
+            imp.save(update_fields=["status", "processed_rows", "report"])
+            transaction.on_commit(lambda: _queue_import(imp.pk))
         else:
+            _region_import_lock(imp.region_id)
+            plan = _plan_write(imp)
             imp.report = plan
-            imp.status = CouncillorImport.Status.DONE
-            imp.processed_rows = imp.total_rows
-            imp.content = ""  # applied: the report is the record, the file is not kept
-            imp.save(update_fields=["report", "status", "processed_rows", "content"])
+            if plan["counts"]["error"]:
+                imp.status = CouncillorImport.Status.PREVIEWED
+                imp.save(update_fields=["report", "status"])
+            else:
+                imp.status = CouncillorImport.Status.DONE
+                imp.processed_rows = imp.total_rows
+                imp.content = ""  # applied: the report is the record, the file is not kept
+                imp.save(update_fields=["report", "status", "processed_rows", "content"])
+    if imp.status == CouncillorImport.Status.QUEUED:
+        # Queued once the transaction committed: if that failed (the broker is down), the
+        # import was marked as failed and may be confirmed again.
+        imp.refresh_from_db(fields=["status", "report"])
+        if imp.status == CouncillorImport.Status.FAILED:
+            raise ValidationError(imp.report.get("error") or IMPORT_NOT_STARTED)
+        return imp
     if imp.status != CouncillorImport.Status.DONE:
         raise ValidationError(
             "The councillors changed since the preview and the file now has errors: see the "
             "report. Nothing has been imported."
         )
     return imp
+
+
+IMPORT_NOT_STARTED = (
+    "The import could not be started because the background job service is not answering. "
+    "Nothing has been imported. Try again in a few minutes."
+)
+IMPORT_INTERRUPTED = (
+    "The import stopped because of a problem on the portal, not in the file, and nothing was "
+    "saved. Try again; if it fails again, tell the national office."
+)
+# An import still queued or running after this long, with no worker holding it, is queued again.
+IMPORT_STUCK_MINUTES = 15
+
+
+def councillor_import_recoverable(imp: CouncillorImport) -> bool:
+    """Whether a failed import may simply be tried again: it failed for a reason other than
+    its file (a worker or database problem), and the file is still kept."""
+    return (
+        imp.status == CouncillorImport.Status.FAILED
+        and bool(imp.content)
+        and bool(imp.report.get("error"))
+    )
+
+
+def _queue_import(import_id: int) -> bool:
+    """Queue the background job for an import; if the broker cannot take it, mark the import
+    as failed (with the reason) so that it can be confirmed again, instead of an error page."""
+    from members.tasks import councillor_import_run
+
+    try:
+        councillor_import_run.delay(import_id)
+    except Exception:
+        log.exception("Could not queue councillor import %s", import_id)
+        _import_fail(import_id, IMPORT_NOT_STARTED, statuses=[CouncillorImport.Status.QUEUED])
+        return False
+    return True
+
+
+def _import_fail(import_id: int, reason: str, *, statuses) -> None:
+    """Mark an import as failed for `reason`, keeping its file so it can be tried again."""
+    with transaction.atomic():
+        imp = (
+            CouncillorImport.objects.select_for_update()
+            .filter(pk=import_id, status__in=statuses)
+            .first()
+        )
+        if imp is None:
+            return
+        imp.report["error"] = reason
+        imp.status = CouncillorImport.Status.FAILED
+        imp.processed_rows = 0
+        imp.save(update_fields=["report", "status", "processed_rows"])
+
+
+def councillor_imports_requeue_stuck(*, minutes: int = IMPORT_STUCK_MINUTES) -> list[int]:
+    """Queue again the imports queued or running for more than `minutes` that no worker holds
+    (the job was lost with the broker's data, or its worker died). Returns their ids.
+
+    A worker applying an import holds its advisory lock until it commits or rolls back, so an
+    import whose lock is free is not being applied; running the job twice is harmless.
+    """
+    Status = CouncillorImport.Status
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    requeued = []
+    candidates = CouncillorImport.objects.filter(
+        status__in=[Status.QUEUED, Status.RUNNING], uploaded_at__lt=cutoff
+    ).values_list("pk", "report__queued_at")
+    for pk, queued_at in candidates:
+        if queued_at and datetime.fromisoformat(queued_at) >= cutoff:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [IMPORT_LOCK_BASE + pk])
+            if not cursor.fetchone()[0]:
+                continue  # a worker is applying it now
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_BASE + pk])
+        CouncillorImport.objects.filter(pk=pk).update(status=Status.QUEUED, processed_rows=0)
+        if _queue_import(pk):
+            requeued.append(pk)
+    return requeued
+
+
+def invitations_requeue_unsent(*, minutes: int = IMPORT_STUCK_MINUTES, days: int = 7) -> list[int]:
+    """Queue again the invitations of approved join requests that were never sent (their job
+    was lost), for people who have still not set a password. Returns the join requests' ids.
+
+    Requests decided in the last `minutes` may still be on their way; those older than `days`
+    are left to the representative, who can send the invitation again from the councillor's
+    page. Only the newest unsent request per address is queued, so nobody gets two.
+    """
+    now = timezone.now()
+    waiting = User.objects.filter(
+        email__iexact=OuterRef("email"),
+        is_active=True,
+        last_login__isnull=True,
+        password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        # Someone marked as left meanwhile is not invited (invitation_send refuses them).
+        councillor__left_on__isnull=True,
+    )
+    unsent = (
+        JoinRequest.objects.filter(
+            status=Decision.APPROVED,
+            invited_at__isnull=True,
+            decided_at__lt=now - timedelta(minutes=minutes),
+            decided_at__gte=now - timedelta(days=days),
+        )
+        .filter(Exists(waiting))
+        .order_by("-decided_at", "-pk")
+        .values_list("pk", "email")
+    )
+    newest: dict[str, int] = {}
+    for pk, email in unsent:
+        newest.setdefault(email.lower(), pk)
+    for pk in newest.values():
+        _queue_invitation(pk)
+    return sorted(newest.values())
 
 
 def _plan_write(imp: CouncillorImport, on_progress=None) -> dict:
@@ -526,8 +766,10 @@ def councillor_import_run(*, import_id: int) -> str:
                 status=Status.DONE, report=plan, processed_rows=imp.total_rows, content=""
             )
     except Exception:
+        # Nothing was written (the transaction rolled back); the file is kept so that the
+        # person can try again once the cause has gone.
         log.exception("Councillor import %s failed", import_id)
-        CouncillorImport.objects.filter(pk=import_id).update(status=Status.FAILED, content="")
+        _import_fail(import_id, IMPORT_INTERRUPTED, statuses=[Status.RUNNING])
         raise
     finally:
         progress_db.close()
@@ -537,8 +779,9 @@ def councillor_import_run(*, import_id: int) -> str:
 def _write_plan(plan: dict, *, by: User | None, reason: str, on_progress=None) -> None:
     """Write the rows of an error-free plan, in chunks. Call inside a transaction."""
     all_rows = plan["rows"]
-    for start in range(0, len(all_rows), IMPORT_CHUNK):
-        chunk = all_rows[start : start + IMPORT_CHUNK]
+    size = settings.IMPORT_CHUNK_ROWS
+    for start in range(0, len(all_rows), size):
+        chunk = all_rows[start : start + size]
         _write_chunk(
             [row for row in chunk if row["action"] in ("create", "update")], by=by, reason=reason
         )
@@ -766,7 +1009,7 @@ def councillor_invitation_resend(*, councillor: Councillor, by: User) -> JoinReq
 
 
 def _invitation_record_and_queue(
-    *, councillor: Councillor, user: User, by: User, reason: str
+    *, councillor: Councillor, user: User, by: User | None, reason: str
 ) -> JoinRequest:
     # An approved join request records who invited them and when it went, as for a councillor
     # a representative adds; invitation_send sends it once this commits.

@@ -5,16 +5,22 @@ import csv
 import io
 import json
 from datetime import date, datetime
+from email.utils import parseaddr
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast, Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from members.access import CHANGE_ACTION, WAIVER_ACTION, require_serving_councillor
@@ -31,9 +37,9 @@ from members.models import (
     StaffRole,
     User,
 )
-from members.services.onboarding import group_offices_end
+from members.services.onboarding import _email_send, group_offices_end
 from members.signals import personal_data_erased, personal_data_requested
-from regions.models import GroupOfficer, RegionalRepresentative
+from regions.models import CouncilGroup, GroupOfficer, RegionalRepresentative
 
 USER_FIELDS = ["full_name", "preferred_name"]
 COUNCILLOR_FIELDS = [
@@ -82,11 +88,15 @@ def profile_update(
         if pending:
             pending.delete()
         return None
+    # Saving the profile again with the same request changes nothing for those who decide it.
+    asks_anew = pending is None or (pending.council_id, pending.ward) != (council.pk, ward)
     if pending is None:
         pending = ProfileChange(councillor=councillor)
     pending.council, pending.ward, pending.requested_at = council, ward, timezone.now()
     pending._change_reason = "Requested by the councillor"
     pending.save()
+    if asks_anew:
+        _queue("profile_change_request_notify", pending.pk)
     return pending
 
 
@@ -133,6 +143,7 @@ def profile_change_decide(
             by=by,
             councils_kept={councillor.user_id: councillor.council_id},
         )
+    _queue("profile_change_decision_notify", change.pk)
     return change
 
 
@@ -148,9 +159,11 @@ def levy_waiver_apply(*, councillor: Councillor, year: int, circumstances: str) 
             f"You already have a levy waiver application for {year}. "
             "You can apply again only if that one is refused."
         )
-    return LevyWaiver.objects.create(
+    waiver = LevyWaiver.objects.create(
         councillor=councillor, year=year, circumstances=circumstances, declaration=True
     )
+    _queue("levy_waiver_application_notify", waiver.pk)
+    return waiver
 
 
 @transaction.atomic
@@ -163,6 +176,182 @@ def levy_waiver_decide(*, waiver: LevyWaiver, by: User, approve: bool, reason: s
     waiver.decision_record(by=by, approve=approve, reason=reason)
     waiver._change_reason = f"{waiver.get_status_display()} by {by}"
     waiver.save()
+    _queue("levy_waiver_decision_notify", waiver.pk)
+
+
+def _queue(task_name: str, object_id: int) -> None:
+    """Queue one of members.tasks once the transaction commits, so the worker finds the row."""
+    from members import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(object_id))
+
+
+# A notice already sent is remembered this long, so a task run twice sends it once.
+NOTICE_REMEMBERED_SECONDS = 30 * 24 * 60 * 60
+
+
+def notice_send_once(*, key: str, template: str, context: dict, to: User) -> bool:
+    """Email one person one notice, unless it went already (a task retried after some of its
+    messages were sent, or queued twice). Each person gets a message of their own."""
+    key = f"members-notice:{key}:{to.pk}"
+    if cache.get(key):
+        return False
+    _email_send(template=template, context={**context, "recipient": to}, to=to.email)
+    cache.set(key, 1, timeout=NOTICE_REMEMBERED_SECONDS)
+    return True
+
+
+def portal_link(name: str, *args) -> str:
+    return settings.PORTAL_URL.rstrip("/") + reverse(name, args=args)
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{moment.timestamp():.6f}"
+
+
+def national_staff_to_notify() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, pk__in=StaffRole.objects.values("user_id")).order_by(
+            "pk"
+        )
+    )
+
+
+def profile_change_deciders(change: ProfileChange) -> tuple[list[User], bool]:
+    """Who is told of a council or ward change request: the current representatives of the
+    region of the council asked for and of the councillor's present council's region, or, while
+    neither has one, the national office staff; and whether they are representatives."""
+    region_ids = {change.council.region_id, change.councillor.council.region_id}
+    representatives = list(
+        User.objects.filter(
+            is_active=True,
+            representative_roles__in=RegionalRepresentative.objects.current().filter(
+                region_id__in=region_ids
+            ),
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    if representatives:
+        return representatives, True
+    return national_staff_to_notify(), False
+
+
+def profile_change_request_notify(*, change_id: int) -> int:
+    """Tell those who decide a council or ward change that it is waiting. Returns how many were
+    emailed (0 once it has been decided or everyone was told)."""
+    change = (
+        ProfileChange.objects.select_related(
+            "councillor__user", "councillor__council__region", "council__region"
+        )
+        .filter(pk=change_id, status=Decision.PENDING)
+        .first()
+    )
+    if change is None:
+        return 0
+    deciders, has_representative = profile_change_deciders(change)
+    context = {
+        "change": change,
+        "councillor": change.councillor,
+        "has_representative": has_representative,
+        "link": portal_link("decisions_change", change.pk),
+    }
+    key = f"change-request:{change.pk}:{_stamp(change.requested_at)}"
+    return sum(
+        notice_send_once(
+            key=key, template="members/email/decision_change_requested", context=context, to=to
+        )
+        for to in deciders
+    )
+
+
+def _councillor_to_notify(councillor: Councillor) -> User | None:
+    # Nobody is written to once their account is closed (or their data erased).
+    return councillor.user if councillor.user.is_active else None
+
+
+def profile_change_decision_notify(*, change_id: int) -> int:
+    """Tell the councillor whether their council or ward change was approved, with the reason
+    given. Returns 1 if they were emailed."""
+    change = (
+        ProfileChange.objects.select_related("councillor__user", "council")
+        .filter(pk=change_id)
+        .exclude(status=Decision.PENDING)
+        .first()
+    )
+    to = change and _councillor_to_notify(change.councillor)
+    if to is None:
+        return 0
+    context = {
+        "change": change,
+        "approved": change.status == Decision.APPROVED,
+        "link": portal_link("profile"),
+    }
+    return int(
+        notice_send_once(
+            key=f"change-decision:{change.pk}:{_stamp(change.decided_at)}",
+            template="members/email/decision_change_decided",
+            context=context,
+            to=to,
+        )
+    )
+
+
+def levy_waiver_application_notify(*, waiver_id: int) -> int:
+    """Tell the national office staff that a levy waiver application is waiting. The message
+    names the applicant but leaves their circumstances to the portal."""
+    waiver = (
+        LevyWaiver.objects.select_related("councillor__user", "councillor__council")
+        .filter(pk=waiver_id, status=Decision.PENDING)
+        .first()
+    )
+    if waiver is None:
+        return 0
+    context = {"waiver": waiver, "link": portal_link("decisions_waiver", waiver.pk)}
+    return sum(
+        notice_send_once(
+            key=f"waiver-applied:{waiver.pk}",
+            template="members/email/waiver_applied",
+            context=context,
+            to=to,
+        )
+        for to in national_staff_to_notify()
+    )
+
+
+def levy_waiver_decision_notify(*, waiver_id: int) -> int:
+    """Tell the councillor the decision on their levy waiver application (and the reason for a
+    refusal). Returns 1 if they were emailed."""
+    waiver = (
+        LevyWaiver.objects.select_related("councillor__user")
+        .filter(pk=waiver_id)
+        .exclude(status=Decision.PENDING)
+        .first()
+    )
+    to = waiver and _councillor_to_notify(waiver.councillor)
+    if to is None:
+        return 0
+    context = {
+        "waiver": waiver,
+        "approved": waiver.status == Decision.APPROVED,
+        "link": portal_link("levy_waiver"),
+    }
+    return int(
+        notice_send_once(
+            key=f"waiver-decision:{waiver.pk}:{_stamp(waiver.decided_at)}",
+            template="members/email/waiver_decided",
+            context=context,
+            to=to,
+        )
+    )
+
+
+def national_office_email() -> str:
+    """The address people are told to write to: NATIONAL_OFFICE_EMAIL if set, otherwise the
+    address the portal's mail comes from."""
+    configured = getattr(settings, "NATIONAL_OFFICE_EMAIL", "")
+    return configured or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 @transaction.atomic
@@ -265,7 +454,11 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
         ProfileChange.history.filter(councillor_id=councillor.pk).delete()
         LevyWaiver.history.filter(councillor_id=councillor.pk).delete()
     User.history.filter(id=user.pk).delete()
+    EmailAddress.history.filter(user_id=user.pk).delete()
+    StaffRole.history.filter(user_id=user.pk).delete()
     _admin_log_erase(user=user, councillor=councillor)
+    _sessions_erase(user_id=user.pk)
+    _group_contact_addresses_erase(emails=emails, by=by)
 
     _join_requests_erase(emails=emails, erased_email=erased_email, by=by)
     _imports_erase(
@@ -275,6 +468,46 @@ def erasure_carry_out(*, request: ErasureRequest, by: User, reason: str = "") ->
 
     request.decision_record(by=by, approve=True, reason=reason)
     request.save()
+    # One line stays in the person's history: that they were erased, by whom and when.
+    user._change_reason = f"Erased by {by} on {timezone.localdate():%-d %B %Y}"
+    user._history_user = by
+    User.history.bulk_history_create([user], update=True)
+
+
+def erasure_groups_sharing_address(*, user: User):
+    """Council Labour groups whose contact address is one of the person's: erasing the person
+    blanks it, so staff are shown them first (the group may need a new address)."""
+    return _groups_with_contact_address(_emails_of(user)).select_related("council")
+
+
+def _groups_with_contact_address(emails: set[str]):
+    return CouncilGroup.objects.annotate(contact_lower=Lower("contact_email")).filter(
+        contact_lower__in=emails
+    )
+
+
+def _group_contact_addresses_erase(*, emails: set[str], by: User) -> None:
+    """Blank a group contact address that is the person's, recorded in the group's history, and
+    take the address out of the group's earlier history records too."""
+    for group in _groups_with_contact_address(emails).select_for_update(of=("self",)):
+        group.contact_email = ""
+        group._change_reason = "Contact address removed: personal data erased"
+        group._history_user = by
+        group.save(update_fields=["contact_email"])
+    CouncilGroup.history.annotate(contact_lower=Lower("contact_email")).filter(
+        contact_lower__in=emails
+    ).update(contact_email="")
+
+
+def _sessions_erase(*, user_id: int) -> None:
+    """End every session of the person's, on any device. A session stores its user's id only
+    inside its encoded data, so each is decoded; erasures are rare and sessions few enough."""
+    theirs = [
+        session.session_key
+        for session in Session.objects.iterator(chunk_size=2000)
+        if session.get_decoded().get(SESSION_KEY) == str(user_id)
+    ]
+    Session.objects.filter(session_key__in=theirs).delete()
 
 
 def _emails_of(user: User) -> set[str]:

@@ -6,10 +6,12 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from members.models import Councillor, StaffRole, User
+from members.services.profile import notice_send_once
 from regions.models import Council, Region, RegionalRepresentative
 
 
@@ -75,8 +77,40 @@ def staff_remove(*, user: User) -> None:
 
 @transaction.atomic
 def representative_appoint(*, user: User, region: Region) -> RegionalRepresentative:
-    role, _ = RegionalRepresentative.objects.get_or_create(user=user, region=region, end_date=None)
+    """Make the person a representative of the region and tell them by email. Appointing
+    someone who already represents it changes nothing and sends nothing."""
+    role, created = RegionalRepresentative.objects.get_or_create(
+        user=user, region=region, end_date=None
+    )
+    if created:
+        from members.tasks import representative_appointment_notify
+
+        transaction.on_commit(lambda: representative_appointment_notify.delay(role.pk))
     return role
+
+
+def representative_appointment_notify(*, appointment_id: int) -> bool:
+    """Email a new representative which region they now represent, and that the portal will
+    ask them to set up two-factor authentication when they first sign in as one. Sent once;
+    nothing is sent if the appointment has ended meanwhile."""
+    role = (
+        RegionalRepresentative.objects.select_related("user", "region")
+        .filter(pk=appointment_id, end_date__isnull=True, user__is_active=True)
+        .first()
+    )
+    if role is None:
+        return False
+    context = {
+        "region": role.region,
+        "appointment": role,
+        "portal_link": settings.PORTAL_URL.rstrip("/") + "/",
+    }
+    return notice_send_once(
+        key=f"appointed:{role.pk}",
+        template="members/email/appointed_representative",
+        context=context,
+        to=role.user,
+    )
 
 
 def councillor_ensure(*, user: User, council: Council, **profile) -> Councillor:

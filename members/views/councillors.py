@@ -175,6 +175,23 @@ def councillor_history(request, pk):
     # Found first, so that someone who may not know the councillor exists gets 404, and someone
     # who sees them listed but may not open their profile gets 403.
     councillor = get_councillor_for_user_or_404(request.user, pk)
-    require_national_staff(request.user)
+    if not request.user.is_national_staff:
+        messages.error(request, _history_refusal(request.user, councillor))
+        require_national_staff(request.user)
     context = {"councillor": councillor, "changes": history.councillor_changes(councillor)}
     return render(request, "members/councillors_history.html", context)
+
+
+def _history_refusal(user, councillor) -> str:
+    """Why the change history is closed to this person, and where they can turn instead."""
+    if councillor.user_id == user.pk:
+        return (
+            "Only the national office can open change histories. Your own record, with its "
+            "history, is in the download on your My data page."
+        )
+    if user.is_representative:
+        return (
+            "Only the national office can see a councillor's change history. If you need to "
+            "know what changed, ask the national office."
+        )
+    return "Only the national office can see a councillor's change history."

@@ -160,7 +160,13 @@ def erasure_detail(request, pk):
         except ValidationError as error:
             messages.error(request, error.messages[0])
         return redirect("decisions_erasures")
-    return render(request, "members/decisions_erasure.html", {"erasure": erasure, "form": form})
+    shared_groups = (
+        services.erasure_groups_sharing_address(user=erasure.user)
+        if erasure.status == Decision.PENDING and erasure.user is not None
+        else []
+    )
+    context = {"erasure": erasure, "form": form, "shared_groups": shared_groups}
+    return render(request, "members/decisions_erasure.html", context)
 
 
 # Counts this small could point to a person, so they are shown as "fewer than".

@@ -45,4 +45,6 @@ def home(request):
         context["all_regions"] = regions
         context["councillor_total"] = sum(r.councillor_count for r in regions)
 
+    # Requests waiting for the person's decision (also counted in the navigation).
+    context["pending"] = user.pending_decisions
     return render(request, "members/home.html", context)

@@ -1,13 +1,15 @@
 """Joining, invitations, CSV import and export of councillors, and appointing representatives."""
 
+import contextlib
 import csv
+import hashlib
 
 from allauth.account.adapter import get_adapter as get_account_adapter
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -27,6 +29,7 @@ from members.access import (
     join_requests_managed_by,
     require_national_staff,
 )
+from members.forms.invitation import InvitationRenewForm
 from members.forms.onboarding import (
     ImportUploadForm,
     JoinForm,
@@ -35,6 +38,7 @@ from members.forms.onboarding import (
 )
 from members.models import CouncillorImport, Decision, User
 from members.services import onboarding, representative_appoint
+from members.tokens import invitation_token_generator
 from members.views.decisions import pending_and_decided
 from regions.access import (
     get_region_for_user_or_404,
@@ -45,7 +49,7 @@ from regions.access import (
     regions_visible_to,
     representatives_visible_to,
 )
-from regions.models import GroupOfficer
+from regions.models import GroupOfficer, RegionalRepresentative
 
 # The import preview lists every row that would change something or has an error; a very
 # large file's unchanged rows are only counted.
@@ -110,6 +114,11 @@ def join_requests(request):
     _require_manager(request.user)
     managed = join_requests_managed_by(request.user).select_related("council__region", "decided_by")
     context = pending_and_decided(managed, "requested_at")
+    if request.user.is_national_staff:
+        # Requests from a region with nobody to decide them are the national office's to decide.
+        context["represented_region_ids"] = set(
+            RegionalRepresentative.objects.current().values_list("region_id", flat=True)
+        )
     return render(request, "members/join_requests.html", context)
 
 
@@ -158,8 +167,11 @@ def invitation_accept(request, uidb64, token):
         user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))), is_active=True)
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         user = None
-    if user is None or not default_token_generator.check_token(user, token):
-        return render(request, "members/join_invitation_invalid.html", status=400)
+    if user is None or not invitation_token_generator.check_token(user, token):
+        return _invitation_invalid(request)
+    if onboarding.invitation_left_before_accepting(user):
+        context = {"message": onboarding.INVITATION_AFTER_LEAVING}
+        return render(request, "members/join_invitation_left.html", context, status=403)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         onboarding.invitation_accept(user=user, password=form.cleaned_data["new_password1"])
@@ -167,6 +179,46 @@ def invitation_accept(request, uidb64, token):
         messages.success(request, "Welcome to the portal. Your password is set.")
         return redirect("home")
     return render(request, "members/join_invitation.html", {"form": form, "invited": user})
+
+
+INVITATION_RENEWALS_PER_HOUR = {"address": 3, "ip": 10}
+INVITATION_RENEWAL_ANSWER = (
+    "Thank you. If that address belongs to a councillor whose invitation is still waiting, a new "
+    "invitation is on its way to it. It may take a few minutes to arrive."
+)
+
+
+def _renewal_allowed(request, email: str) -> bool:
+    """At most a few requests an hour for one address and from one network: the form is public
+    and sends mail."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    keys = {
+        "address": f"invitation-renew:address:{digest}",
+        "ip": f"invitation-renew:ip:{get_account_adapter().get_client_ip(request)}",
+    }
+    allowed = True
+    for kind, key in keys.items():
+        cache.add(key, 0, timeout=60 * 60)
+        with contextlib.suppress(ValueError):  # expired between add and incr
+            allowed &= cache.incr(key) <= INVITATION_RENEWALS_PER_HOUR[kind]
+    return allowed
+
+
+def _invitation_invalid(request):
+    """The page for a link that is wrong, used or expired, where the person may ask for a new
+    invitation. The answer is the same whether or not one is sent."""
+    form = InvitationRenewForm(request.POST if "email" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        if _renewal_allowed(request, form.cleaned_data["email"]):
+            onboarding.invitation_renew_request(email=form.cleaned_data["email"])
+        messages.success(request, INVITATION_RENEWAL_ANSWER)
+        return redirect(request.path)
+    return render(
+        request,
+        "members/join_invitation_invalid.html",
+        {"form": form, "invitation_days": settings.INVITATION_DAYS},
+        status=400,
+    )
 
 
 # CSV import

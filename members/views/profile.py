@@ -206,7 +206,8 @@ def my_data_export_json(request):
 @require_safe
 def my_data_export_csv(request):
     content = services.personal_data_csv(user=request.user)
-    return _download(content, "text/csv; charset=utf-8", "csv")
+    # A byte order mark first, as the region exports have, so Excel reads it as UTF-8.
+    return _download("\ufeff" + content, "text/csv; charset=utf-8", "csv")
 
 
 @login_required

@@ -28,15 +28,22 @@
 
     input.addEventListener("input", function () {
       var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-      var shown = 0;
+      var matches = 0;
       options.forEach(function (option) {
         var text = option.text.toLowerCase();
-        var match = option.selected || words.every(function (w) { return text.indexOf(w) !== -1; });
-        option.hidden = !match;
-        option.disabled = !match;
-        if (match) shown += 1;
+        var match = option.value !== "" && words.every(function (w) { return text.indexOf(w) !== -1; });
+        // The chosen council stays in the list so the form keeps it, but it is counted only
+        // if it matches what was typed.
+        var shown = match || option.selected;
+        option.hidden = !shown;
+        option.disabled = !shown;
+        if (match) matches += 1;
       });
-      status.textContent = words.length ? shown + " councils match" : "";
+      if (!words.length) {
+        status.textContent = "";
+      } else {
+        status.textContent = matches === 1 ? "1 council matches" : matches + " councils match";
+      }
     });
   });
 })();

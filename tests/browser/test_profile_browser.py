@@ -96,6 +96,15 @@ def test_council_search_narrows_the_list(page, people):
     visible = page.locator("#id_council option:not([hidden])").all_inner_texts()
     assert "Otherplace District Council" in visible
     assert len(visible) == 2  # the match, and the council they have now
+    # Only the match is counted: the council they have now is kept, not matched.
+    assert page.locator("#id_council_search_status").inner_text() == "1 council matches"
+    CouncilFactory(name="Otherplace Borough Council")
+    page.reload()
+    page.get_by_label("Search councils").fill("otherplace")
+    assert page.locator("#id_council_search_status").inner_text() == "2 councils match"
+    page.get_by_label("Search councils").fill("testshire")
+    assert page.locator("#id_council_search_status").inner_text() == "1 council matches"
+    page.get_by_label("Search councils").fill("otherplace district")
     page.get_by_label("Council", exact=True).select_option(label="Otherplace District Council")
     _save(page)
     assert page.get_by_text("Pending approval").is_visible()

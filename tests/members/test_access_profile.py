@@ -40,6 +40,9 @@ from members.services import staff_appoint
 pytestmark = pytest.mark.django_db
 
 
+# The latest year a levy waiver may be applied for.
+NEXT_YEAR = datetime.date.today().year + 1
+
 ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff"]
 
 # The url names this module's matrix covers; tests/regions/test_access_regions.py checks that
@@ -88,6 +91,14 @@ def world():
         "rep_x": RepresentativeFactory(region=region_x).user,
         "rep_y": RepresentativeFactory(region=region_y).user,
         "staff": staff,
+        # Roles that have ended: a councillor of council A who has left, and a representative
+        # of region X whose appointment is over.
+        "former_councillor": former_a.user,
+        "ended_rep": RepresentativeFactory(
+            region=region_x,
+            start_date=datetime.date(2022, 5, 1),
+            end_date=datetime.date(2025, 5, 1),
+        ).user,
     }
     EqualityMonitoring.objects.create(
         user=councillor_a.user, consented_at="2026-01-01T10:00Z", answers={"age_band": "30_44"}
@@ -409,10 +420,10 @@ OWN_POST_CASES = [
     (
         "levy_waiver",
         lambda: reverse("levy_waiver"),
-        {"year": "2027", "circumstances": "Low income", "declaration": "on"},
+        {"year": str(NEXT_YEAR), "circumstances": "Low income", "declaration": "on"},
         COUNCILLORS_ONLY,
         _waivers_by_person,
-        lambda entry: entry is not None and 2027 in entry,
+        lambda entry: entry is not None and NEXT_YEAR in entry,
     ),
     (
         "erasure_request",
@@ -473,10 +484,10 @@ def test_a_posted_user_or_councillor_id_is_ignored(client, world):
     other = world["councillor_a"]
     client.post(
         reverse("levy_waiver"),
-        {"year": "2028", "circumstances": "x", "declaration": "on", "councillor": other.pk},
+        {"year": NEXT_YEAR, "circumstances": "x", "declaration": "on", "councillor": other.pk},
     )
     client.post(reverse("equality_withdraw"), {"user": other.user_id})
-    assert not LevyWaiver.objects.filter(councillor=other, year=2028).exists()
+    assert not LevyWaiver.objects.filter(councillor=other, year=NEXT_YEAR).exists()
     assert LevyWaiver.objects.filter(councillor__user=world["people"]["councillor_b"]).exists()
     assert EqualityMonitoring.objects.filter(user=other.user).exists()
 
@@ -525,3 +536,85 @@ def test_the_matrix_covers_exactly_its_url_names(world):
     urls += [url(world) for _name, url, _data, _expected, _state in POST_CASES]
     urls += [url() for _name, url, *_rest in OWN_POST_CASES]
     assert {resolve(url).view_name for url in urls} == COVERED_URL_NAMES
+
+
+# Roles that have ended. A former councillor keeps their own profile and data pages (and reads
+# their waivers) but loses their region and may not apply for a waiver or ask to move; their
+# own profile's history is known to them but staff's to read. A representative whose
+# appointment has ended loses everything the appointment gave: they are a person with no role.
+ENDED_ROLES = ["former_councillor", "ended_rep"]
+ENDED_GET = {
+    "home": (200, 200),
+    "profile": (200, 200),
+    "profile_edit": (200, 200),
+    "my_region": (403, 200),
+    "levy_waiver": (200, 200),
+    "my_data": (200, 200),
+    "my_data_json": (200, 200),
+    "my_data_csv": (200, 200),
+    "equality": (200, 200),
+    "decisions": (403, 403),
+    "change_list": (403, 403),
+    "change_detail": (404, 404),
+    "waiver_list": (403, 403),
+    "waiver_detail": (404, 404),
+    "erasure_list": (403, 403),
+    "erasure_detail": (404, 404),
+    "equality_totals": (403, 403),
+    "councillor_history": (404, 404),
+    "colleague_history": (404, 404),
+    "former_councillor_history": (403, 404),
+}
+
+
+def test_the_ended_roles_matrix_covers_every_page():
+    assert set(ENDED_GET) == {case[0] for case in GET_CASES}
+
+
+@pytest.mark.parametrize("role", ENDED_ROLES)
+@pytest.mark.parametrize(("page", "url", "_expected"), GET_CASES, ids=[c[0] for c in GET_CASES])
+def test_get_access_after_a_role_ends(client, world, role, page, url, _expected):
+    expected = ENDED_GET[page][ENDED_ROLES.index(role)]
+    assert _client_as(client, world, role).get(url(world)).status_code == expected
+
+
+# Deciding anything is refused as for a councillor of another region: 404 for a request they
+# may not know exists, 403 for posting to a list they may not use.
+ENDED_POST = {
+    "approve_change_by_url": 404,
+    "approve_change_by_posted_id": 403,
+    "approve_change_moves_councillor": 404,
+    "approve_waiver": 404,
+    "refuse_waiver": 404,
+    "erase_now": 404,
+    "refuse_erasure": 404,
+}
+
+
+@pytest.mark.parametrize("role", ENDED_ROLES)
+@pytest.mark.parametrize(
+    ("action", "url", "data", "_expected", "state"), POST_CASES, ids=[c[0] for c in POST_CASES]
+)
+def test_post_access_after_a_role_ends(client, world, role, action, url, data, _expected, state):
+    before = state(world)
+    response = _client_as(client, world, role).post(url(world), data(world))
+    assert response.status_code == ENDED_POST[action]
+    assert state(world) == before
+
+
+def test_a_former_councillor_may_not_apply_for_a_waiver_but_may_ask_for_erasure(client, world):
+    person = world["people"]["former_councillor"]
+    client.force_login(person)
+    data = {"year": str(NEXT_YEAR), "circumstances": "Low income", "declaration": "on"}
+    assert client.post(reverse("levy_waiver"), data).status_code == 403
+    assert not LevyWaiver.objects.filter(councillor__user=person).exists()
+    assert client.post(reverse("erasure_request"), {"confirm": "on"}).status_code == 302
+    assert ErasureRequest.objects.filter(user=person, status=Decision.PENDING).exists()
+
+
+def test_a_representative_whose_appointment_ended_is_not_shown_decisions(client, world):
+    client.force_login(world["people"]["ended_rep"])
+    page = client.get(reverse("home"))
+    assert page.context["pending"] is None
+    assert page.context["represented_regions"] == []
+    assert reverse("decisions") not in page.text

@@ -7,7 +7,6 @@ import pytest
 from accessibility import assert_accessible
 from allauth.account.models import EmailAddress
 from browsing import log_in
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +25,7 @@ from polling import wait_for
 
 from members.models import Councillor, JoinRequest, User
 from members.services import onboarding
+from members.tokens import invitation_token_generator
 from regions.models import CouncilGroup, GroupOfficer
 
 pytestmark = pytest.mark.django_db
@@ -457,7 +457,7 @@ def test_rep_corrects_an_invitees_email_and_a_new_invitation_is_queued(
     rep_client, council, django_capture_on_commit_callbacks
 ):
     target = _invitee(council)
-    old_token = default_token_generator.make_token(target.user)
+    old_token = invitation_token_generator.make_token(target.user)
     url = reverse("councillor_edit", args=["oakfield", target.pk])
 
     with django_capture_on_commit_callbacks() as queued:
@@ -477,7 +477,7 @@ def test_rep_corrects_an_invitees_email_and_a_new_invitation_is_queued(
         None,
     )
     # The link sent to the mistyped address no longer works.
-    assert not default_token_generator.check_token(user, old_token)
+    assert not invitation_token_generator.check_token(user, old_token)
     assert user.history.first().history_change_reason == (
         "Email address corrected by a representative"
     )

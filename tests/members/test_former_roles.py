@@ -25,7 +25,15 @@ from factories import (
 )
 
 from members import services
-from members.models import Councillor, Decision, ErasureRequest, LevyWaiver, ProfileChange
+from members.models import (
+    Councillor,
+    Decision,
+    ErasureRequest,
+    JoinRequest,
+    LevyWaiver,
+    ProfileChange,
+    User,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -292,3 +300,23 @@ def test_an_appointment_from_a_future_date_is_listed_and_can_be_withdrawn(client
     assert appointment.end_date == start
     client.force_login(appointment.user)
     assert client.get(reverse("regions:region", args=[world["region"].slug])).status_code == 404
+
+
+def test_the_sweep_does_not_invite_again_someone_who_has_left(world):
+    """An approved join request whose invitation never went is sent again by the sweep, unless
+    the person has been marked as left meanwhile (they could no longer accept it)."""
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    requests = {}
+    for name in ("staying", "leaving"):
+        councillor = CouncillorFactory(council=world["council"], user__email=f"{name}@example.org")
+        User.objects.filter(pk=councillor.user_id).update(password="!never-set", last_login=None)
+        requests[name] = JoinRequest.objects.create(
+            full_name=name.title(),
+            email=f"{name}@example.org",
+            council=world["council"],
+            ward="Castle",
+            status=Decision.APPROVED,
+            decided_at=hour_ago,
+        )
+    _leave(Councillor.objects.get(user__email="leaving@example.org"))
+    assert services.onboarding.invitations_requeue_unsent() == [requests["staying"].pk]

@@ -349,7 +349,8 @@ def test_utf8_file_with_bom_is_read(rep_client, council_x):
     ("content", "message"),
     [
         (b"", "file is empty"),
-        (b"name,mail\nA,b@example.org\n", "Missing: full_name, email, council, ward"),
+        (b"name,mail\nA,b@example.org\n", "Missing: email, council, ward"),
+        (b"nom,courriel\nA,b@example.org\n", "Missing: full_name, email, council, ward"),
         (HEADER.encode(), "no councillors"),
         (b"\x00\x01\x02binary", "not a CSV file"),
         (HEADER.encode() + b'"Unclosed,a@example.org,E0600001,Ward,\n', "not valid CSV"),

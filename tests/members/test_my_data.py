@@ -99,7 +99,7 @@ def test_csv_export_parses_and_has_the_same_data(client, councillor):
     client.force_login(councillor.user)
     response = client.get(reverse("my_data_csv"))
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0].keys() == {"section", "record", "field", "value"}
     values = {(r["section"], r["field"]): r["value"] for r in rows}
     assert values[("user", "email")] == councillor.user.email
@@ -112,7 +112,9 @@ def test_csv_export_parses_and_has_the_same_data(client, councillor):
 def test_csv_export_never_starts_a_cell_with_a_formula(client):
     councillor = CouncillorFactory(bio='=HYPERLINK("http://evil")')
     client.force_login(councillor.user)
-    rows = list(csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode("utf-8-sig")))
+    )
     bio = next(r["value"] for r in rows if r["field"] == "bio" and r["section"] == "councillor")
     assert bio.startswith("'=")
 
@@ -160,7 +162,9 @@ def test_download_has_their_requests_roles_and_mail(client, councillor):
     assert data["equality_monitoring"]["answers"] == {"age_band": "30_44"}
     assert "else@example.org" not in json.dumps(data)
 
-    rows = list(csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode("utf-8-sig")))
+    )
     values = {(r["section"], r["field"]): r["value"] for r in rows}
     assert values[("join_requests", "ward")] == "Castle"
     assert values[("group_offices", "role")] == "Secretary"
@@ -266,7 +270,11 @@ def test_carrying_out_erasure_removes_personal_data_but_keeps_counts(client, cou
     assert not EqualityMonitoring.objects.filter(user=user).exists()
     assert not EmailAddress.objects.filter(user=user).exists()
     assert LevyWaiver.objects.get(councillor=councillor).circumstances == ""
-    assert not User.history.filter(id=user_pk).exists()
+    # One history record stays, anonymised: that the person was erased, by whom and when.
+    [erased] = User.history.filter(id=user_pk)
+    assert (erased.email, erased.full_name) == (f"erased-{user_pk}@invalid", "Erased member")
+    assert erased.history_change_reason.startswith("Erased by ")
+    assert not EmailAddress.history.filter(user_id=user_pk).exists()
     assert not Councillor.history.filter(id=councillor.pk).exists()
     assert not Position.history.filter(councillor_id=councillor.pk).exists()
     erasure.refresh_from_db()
@@ -467,7 +475,7 @@ def test_download_has_their_import_rows_only(client, councillor):
     assert "Olive" not in text and "olive@example.org" not in text and "Bad Row" not in text
 
     csv_rows = list(
-        csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode()))
+        csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode("utf-8-sig")))
     )
     values = {(r["section"], r["field"]): r["value"] for r in csv_rows}
     assert values[("import_rows", "ward")] == "Castle Hill"
@@ -497,7 +505,9 @@ def test_download_has_the_history_of_their_positions_and_requests(client, counci
     assert data["profile_change_history"][0]["council"] == councillor.council.name
     assert [h["circumstances"] for h in data["levy_waiver_history"]] == ["Carer on a low income."]
     assert "Someone else's office" not in json.dumps(data)
-    rows = list(csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(reverse("my_data_csv")).content.decode("utf-8-sig")))
+    )
     assert {"position_history", "profile_change_history"} <= {r["section"] for r in rows}
 
 
@@ -521,3 +531,11 @@ def test_download_lists_two_factor_methods_without_secrets(client, councillor):
     assert methods[0]["last_used_at"].startswith("2026-02-01T09:30")
     assert methods[1]["last_used_at"] is None
     assert all(set(m) == {"type", "created_at", "last_used_at"} for m in methods)
+
+
+def test_csv_export_starts_with_a_byte_order_mark_for_excel(client):
+    councillor = CouncillorFactory(user__full_name="Zoë Brontë")
+    client.force_login(councillor.user)
+    content = client.get(reverse("my_data_csv")).content
+    assert content.startswith("\ufeffsection,".encode())
+    assert "Zoë Brontë" in content.decode("utf-8-sig")

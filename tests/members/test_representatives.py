@@ -146,3 +146,17 @@ def test_a_failed_appointment_leaves_nothing_behind(break_saving):
     with pytest.raises(HistoryDown):
         representative_appoint(user=person, region=region)
     assert not RegionalRepresentative.objects.exists()
+
+
+def test_a_representative_refused_a_councillors_history_is_told_only_staff_see_it(client):
+    from factories import CouncilFactory, CouncillorFactory
+
+    appointment = RepresentativeFactory()
+    councillor = CouncillorFactory(council=CouncilFactory(region=appointment.region))
+    client.force_login(appointment.user)
+
+    response = client.get(reverse("councillor_history", args=[councillor.pk]))
+
+    assert response.status_code == 403
+    assert "Only the national office can see a councillor&#x27;s change history" in response.text
+    assert "regional representative" not in response.text.split("<main")[1]

@@ -10,6 +10,7 @@ from members.models import Decision, LevyWaiver
 pytestmark = pytest.mark.django_db
 
 DECLARED = {"circumstances": "My allowance is my only income.", "declaration": "on"}
+YEAR = timezone.localdate().year
 
 
 def test_application_form_defaults_to_this_year(client):
@@ -22,16 +23,16 @@ def test_application_form_defaults_to_this_year(client):
 def test_councillor_applies_with_the_declaration(client):
     councillor = CouncillorFactory()
     client.force_login(councillor.user)
-    response = client.post(reverse("levy_waiver"), {"year": "2026", **DECLARED})
+    response = client.post(reverse("levy_waiver"), {"year": YEAR, **DECLARED})
     assert response.status_code == 302
     waiver = LevyWaiver.objects.get()
-    assert (waiver.councillor, waiver.year, waiver.declaration) == (councillor, 2026, True)
+    assert (waiver.councillor, waiver.year, waiver.declaration) == (councillor, YEAR, True)
     assert waiver.status == Decision.PENDING
 
 
 def test_application_without_the_declaration_is_refused_next_to_the_box(client):
     client.force_login(CouncillorFactory().user)
-    response = client.post(reverse("levy_waiver"), {"year": "2026", "circumstances": "Low income"})
+    response = client.post(reverse("levy_waiver"), {"year": YEAR, "circumstances": "Low income"})
     assert response.status_code == 200
     assert "Tick the declaration to apply." in response.text
     assert 'id="id_declaration_error"' in response.text
@@ -41,13 +42,13 @@ def test_application_without_the_declaration_is_refused_next_to_the_box(client):
 def test_overlong_or_scripted_circumstances_are_handled(client):
     client.force_login(CouncillorFactory().user)
     response = client.post(
-        reverse("levy_waiver"), {"year": "2026", **DECLARED, "circumstances": "x" * 2001}
+        reverse("levy_waiver"), {"year": YEAR, **DECLARED, "circumstances": "x" * 2001}
     )
     assert "at most 2000 characters" in response.text
     assert not LevyWaiver.objects.exists()
     client.post(
         reverse("levy_waiver"),
-        {"year": "2026", **DECLARED, "circumstances": "<script>alert(1)</script>"},
+        {"year": YEAR, **DECLARED, "circumstances": "<script>alert(1)</script>"},
     )
     assert LevyWaiver.objects.get().circumstances == "<script>alert(1)</script>"
     client.force_login(StaffFactory())
@@ -58,16 +59,16 @@ def test_overlong_or_scripted_circumstances_are_handled(client):
 
 def test_one_live_application_per_year(client):
     councillor = CouncillorFactory()
-    LevyWaiverFactory(councillor=councillor, year=2026)
+    LevyWaiverFactory(councillor=councillor, year=YEAR)
     client.force_login(councillor.user)
-    response = client.post(reverse("levy_waiver"), {"year": "2026", **DECLARED})
+    response = client.post(reverse("levy_waiver"), {"year": YEAR, **DECLARED})
     assert response.status_code == 200
-    assert "You already have a levy waiver application for 2026" in response.text
+    assert f"You already have a levy waiver application for {YEAR}" in response.text
     assert LevyWaiver.objects.count() == 1
     # Another year is fine, and so is applying again after a refusal.
-    client.post(reverse("levy_waiver"), {"year": "2027", **DECLARED})
-    LevyWaiver.objects.filter(year=2026).update(status=Decision.REFUSED)
-    client.post(reverse("levy_waiver"), {"year": "2026", **DECLARED})
+    client.post(reverse("levy_waiver"), {"year": YEAR + 1, **DECLARED})
+    LevyWaiver.objects.filter(year=YEAR).update(status=Decision.REFUSED)
+    client.post(reverse("levy_waiver"), {"year": YEAR, **DECLARED})
     assert LevyWaiver.objects.count() == 3
 
 
@@ -108,3 +109,35 @@ def test_waiver_list_makes_a_fixed_number_of_queries(client, django_assert_max_n
     LevyWaiverFactory.create_batch(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("decisions_waivers"))
+
+
+@pytest.mark.parametrize("year", [YEAR - 1, YEAR, YEAR + 1])
+def test_this_last_or_next_year_may_be_applied_for(client, year):
+    client.force_login(CouncillorFactory().user)
+    response = client.post(reverse("levy_waiver"), {"year": year, **DECLARED})
+    assert response.status_code == 302
+    assert LevyWaiver.objects.get().year == year
+
+
+@pytest.mark.parametrize("year", [YEAR - 2, YEAR + 2, 2000, 20266])
+def test_an_implausible_year_is_refused_next_to_the_field(client, year):
+    client.force_login(CouncillorFactory().user)
+    response = client.post(reverse("levy_waiver"), {"year": year, **DECLARED})
+    assert response.status_code == 200
+    assert 'id="id_year_error"' in response.text
+    assert f"this year, last year or next year ({YEAR - 1} to {YEAR + 1})" in response.text
+    assert not LevyWaiver.objects.exists()
+
+
+def test_the_year_field_says_which_years_are_accepted(client):
+    client.force_login(CouncillorFactory().user)
+    response = client.get(reverse("levy_waiver"))
+    assert 'id="id_year_helptext">This year, last year or next year.' in response.text
+
+
+def test_the_reason_is_labelled_as_required_to_refuse(client):
+    waiver = LevyWaiverFactory()
+    client.force_login(StaffFactory())
+    text = client.get(reverse("decisions_waiver", args=[waiver.pk])).text
+    assert "Reason (required to refuse)</label>" in text
+    assert "(optional)" not in text

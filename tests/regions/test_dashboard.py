@@ -173,6 +173,23 @@ def test_bad_filter_input_is_reported_next_to_the_field(rep_client, region):
     assert _council_names(response) == ["Alpha", "Beta", "Gamma"]
 
 
+def test_an_invalid_filter_does_not_drop_the_valid_ones(rep_client, region):
+    response = rep_client.get(*_url(region, kind="CTY", election_on="garbage"))
+    assert response.status_code == 200
+    assert _council_names(response) == ["Beta"]
+    assert 'id="id_election_on_error"' in response.text
+    assert "Enter a valid date" in response.text
+    # The totals and the wording follow the filter that applied.
+    assert response.context["totals"]["councils"] == 1
+    assert "match the filters" in response.text
+
+
+def test_only_invalid_filters_show_the_whole_region(rep_client, region):
+    response = rep_client.get(*_url(region, election_on="garbage"))
+    assert _council_names(response) == ["Alpha", "Beta", "Gamma"]
+    assert "match the filters" not in response.text
+
+
 def test_chart_shows_labour_seats_up_largest_first(rep_client, region):
     response = rep_client.get(*_url(region))
     chart = response.text.split("<svg")[1].split("</svg>")[0]

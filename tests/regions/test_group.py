@@ -421,3 +421,49 @@ def test_a_nameless_representatives_email_is_not_shown_to_councillors_in_the_cha
     response = client.get(group.get_absolute_url())
     assert response.context["changes"][0].who == "(no name)"
     assert "nameless.rep@example.org" not in response.text
+
+
+# Forms and changes read like the rest of the portal
+
+
+def test_contact_form_uses_the_portal_field_layout(rep_client, group):
+    url = reverse("regions:group_edit", args=[group.pk])
+    text = rep_client.get(url).text
+    assert '<label for="id_name">Name</label>' in text
+    assert (
+        '<label for="id_contact_email">Contact email address <span class="optional">(optional)'
+        in text
+    )
+    assert ":</label>" not in text
+    response = rep_client.post(url, _contact(contact_email="not-an-email"))
+    field = response.text.split('<div class="field field-has-error">')[1].split("</div>")[0]
+    # The message sits with its own field, after the label, not in a list above the form.
+    assert field.index('for="id_contact_email"') < field.index('id="id_contact_email_error"')
+    assert field.index('id="id_contact_email_error"') < field.index('name="contact_email"')
+
+
+def test_officer_forms_use_the_portal_field_layout(rep_client, group, rep):
+    ann = _councillor(group, "Ann Archer")
+    services.officer_appoint(group=group, role="leader", user=ann, start_date=MAY, by=rep)
+    officer = GroupOfficer.objects.get()
+    url = reverse("regions:group_officers", args=[group.pk])
+    text = rep_client.get(url).text
+    assert '<label for="id_start_date">Start date</label>' in text
+    assert f'<label for="id_officer{officer.pk}_end_date">Term ends on</label>' in text
+    assert ":</label>" not in text
+    response = rep_client.post(url, {"role": "leader", "user": ann.pk, "start_date": "soon"})
+    field = response.text.split('<div class="field field-has-error">')[1].split("</div>")[0]
+    assert 'id="id_start_date_error"' in field
+    assert re.search(r'aria-describedby="[^"]*id_start_date_error"', field)
+
+
+def test_recent_changes_name_people_and_offices_not_database_ids(rep_client, group, rep):
+    ann = _councillor(group, "Ann Archer")
+    services.officer_appoint(group=group, role="chief_whip", user=ann, start_date=MAY, by=rep)
+    response = rep_client.get(group.get_absolute_url())
+    created = next(c for c in response.context["changes"] if c.kind == "Created")
+    assert created.subject == "Chief whip: Ann Archer"
+    assert "Ann Archer" in [f.new for f in created.fields]
+    assert "Id" not in [f.label for f in created.fields]
+    assert not re.search(r"<li>Id:", response.text)
+    assert f">{GroupOfficer.objects.get().pk}</ins>" not in response.text
