@@ -248,28 +248,31 @@ def audience_resolve_rule(
             )
         )
 
-    candidates: list[tuple[CouncilGroup, list[tuple[str, dict]]]] = []
+    candidates: list[tuple[CouncilGroup, list[tuple[str, dict, str]]]] = []
     for group in groups:
         candidates.append((group, _group_addresses(group, kinds, offices, fall_back_to_contact)))
 
-    every_address = {email for _, addresses in candidates for email, _ in addresses}
+    every_address = {email for _, addresses in candidates for email, _, _ in addresses}
     suppressed = _suppressed(every_address)
 
     seen: dict[str, Recipient] = {}
     suppressed_groups: dict[str, int] = {}
     without_address = []
     for group, addresses in candidates:
-        usable = [(email, person) for email, person in addresses if email not in suppressed]
-        for email, _ in addresses:
+        usable = [address for address in addresses if address[0] not in suppressed]
+        for email, _, _ in addresses:
             if email in suppressed:
                 suppressed_groups.setdefault(email, group.pk)
         if not usable:
             without_address.append((group.pk, group.name, group.council.name))
         group_context = _group_context(group)
-        for email, person in usable:
+        for email, person, reason in usable:
             if email not in seen:
+                # The reason (a Mailing.Recipients value) tells the footer why they get it.
                 seen[email] = Recipient(
-                    email=email, context={"recipient": person, **group_context}, group_id=group.pk
+                    email=email,
+                    context={"recipient": person, "reason": reason, **group_context},
+                    group_id=group.pk,
                 )
     return Audience(
         recipients=list(seen.values()),
@@ -299,12 +302,13 @@ def _person(user) -> dict:
     }
 
 
-def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[str, dict]]:
-    """A group's addresses for the chosen recipient kinds, people before the shared address so
-    that a person's own address keeps their name."""
+def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[str, dict, str]]:
+    """A group's addresses for the chosen recipient kinds, with the kind that chose each,
+    people before the shared address so that a person's own address keeps their name (and an
+    officer's their office)."""
     contact = group.contact_email.strip().lower()
     contact_person = {"first_name": CONTACT_FIRST_NAME, "full_name": group.name}
-    addresses: list[tuple[str, dict]] = []
+    addresses: list[tuple[str, dict, str]] = []
     use_contact = Recipients.CONTACT in kinds
     holders = {}
     for officer in getattr(group, "audience_officers", ()):
@@ -313,14 +317,20 @@ def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[
     for role in offices:
         user = holders.get(role)
         if user:
-            addresses.append((user.email.strip().lower(), _person(user)))
+            addresses.append((user.email.strip().lower(), _person(user), str(role)))
         elif fall_back_to_contact:
             use_contact = True
     for councillor in getattr(group.council, "audience_councillors", ()):
         if councillor.user.email:
-            addresses.append((councillor.user.email.strip().lower(), _person(councillor.user)))
+            addresses.append(
+                (
+                    councillor.user.email.strip().lower(),
+                    _person(councillor.user),
+                    Recipients.ALL_COUNCILLORS.value,
+                )
+            )
     if use_contact and contact:
-        addresses.append((contact, contact_person))
+        addresses.append((contact, contact_person, Recipients.CONTACT.value))
     return addresses
 
 

@@ -67,7 +67,9 @@ SAMPLE_CONTEXT = {
 }
 
 WRAPPER_TEMPLATE = "campaigns/email/message.html"
-MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
+# nl2br: a single line break (a sign-off's "Best wishes,\nALC National Office") stays a line
+# break in the HTML part, as it reads in the text part; blank lines still make paragraphs.
+MARKDOWN_EXTENSIONS = ["extra", "sane_lists", "nl2br"]
 # Sanitised HTML may contain what Markdown produces; no images (tracking pixels), no scripts.
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1",
@@ -78,6 +80,22 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}
 
 # Merge templates are compiled with their own engine: Django's filters, no loaders, no
 # autoescaping (escaping happens where the value lands: HTML or plain text).
+# Why the recipient gets the message, by the context's "reason" (the audience records the
+# Mailing.Recipients value that chose the address), for the footer of the HTML part.
+FOOTER_REASONS = {
+    "contact": "You receive this as the contact address of a council Labour group.",
+    "leader": "You receive this as the leader of a council Labour group.",
+    "secretary": "You receive this as the secretary of a council Labour group.",
+    "all_councillors": "You receive this as a councillor in a council Labour group.",
+}
+# Messages recorded before the reason was, and previews with sample values.
+FOOTER_REASON_UNKNOWN = "You receive this as a member or contact of a council Labour group."
+
+
+def footer_reason(context: dict) -> str:
+    return FOOTER_REASONS.get(str(context.get("reason") or ""), FOOTER_REASON_UNKNOWN)
+
+
 _ENGINE = Engine(autoescape=False, debug=False)
 _MARKER = "ALCMERGEFIELDMARK"
 _MARKER_RE = re.compile(_MARKER + r"(\d+)Z")
@@ -228,6 +246,17 @@ def template_errors(subject: str, body: str) -> list[str]:
     return errors
 
 
+_FIELD_IN_TEXT_RE = re.compile(r"\{\{\s*([a-z_]+(?:\.[a-z_]+)*)[^}]*\}\}")
+
+
+def subject_title(subject: str) -> str:
+    """A subject as people read it in lists and headings: each merge field as a placeholder,
+    "{{ council.name }}: getting ready" as "[council name]: getting ready"."""
+    return _FIELD_IN_TEXT_RE.sub(
+        lambda match: "[" + match.group(1).replace(".", " ").replace("_", " ") + "]", subject
+    )
+
+
 def fields_needing_values(subject: str, body: str) -> list[str]:
     """The merge fields a subject and body use without a |default, in the order they first
     appear: a recipient with no value for one of them gets a gap in the message. Empty when
@@ -248,11 +277,12 @@ def _markdown_to_html(source: str) -> str:
     return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
 
 
-def _wrap(*, subject: str, content_html: str, unsubscribe_url: str | None) -> str:
+def _wrap(*, subject: str, content_html: str, unsubscribe_url: str | None, reason: str) -> str:
     page = render_to_string(
         WRAPPER_TEMPLATE,
         {
             "subject": subject,
+            "reason": reason,
             # Sanitised by nh3 in _markdown_to_html.
             "content": mark_safe(content_html),  # noqa: S308
             "unsubscribe_url": unsubscribe_url,
@@ -328,7 +358,7 @@ def _split(source: str) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(subject: str, body: str, has_unsubscribe: bool) -> _Compiled:
+def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str) -> _Compiled:
     fields: list[_Field] = []
 
     def marked(parts: list) -> str:
@@ -349,6 +379,7 @@ def _compile(subject: str, body: str, has_unsubscribe: bool) -> _Compiled:
         subject=subject_marked,
         content_html=_markdown_to_html(body_marked),
         unsubscribe_url=unsubscribe_marker,
+        reason=reason,
     )
     text_marked = body_marked.strip() + "\n" + _text_footer(unsubscribe_marker)
     text_links, html_links = _link_markers(markdown_source=body_marked, page=html_marked)
@@ -373,7 +404,7 @@ def render_message(*, subject: str, body: str, context: dict) -> Rendered:
 
     Raises ValueError if the templates are invalid (template_errors says why).
     """
-    compiled = _compile(subject, body, bool(context.get("unsubscribe_url")))
+    compiled = _compile(subject, body, bool(context.get("unsubscribe_url")), footer_reason(context))
     return compiled.render(context)
 
 
@@ -408,6 +439,7 @@ def render_message_simple(*, subject: str, body: str, context: dict) -> Rendered
         subject=subject_text,
         content_html=_markdown_to_html(body_html_source),
         unsubscribe_url=unsubscribe_url,
+        reason=footer_reason(context),
     )
     text = body_text.strip() + "\n" + _text_footer(unsubscribe_url)
     return Rendered(subject=subject_text, text=text, html=page)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from regions.models import Council
 
 from ..access import (
     get_mailing_for_user_or_404,
@@ -29,12 +32,19 @@ from ..audience import (
     missing_values,
 )
 from ..forms import AudienceForm, MailingForm, ScheduleForm
-from ..models import Mailing
-from ..rendering import MERGE_FIELDS, SAMPLE_CONTEXT, fields_needing_values, render_message
+from ..models import Delivery, Mailing
+from ..rendering import (
+    MERGE_FIELDS,
+    SAMPLE_CONTEXT,
+    fields_needing_values,
+    render_message,
+    subject_title,
+)
 from ..services import compose, sending
 from ..services.report import APPROVAL_FILTERS, mailings_filter_approval
 from ..smtp import SendFailure
 from ..unsubscribe import PreviewLinks
+from .sending import progress_shown
 
 MAILINGS_PER_PAGE = 50
 # Groups without an address listed in full before "and N more".
@@ -105,16 +115,42 @@ def _fields_used(params) -> list[str]:
     return fields_needing_values(params.get("subject", ""), params.get("body", ""))
 
 
+def recipient_labels(mailing) -> list[str]:
+    """Who of each group the mailing goes to, as the composer names them."""
+    names = dict(Mailing.Recipients.choices)
+    return [names.get(value, value) for value in mailing.recipients or ()]
+
+
+def council_kind_labels(mailing) -> list[str]:
+    names = dict(Council.Kind.choices)
+    return [names.get(value, value) for value in mailing.council_kinds or ()]
+
+
 @login_required
 @require_GET
 def mailing_list(request):
     require_composer(request.user)
-    mailings = mailings_visible_to(request.user).select_related(
-        "campaign", "owner_region", "created_by", "approved_by"
+    mailings = (
+        mailings_visible_to(request.user)
+        .select_related("campaign", "owner_region", "created_by", "approved_by")
+        .prefetch_related("regions")
     )
     show = request.GET.get("show", "")
     mailings = mailings_filter_approval(mailings, show)
     page = Paginator(mailings, MAILINGS_PER_PAGE).get_page(request.GET.get("page"))
+    # Counted for the page's mailings only, in one query.
+    counts = {
+        row["mailing_id"]: row
+        for row in Delivery.objects.filter(mailing__in=[m.pk for m in page.object_list])
+        .values("mailing_id")
+        .annotate(
+            sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
+            failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
+        )
+    }
+    for mailing in page.object_list:
+        mailing.title = subject_title(mailing.subject)
+        mailing.counts = counts.get(mailing.pk)
     return render(
         request,
         "campaigns/mailing_list.html",
@@ -219,7 +255,35 @@ def audience_count(request):
 @require_GET
 def mailing_detail(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
+    # Send now leads here first: a page saying what goes to whom, with the final button.
+    confirming = request.GET.get("confirm") == "send"
+    if confirming and is_staff(request.user) and mailing.status in compose.SENDABLE:
+        return _render_send_confirm(request, mailing)
     return _render_detail(request, mailing)
+
+
+def _render_send_confirm(request, mailing):
+    """The step between Send now and sending: what goes to how many, and the final button.
+    It carries the version of the page Send now was pressed on, so a change made meanwhile
+    stops the send rather than going out unseen."""
+    version = request.GET.get("version", "")
+    if not version.isdigit():
+        version = compose.mailing_version(mailing.pk)
+    audience = audience_resolve(mailing)
+    return render(
+        request,
+        "campaigns/mailing_send_confirm.html",
+        {
+            "mailing": mailing,
+            "title": subject_title(mailing.subject),
+            "regions": mailing.regions.all(),
+            "recipient_labels": recipient_labels(mailing),
+            "council_kind_labels": council_kind_labels(mailing),
+            "count": audience.count,
+            "suppressed_count": len(audience.suppressed),
+            "version": version,
+        },
+    )
 
 
 def _has_started(mailing) -> bool:
@@ -236,12 +300,15 @@ def _render_detail(request, mailing, *, schedule_form=None, status=200):
     sendable = staff and mailing.status in compose.SENDABLE
     started = _has_started(mailing)
     scheduled = mailing.status == Mailing.Status.SCHEDULED
-    progress = sending.mailing_progress(mailing) if started else None
+    progress = progress_shown(mailing) if started else None
     return render(
         request,
         "campaigns/mailing_detail.html",
         {
             "mailing": mailing,
+            "title": subject_title(mailing.subject),
+            "recipient_labels": recipient_labels(mailing),
+            "council_kind_labels": council_kind_labels(mailing),
             "regions": mailing.regions.all(),
             # Once sending has begun, the recorded deliveries say who gets it, not today's rule.
             "audience": None

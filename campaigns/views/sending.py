@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +25,7 @@ from ..access import (
     suppressions_visible_to,
 )
 from ..models import Delivery, Mailing, Suppression
+from ..rendering import subject_title
 from ..services import report, sending
 from ..services.suppression import own_unsubscribe_undo, suppression_add, suppression_remove
 from ..unsubscribe import unsubscribe_token_read
@@ -38,6 +40,36 @@ LISTED = (
 # States in which the failed addresses can be tried again (not once cancelled).
 RESENDABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SENT)
 SUPPRESSIONS_PER_PAGE = 100
+FINISHED = (Mailing.Status.SENT, Mailing.Status.CANCELLED)
+# States with a Pause, Resume or Cancel button.
+CONTROLLABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SCHEDULED)
+# Times on these pages are 24-hour, as elsewhere in the portal.
+TIME_FORMAT = "%-d %B %Y, %H:%M"
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime(TIME_FORMAT) if moment else ""
+
+
+def progress_shown(mailing) -> dict:
+    """The progress counts as the mailing's pages and their script show them. Once finished,
+    the rate is the whole mailing's average (messages sent over the time it took) rather than
+    the last few seconds', which would read 0; `finished` and `finished_at` let the script
+    take the page out of its sending state when the mailing finishes while watched."""
+    progress = sending.mailing_progress(mailing)
+    finished = mailing.status in FINISHED
+    progress["finished"] = finished
+    progress["started_at"] = _when(mailing.started_at)
+    progress["finished_at"] = _when(mailing.finished_at) if finished else ""
+    progress["rate_label"] = "Messages per second"
+    progress["rate_intro"] = "Sending rate over the last few seconds"
+    if finished:
+        progress["rate_label"] = "Average messages per second"
+        progress["rate_intro"] = "Average sending rate"
+        if mailing.started_at and mailing.finished_at:
+            elapsed = (mailing.finished_at - mailing.started_at).total_seconds()
+            progress["rate_per_second"] = round(progress["sent"] / max(elapsed, 1.0), 1)
+    return progress
 
 
 @login_required
@@ -54,20 +86,25 @@ def mailing_sending(request, pk):
         )
         lists[status] = Paginator(rows, FAILED_SHOWN).get_page(request.GET.get(parameter))
     failed = lists[Delivery.Status.FAILED]
+    progress = progress_shown(mailing)
+    may_control = is_staff(request.user)
+    show_resend = may_control and bool(progress["failed"]) and mailing.status in RESENDABLE
     return render(
         request,
         "campaigns/sending.html",
         {
             "mailing": mailing,
-            "progress": sending.mailing_progress(mailing),
+            "title": subject_title(mailing.subject),
+            "progress": progress,
             "groups": report.report_by_group(deliveries),
             "groups_without_address": mailing.groups_without_address,
             "failed": failed.object_list,
             "failed_page": failed,
             "suppressed_page": lists[Delivery.Status.SUPPRESSED],
             "cancelled_page": lists[Delivery.Status.CANCELLED],
-            "may_control": is_staff(request.user),
-            "may_resend": mailing.status in RESENDABLE,
+            # The Control section only when it has something in it.
+            "show_controls": may_control and (mailing.status in CONTROLLABLE or show_resend),
+            "show_resend": show_resend,
             "resend_form": ResendForm(),
         },
     )
@@ -88,7 +125,7 @@ def mailing_report_csv(request, pk):
 @require_GET
 def mailing_progress(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    return JsonResponse(sending.mailing_progress(mailing))
+    return JsonResponse(progress_shown(mailing))
 
 
 def _control(action, done: str, nothing: str):

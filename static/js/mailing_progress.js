@@ -2,6 +2,9 @@
 // while the mailing is scheduled, sending or paused, poll the progress JSON and fill in the bar
 // and every [data-field] inside the section. The bar counts the messages finished (sent, failed,
 // suppressed or cancelled) out of all of them, so it reaches the end when nothing is left to send.
+// When the mailing finishes while the page is open, the page leaves its sending state: the
+// Pause and Cancel buttons ([data-hide-when-finished]) and any notice about the sending (such
+// as "Sending again.") go, and the finish time shows.
 (function () {
   "use strict";
   var section = document.querySelector("section[data-progress-url]");
@@ -11,6 +14,20 @@
   var url = section.getAttribute("data-progress-url");
   var bar = section.querySelector("progress");
   var active = ["sending", "paused", "scheduled"];
+  var wasActive = active.indexOf(section.getAttribute("data-status")) !== -1;
+
+  function finish() {
+    document.querySelectorAll("[data-hide-when-finished]").forEach(function (el) {
+      el.hidden = true;
+    });
+    document.querySelectorAll(".messages").forEach(function (el) {
+      el.parentNode.removeChild(el);
+    });
+    var finishedAt = document.getElementById("finished-at");
+    if (finishedAt) {
+      finishedAt.hidden = false;
+    }
+  }
 
   function show(data) {
     section.querySelectorAll("[data-field]").forEach(function (el) {
@@ -19,12 +36,20 @@
         el.textContent = data[name];
       }
     });
+    var finishedAt = document.querySelector("[data-field=finished_at]");
+    if (finishedAt && data.finished_at) {
+      finishedAt.textContent = data.finished_at;
+    }
     if (bar) {
       bar.max = Math.max(1, data.total);
       bar.value = data.done;
       bar.textContent = data.done + " of " + data.total;
     }
-    return active.indexOf(data.status) !== -1;
+    var still = active.indexOf(data.status) !== -1;
+    if (!still && data.finished && wasActive) {
+      finish();
+    }
+    return still;
   }
 
   function poll() {

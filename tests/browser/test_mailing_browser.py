@@ -9,6 +9,7 @@ from accessibility import assert_accessible
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from browsing import log_in
+from django.utils import timezone
 from factories import (
     PASSWORD,
     CampaignFactory,
@@ -106,10 +107,17 @@ def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_group
     assert frame.locator("strong").first.inner_text() == first.name
 
     page.goto(mailing.get_absolute_url())
+    total = len(welsh_groups)
     page.get_by_role("button", name="Send now").click()
     page.wait_for_load_state()
+    # A summary first: nothing goes until the final button.
+    assert page.get_by_role("heading", level=1).inner_text() == "Send this mailing now?"
+    assert page.locator("#send-count").inner_text() == str(total)
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+    assert_accessible(page)
+    page.get_by_role("button", name=f"Send to {total} addresses now").click()
+    page.wait_for_load_state()
     bar = page.locator("#mailing-progress")
-    total = len(welsh_groups)
     assert bar.get_attribute("max") == str(total)
     assert int(bar.get_attribute("value")) < total
     # Only the page's script can fill the bar from here: mark the page to show it was not
@@ -240,4 +248,33 @@ def test_schedule_error_unschedule_and_cancel_on_the_mailing_page(page, staff, w
         page.get_by_role("button", name="Cancel this mailing").click()
     assert page.locator("#mailing-status").inner_text() == "Cancelled"
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.CANCELLED
+    assert_accessible(page)
+
+
+def test_sending_page_leaves_its_sending_state_when_the_mailing_finishes(page, staff):
+    mailing = MailingFactory(subject="Polling day", status=Mailing.Status.SENDING)
+    Mailing.objects.filter(pk=mailing.pk).update(started_at=timezone.now())
+    Delivery.objects.bulk_create(
+        [Delivery(mailing=mailing, email=f"w{n}@example.org") for n in range(4)]
+    )
+    page.goto(f"/campaigns/mailings/{mailing.pk}/sending/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pause").click()
+    assert page.get_by_text("Paused. Messages being sent now will finish.").is_visible()
+    assert page.get_by_role("button", name="Resume").is_visible()
+    assert not page.locator("#finished-at").is_visible()
+    # Another member of staff resumes it elsewhere and it finishes while this page is open.
+    Delivery.objects.filter(mailing=mailing).update(status="sent")
+    Mailing.objects.filter(pk=mailing.pk).update(
+        status=Mailing.Status.SENT, finished_at=timezone.now()
+    )
+    finished_at = page.locator("#finished-at")
+    wait_for(finished_at.is_visible, timeout=15)
+    shown = timezone.localtime(Mailing.objects.get(pk=mailing.pk).finished_at)
+    assert finished_at.inner_text() == f", finished {shown:%-d %B %Y, %H:%M}"
+    assert not page.get_by_role("button", name="Resume").is_visible()
+    assert not page.get_by_role("button", name="Cancel the rest").is_visible()
+    assert not page.get_by_role("heading", name="Control").is_visible()
+    assert page.get_by_text("Paused. Messages being sent now will finish.").count() == 0
+    assert page.locator("[data-field=rate_label]").inner_text() == "Average messages per second"
     assert_accessible(page)

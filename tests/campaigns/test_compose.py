@@ -958,3 +958,142 @@ def test_test_send_of_a_started_mailing_uses_the_recorded_values(client, staff, 
     message = smtp.wait_for(1)[0]
     assert message["Subject"] == "[Test] For Recorded Group"
     assert message.rcpt_tos == [staff.email]
+
+
+# --- sending asks first; pages in people's words ----------------------------------------------
+
+
+def test_send_now_shows_a_summary_and_sends_only_from_its_final_button(
+    client, staff, django_capture_on_commit_callbacks
+):
+    london = RegionFactory(name="London")
+    for n in range(2):
+        CouncilGroupFactory(
+            council=CouncilFactory(region=london), contact_email=f"g{n}@labour.example.org"
+        )
+    mailing = MailingFactory(
+        subject="{{ council.name }}: getting ready", regions=[london], recipients=["contact"]
+    )
+    page = client.get(mailing.get_absolute_url()).text
+    # The mailing's page has no button that sends: Send now asks first.
+    assert reverse("campaigns:mailing_send", args=[mailing.pk]) not in page
+    version = version_on_page(client, mailing)
+    confirm = client.get(mailing.get_absolute_url(), {"confirm": "send", "version": version})
+    summary = confirm.text
+    assert "<h1>Send this mailing now?</h1>" in summary
+    assert "[council name]: getting ready" in summary
+    assert "<dt>Regions</dt><dd>London</dd>" in summary
+    assert re.search(r'id="send-count"><strong>2</strong>', summary)
+    assert "Group contact address" in summary
+    assert f'action="{reverse("campaigns:mailing_send", args=[mailing.pk])}"' in summary
+    assert f'name="version" value="{version}"' in summary
+    assert "Send to 2 addresses now" in summary
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.deliveries.count()) == (Mailing.Status.DRAFT, 0)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("campaigns:mailing_send", args=[mailing.pk]), {"version": version})
+    mailing.refresh_from_db()
+    assert (mailing.status, mailing.deliveries.count()) == (Mailing.Status.SENDING, 2)
+
+
+def test_a_change_after_send_now_was_pressed_stops_the_confirmed_send(client, staff):
+    region = RegionFactory()
+    CouncilGroupFactory(council=CouncilFactory(region=region))
+    mailing = MailingFactory(regions=[region])
+    version = version_on_page(client, mailing)
+    summary = client.get(mailing.get_absolute_url(), {"confirm": "send", "version": version}).text
+    mailing.subject = "Changed meanwhile"
+    mailing.save()
+    posted = summary.split('name="version" value="')[1].split('"')[0]
+    response = client.post(
+        reverse("campaigns:mailing_send", args=[mailing.pk]), {"version": posted}, follow=True
+    )
+    assert "The mailing changed since you opened it" in response.text
+    assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
+
+
+def test_send_confirmation_is_not_offered_to_a_rep_or_for_a_started_mailing(client, staff):
+    rep = RepresentativeFactory()
+    mailing = MailingFactory(owner_region=rep.region, regions=[rep.region])
+    sent = MailingFactory(status=Mailing.Status.SENT)
+    assert "Send this mailing now?" not in (
+        client.get(sent.get_absolute_url(), {"confirm": "send"}).text
+    )
+    client.force_login(rep.user)
+    response = client.get(mailing.get_absolute_url(), {"confirm": "send"})
+    assert response.status_code == 200
+    assert "Send this mailing now?" not in response.text
+
+
+def test_mailing_page_shows_labels_and_a_readable_title_not_internal_values(client, staff):
+    mailing = MailingFactory(
+        subject="{{ council.name }}: getting ready for {{ election.date }}",
+        recipients=["contact", "all_councillors"],
+        council_kinds=["LBO"],
+    )
+    page = client.get(mailing.get_absolute_url()).text
+    assert "<h1>[council name]: getting ready for [election date]</h1>" in page
+    assert "<code>{{ council.name }}: getting ready for {{ election.date }}</code>" in page
+    send_to = page.split('id="send-to">')[1].split("</dd>")[0]
+    assert send_to.startswith("Group contact address, All councillors in the group")
+    assert "all_councillors" not in send_to
+    assert "London borough" in page
+
+
+def test_mailing_list_shows_audience_regions_counts_and_dates(client, staff):
+    from django.utils import timezone
+
+    from campaigns.models import Delivery
+
+    london = RegionFactory(name="London")
+    sent = MailingFactory(
+        subject="{{ council.name }} news",
+        regions=[london],
+        status=Mailing.Status.SENT,
+        started_at=timezone.make_aware(datetime.datetime(2026, 11, 2, 12, 30)),
+        finished_at=timezone.make_aware(datetime.datetime(2026, 11, 2, 12, 40)),
+    )
+    for n, status in enumerate(["sent", "sent", "sent", "failed", "suppressed"]):
+        Delivery.objects.create(mailing=sent, email=f"p{n}@example.org", status=status)
+    MailingFactory(
+        subject="Later",
+        status=Mailing.Status.SCHEDULED,
+        scheduled_for=timezone.make_aware(datetime.datetime(2040, 1, 5, 18, 15)),
+    )
+    page = client.get(reverse("campaigns:mailings")).text
+    row = page.split("[council name] news")[1].split("</tr>")[0]
+    assert "2 Nov 2026, 12:40" in row
+    assert '<td class="num">3</td>' in row
+    assert '<td class="num">1</td>' in row
+    assert "<td>London</td>" in row
+    assert "National" not in row
+    later = page.split(">Later</a>")[1].split("</tr>")[0]
+    assert "For <time" in later and "5 Jan 2040, 18:15" in later
+    assert "<td>All regions</td>" in later
+
+
+def test_each_recipient_is_told_why_they_get_the_mailing(client, staff):
+    from factories import CouncillorFactory, ServingOfficerFactory
+
+    from campaigns.audience import audience_resolve
+    from campaigns.rendering import render_message
+
+    region = RegionFactory()
+    group = CouncilGroupFactory(
+        council=CouncilFactory(region=region), contact_email="group@labour.example.org"
+    )
+    leader = ServingOfficerFactory(group=group, role="leader").user
+    councillor = CouncillorFactory(council=group.council).user
+    mailing = MailingFactory(regions=[region], recipients=["contact", "leader", "all_councillors"])
+    audience = audience_resolve(mailing)
+    footers = {
+        r.email: render_message(
+            subject="Hi", body="News.", context={**r.context, "unsubscribe_url": "https://u/"}
+        ).html
+        for r in audience.recipients
+    }
+    assert "as the leader of" in footers[leader.email.lower()]
+    assert "as a councillor in" in footers[councillor.email.lower()]
+    assert "as the contact address of" in footers["group@labour.example.org"]
+    assert len(footers) == audience.count == 3

@@ -9,6 +9,7 @@ from campaigns.rendering import (
     fields_needing_values,
     render_message,
     render_message_simple,
+    subject_title,
     template_errors,
 )
 
@@ -300,3 +301,49 @@ def test_fields_needing_values_are_those_used_without_a_default():
 
 def test_an_invalid_template_needs_no_values():
     assert fields_needing_values("{{ nonsense }}", "{% if x %}") == []
+
+
+# --- line breaks and the footer's reason ------------------------------------------------------
+
+SIGN_OFF = "Thank you for all you do.\n\nBest wishes,\nALC National Office"
+
+
+@pytest.mark.parametrize("render", [render_message, render_message_simple])
+def test_a_single_line_break_stays_a_line_break_in_the_html_part(render):
+    rendered = render(subject="Hi", body=SIGN_OFF, context=CONTEXT)
+    assert "<p>Best wishes,<br>\nALC National Office</p>" in rendered.html
+    # Blank lines still make paragraphs, and the text part is as written.
+    assert "<p>Thank you for all you do.</p>" in rendered.html
+    assert rendered.text == SIGN_OFF + "\n"
+
+
+@pytest.mark.parametrize(
+    "reason, footer",
+    [
+        ("contact", "You receive this as the contact address of a council Labour group."),
+        ("leader", "You receive this as the leader of a council Labour group."),
+        ("secretary", "You receive this as the secretary of a council Labour group."),
+        ("all_councillors", "You receive this as a councillor in a council Labour group."),
+        (None, "You receive this as a member or contact of a council Labour group."),
+    ],
+)
+def test_the_footer_says_why_the_recipient_gets_the_message(reason, footer):
+    context = {**CONTEXT, "unsubscribe_url": "https://alc.example.org/unsubscribe/t/"}
+    if reason:
+        context["reason"] = reason
+    fast = render_message(subject="Hi", body=BODY, context=context)
+    assert footer in fast.html
+    others = {"contact", "leader", "secretary", "all_councillors"} - {reason}
+    assert "as a contact for" not in fast.html
+    assert fast == render_message_simple(subject="Hi", body=BODY, context=context)
+    for other in others:
+        other_footer = render_message(subject="Hi", body=BODY, context={**context, "reason": other})
+        assert footer not in other_footer.html
+
+
+def test_subject_title_shows_merge_fields_as_placeholders():
+    assert (
+        subject_title('{{ council.name }}: getting ready for {{ election.date|date:"j F" }}')
+        == "[council name]: getting ready for [election date]"
+    )
+    assert subject_title("No fields here") == "No fields here"

@@ -214,3 +214,55 @@ def test_mailing_pages_show_the_recent_sending_rate(client, mailing, page):
     assert re.search(r'data-field="rate_per_second">\s*2\.5\s*<', response.text)
     progress = client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).json()
     assert progress["rate_per_second"] == 2.5
+
+
+def finished(mailing, status="sent"):
+    from datetime import datetime
+
+    started = timezone.make_aware(datetime(2026, 11, 28, 12, 30))
+    Mailing.objects.filter(pk=mailing.pk).update(
+        status=status,
+        started_at=started,
+        finished_at=started + timezone.timedelta(minutes=10),
+    )
+    Delivery.objects.filter(status="pending").update(status="sent")
+    return Mailing.objects.get(pk=mailing.pk)
+
+
+def test_finished_mailing_shows_its_finish_time_in_24_hours_and_its_average_rate(client, mailing):
+    Delivery.objects.bulk_create(
+        Delivery(mailing=mailing, email=f"r{n}@example.org", status="sent") for n in range(1198)
+    )
+    mailing = finished(mailing)
+    client.force_login(StaffFactory())
+    page = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk])).text
+    assert "Started 28 November 2026, 12:30" in page
+    assert '<span data-field="finished_at">28 November 2026, 12:40</span></span>.</p>' in page
+    assert "p.m." not in page and ".." not in page.split('id="sending-times"')[1].split("</p>")[0]
+    # 1,200 sent in ten minutes: two a second on average, not the last ten seconds' nought.
+    assert "Average messages per second" in page
+    assert re.search(r'data-field="rate_per_second">\s*2\.0\s*<', page)
+    progress = client.get(reverse("campaigns:mailing_progress", args=[mailing.pk])).json()
+    assert progress["finished"] is True
+    assert progress["finished_at"] == "28 November 2026, 12:40"
+    assert progress["rate_per_second"] == 2.0
+
+
+@pytest.mark.parametrize("status", ["sent", "cancelled"])
+def test_finished_mailing_without_failures_has_no_empty_control_section(client, mailing, status):
+    Delivery.objects.filter(status="failed").delete()
+    mailing = finished(mailing, status)
+    client.force_login(StaffFactory())
+    page = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk])).text
+    assert 'id="control-heading"' not in page
+
+
+def test_sending_mailing_marks_its_controls_for_the_script_to_hide_when_it_finishes(
+    client, mailing
+):
+    Mailing.objects.filter(pk=mailing.pk).update(started_at=timezone.now())
+    client.force_login(StaffFactory())
+    page = client.get(reverse("campaigns:mailing_sending", args=[mailing.pk])).text
+    assert 'data-status="sending"' in page
+    assert '<div class="sending-controls" data-hide-when-finished>' in page
+    assert '<span id="finished-at" hidden>' in page
