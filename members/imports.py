@@ -55,6 +55,12 @@ WARD_MAX = 150
 EMAIL_MAX = 254
 NAME_CHARACTERS_MESSAGE = "Names cannot contain <, >, { or } or control characters."
 WARD_REQUIRED_MESSAGE = "Enter the ward (or division) the councillor represents."
+NAME_FORMULA_MESSAGE = (
+    "Names cannot start with =, +, - or @ (a spreadsheet would read the name as a formula)."
+)
+WARD_FORMULA_MESSAGE = (
+    "Ward names cannot start with =, +, - or @ (a spreadsheet would read the name as a formula)."
+)
 # Characters a spreadsheet would read as the start of a formula. Exports prefix such cells with
 # a quote; the importer takes it off again so an exported file imports unchanged.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -187,6 +193,9 @@ def clean_person_name(value: str, *, required: bool = True) -> str:
         raise ValidationError(f"The name is too long (at most {NAME_MAX} characters).")
     if _has_refused_characters(value):
         raise ValidationError(NAME_CHARACTERS_MESSAGE, code="characters")
+    # Only the first character matters to a spreadsheet: "Ann-Marie" is a name, "=SUM(A1)" not.
+    if value.startswith(FORMULA_STARTS):
+        raise ValidationError(NAME_FORMULA_MESSAGE, code="formula")
     return value
 
 
@@ -198,6 +207,8 @@ def clean_ward(value: str, *, required: bool = True) -> str:
         raise ValidationError(f"The ward is too long (at most {WARD_MAX} characters).")
     if _has_refused_characters(value):
         raise ValidationError("Ward names cannot contain <, >, { or } or control characters.")
+    if value.startswith(FORMULA_STARTS):
+        raise ValidationError(WARD_FORMULA_MESSAGE, code="formula")
     return value
 
 

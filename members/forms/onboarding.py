@@ -1,8 +1,12 @@
 """Forms for joining, adding and editing councillors, imports and representatives."""
 
+from allauth.account.models import EmailAddress
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from alc_portal.forms import DescribedFieldsMixin
 from alc_portal.validators import (
@@ -12,7 +16,8 @@ from alc_portal.validators import (
     phone_validate,
 )
 from members import imports
-from members.models import User
+from members.access import councillors_managed_by
+from members.models import Councillor, User
 from members.services.onboarding import LEFT_ON_FUTURE
 from regions.access import regions_managed_by
 from regions.models import Region
@@ -92,16 +97,69 @@ def _phone_field() -> forms.CharField:
     )
 
 
+EMAIL_TAKEN = "This email address already has an account."
+
+
+def email_taken_explained(email: str, *, by, council=None):
+    """Why a representative (or staff) `by` cannot add a councillor with this address, saying
+    what they may know: who the person is and where they serve, or served, in the regions they
+    manage (with a way to reinstate a former councillor); for anyone elsewhere only that they
+    are on another council. Returns plain text or escaped HTML."""
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is None:
+        address = EmailAddress.objects.filter(email__iexact=email).select_related("user").first()
+        owner = address.user if address else None
+    councillor = (
+        Councillor.objects.filter(user=owner).select_related("user", "council").first()
+        if owner is not None and by is not None
+        else None
+    )
+    if councillor is None:
+        if owner is None or by is None:
+            return EMAIL_TAKEN
+        return (
+            f"{EMAIL_TAKEN} It is not a councillor's account, so it cannot be added here: ask "
+            "the national office to link it."
+        )
+    if not councillors_managed_by(by).filter(pk=councillor.pk).exists():
+        return (
+            f"{EMAIL_TAKEN} It belongs to a councillor on another council: ask the national "
+            "office to move them."
+        )
+    name = councillor.user.full_name or councillor.user.email
+    where = "this council" if council and councillor.council_id == council.pk else None
+    where = where or councillor.council.name
+    if councillor.left_on is None:
+        return f"{EMAIL_TAKEN} {name} is already a councillor on {where}."
+    reinstate_url = reverse("council_councillors", args=[councillor.council.slug])
+    return format_html(
+        '{} {} was a councillor on {} until {}. <a href="{}#former-heading">Reinstate them '
+        "from the former councillors of {}</a> instead of adding them again.",
+        EMAIL_TAKEN,
+        name,
+        where,
+        date_format(councillor.left_on, "j F Y"),
+        reinstate_url,
+        councillor.council.short_name or councillor.council.name,
+    )
+
+
 class CouncillorAddForm(_PersonFields):
     email = forms.EmailField(label="Email address", max_length=imports.EMAIL_MAX)
     phone = _phone_field()
     field_order = ["full_name", "email", "ward", "phone"]
 
+    def __init__(self, *args, by=None, council=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by = by
+        self.council = council
+
     def clean_email(self):
-        # Representatives are trusted with this answer; the public join form is not.
+        # Representatives are trusted with this answer (within their regions); the public join
+        # form is not.
         email = imports.clean_email(self.cleaned_data["email"])
         if imports.email_in_use(email):
-            raise ValidationError("This email address already has an account.")
+            raise ValidationError(email_taken_explained(email, by=self.by, council=self.council))
         return email
 
     def clean_phone(self):

@@ -62,7 +62,7 @@ def council_councillors(request, slug):
 @require_http_methods(["GET", "POST"])
 def councillor_add(request, slug):
     council = get_council_for_user_or_404(request.user, slug, manage=True)
-    form = CouncillorAddForm(request.POST or None)
+    form = CouncillorAddForm(request.POST or None, by=request.user, council=council)
     if request.method == "POST" and form.is_valid():
         try:
             councillor = onboarding.councillor_add(

@@ -355,3 +355,76 @@ def test_profile_and_compose_forms_work_by_keyboard_with_visible_focus(page, wid
         page.keyboard.press("Enter")
     assert page.get_by_text("Mailing saved.").is_visible()
     assert Mailing.objects.get().subject == "Polling day"
+
+
+# The email addresses page and the staff menu
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_email_addresses_page_is_accessible_with_radios_beside_their_labels(page, width):
+    from allauth.account.models import EmailAddress
+
+    councillor = CouncillorFactory(user__email="ada@example.org")
+    EmailAddress.objects.create(user=councillor.user, email="ada.work@example.org")
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "ada@example.org", PASSWORD)
+    page.goto("/accounts/email/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Email addresses"
+    for address in ("ada@example.org", "ada.work@example.org"):
+        radio = page.get_by_role("radio", name=re.compile(re.escape(address)))
+        text = page.locator("label span", has_text=address).first
+        radio_box, text_box = radio.bounding_box(), text.bounding_box()
+        # On the same line as its label, not above it.
+        assert radio_box["x"] < text_box["x"]
+        assert abs(radio_box["y"] - text_box["y"]) < text_box["height"]
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    page.get_by_label("Email address", exact=True).fill("not an address")
+    page.get_by_role("button", name="Add email address").click()
+    page.wait_for_load_state()
+    assert page.locator("#id_email_error").is_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_staff_menu_fits_the_screen_and_opens_its_group_by_keyboard(page, width):
+    from members.models import JoinRequest
+
+    staff = StaffFactory(email="office@example.org")
+    council = CouncilFactory()
+    CouncillorFactory(user=staff, council=council)
+    for n in range(12):
+        JoinRequest.objects.create(
+            full_name=f"Person {n}", email=f"p{n}@example.org", council=council, ward="Ward"
+        )
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "office@example.org", PASSWORD)
+    page.goto("/")
+    group = page.get_by_text("National office", exact=True)
+    overview = page.get_by_role("link", name="National overview")
+
+    if width == 320:
+        menu = page.get_by_role("button", name="Menu")
+        menu.focus()
+        page.keyboard.press("Enter")
+    else:
+        # Every entry of the menu is on one line, level with the portal's name.
+        tops = page.eval_on_selector_all(
+            "#main-nav-list > li", "items => items.map(li => li.getBoundingClientRect().top)"
+        )
+        assert max(tops) - min(tops) < 5, tops
+        brand = page.locator(".brand").bounding_box()
+        nav = page.locator("#main-nav-list").bounding_box()
+        assert nav["y"] < brand["y"] + brand["height"]
+    assert not overview.is_visible()
+
+    group.focus()
+    page.keyboard.press("Enter")
+    assert overview.is_visible()
+    assert page.get_by_role("link", name="Suppression list").is_visible()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.keyboard.press("Escape")
+    assert not overview.is_visible()
+    assert group.evaluate("el => el === document.activeElement")

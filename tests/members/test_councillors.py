@@ -750,3 +750,88 @@ def test_rep_reinstates_and_reinvites_in_a_browser_by_keyboard(page, width):
     email = page.get_by_label("Email address")
     assert email.get_attribute("readonly") is not None
     assert_accessible(page)
+
+
+# Adding someone whose email address already has an account
+
+
+def _add_errors(client, email, slug="oakfield"):
+    response = client.post(
+        reverse("councillor_add", args=[slug]),
+        {"full_name": "Mary Seacole", "email": email, "ward": "South", "phone": ""},
+    )
+    assert response.status_code == 200
+    errors = re.search(r'<ul class="errorlist" id="id_email_error">(.*?)</ul>', response.text, re.S)
+    assert errors, "no error next to the email field"
+    return errors.group(1)
+
+
+def test_adding_a_councillor_of_another_council_in_the_region_names_the_council(
+    rep_client, council
+):
+    elsewhere = CouncilFactory(region=council.region, name="Elmfield District Council")
+    CouncillorFactory(council=elsewhere, user__email="mary@example.org", user__full_name="M S")
+    errors = _add_errors(rep_client, "Mary@example.org")
+    assert "already has an account" in errors
+    assert "M S is already a councillor on Elmfield District Council." in errors
+    assert Councillor.objects.filter(user__email="mary@example.org").count() == 1
+
+
+def test_adding_someone_already_on_this_council_says_so(rep_client, council):
+    CouncillorFactory(council=council, user__email="mary@example.org", user__full_name="M S")
+    assert "M S is already a councillor on this council." in _add_errors(
+        rep_client, "mary@example.org"
+    )
+
+
+def test_adding_a_former_councillor_of_the_region_offers_to_reinstate_them(rep_client, council):
+    former = CouncillorFactory(
+        council=council,
+        user__email="mary@example.org",
+        user__full_name="Mary <i>Seacole</i>",
+        left_on=datetime.date(2024, 5, 2),
+    )
+    errors = _add_errors(rep_client, "mary@example.org")
+    assert "Mary &lt;i&gt;Seacole&lt;/i&gt; was a councillor on this council until 2 May 2024" in (
+        errors
+    )
+    link = reverse("council_councillors", args=["oakfield"]) + "#former-heading"
+    assert f'<a href="{link}">Reinstate them' in errors
+    # The link leads to the reinstate button for this person.
+    listing = rep_client.get(link.split("#")[0]).text
+    assert reverse("councillor_reinstate", args=["oakfield", former.pk]) in listing
+
+
+def test_adding_a_councillor_of_another_region_reveals_only_that_they_serve_elsewhere(
+    rep_client, council
+):
+    other = CouncilFactory(
+        region=RegionFactory(name="Region Y", slug="region-y"), name="Elmbridge Council"
+    )
+    CouncillorFactory(council=other, user__email="mary@example.org", user__full_name="Mary Y")
+    CouncillorFactory(
+        council=other,
+        user__email="gone@example.org",
+        user__full_name="Gone Y",
+        left_on="2024-05-02",
+    )
+    for email in ("mary@example.org", "gone@example.org"):
+        errors = _add_errors(rep_client, email)
+        assert "a councillor on another council: ask the national office to move them" in errors
+        for secret in ("Mary Y", "Gone Y", "Elmbridge", "Region Y", "2024", "href"):
+            assert secret not in errors
+
+
+def test_adding_the_address_of_an_account_that_is_not_a_councillors_says_so(rep_client, council):
+    StaffFactory(email="office@example.org")
+    errors = _add_errors(rep_client, "office@example.org")
+    assert "It is not a councillor" in errors and "national office to link it" in errors
+    assert not Councillor.objects.filter(user__email="office@example.org").exists()
+
+
+def test_staff_are_told_where_a_councillor_of_any_region_serves(client, council):
+    client.force_login(StaffFactory())
+    other = CouncilFactory(region=RegionFactory(slug="region-y"), name="Elmbridge Council")
+    CouncillorFactory(council=other, user__email="mary@example.org", user__full_name="Mary Y")
+    errors = _add_errors(client, "mary@example.org")
+    assert "Mary Y is already a councillor on Elmbridge Council." in errors

@@ -116,9 +116,11 @@ TOO_LONG = "The email address is too long (at most 254 characters)."
 
 
 def _error_for(html: str, field: str) -> str:
-    """The messages shown next to a field (allauth renders them just above its input)."""
+    """The messages shown next to a field, just above its input (allauth's own pages put them
+    above the field's label)."""
     match = re.search(
-        rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>\s*<p>\s*<label for="id_{field}"',
+        rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>\s*'
+        rf'(?:<p>\s*<label for="id_{field}"|<input [^>]*id="id_{field}")',
         html,
         re.S,
     )
@@ -152,3 +154,35 @@ def test_logged_out_forms_answer_an_overlong_address_with_a_message(
     assert TOO_LONG in _error_for(response.text, field)
     assert (User.objects.count(), EmailAddress.objects.count()) == (users, addresses)
     assert not mailoutbox
+
+
+# The page in the portal's layout
+
+
+def test_the_page_has_a_sentence_case_heading_and_each_radio_inside_its_label(client, councillor):
+    EmailAddress.objects.create(user=councillor.user, email=NEW, verified=False, primary=False)
+    text = client.get(reverse("account_email")).text
+
+    assert re.findall(r"<h1>(.*?)</h1>", text) == ["Email addresses"]
+    assert "Email Addresses" not in text
+    assert re.search(r"<fieldset[^>]*>\s*<legend>Your email addresses</legend>", text)
+    for address in (councillor.user.email, NEW):
+        radio = re.search(
+            rf'<label for="(email_radio_\d)"><input type="radio" name="email" '
+            rf'value="{re.escape(address)}" id="\1"[^>]*>\s*<span>{re.escape(address)}',
+            text,
+        )
+        assert radio, f"{address} has no radio inside its label"
+    assert "Not confirmed yet" in text and "Primary" in text
+    assert re.search(r'<button type="submit" name="action_primary">Make primary</button>', text)
+
+
+def test_an_error_is_next_to_the_field_and_described_to_screen_readers(client, councillor):
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "not-an-email"})
+    assert response.status_code == 200
+    assert _error_for(response.text, "email")
+    field = re.search(r'<input type="email" name="email"[^>]*>', response.text).group(0)
+    assert 'aria-describedby="id_email_helptext id_email_error"' in field
+    assert 'aria-invalid="true"' in field
+    assert 'value="not-an-email"' in field
+    assert response.text.count("<h1>") == 1

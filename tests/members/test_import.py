@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from browsing import log_in
 from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from factories import (
@@ -19,6 +20,7 @@ from factories import (
     RepresentativeFactory,
     StaffFactory,
     UserFactory,
+    profile_form_data,
 )
 from polling import wait_for
 
@@ -513,3 +515,100 @@ def test_new_councillors_from_an_import_are_invited_once_it_commits(
     )
     assert invited.decided_by == rep_client.rep
     assert len(queued) == 1
+
+
+# Spreadsheet formulas and the page after an import
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('"=HYPERLINK(""http://evil.example"",""x"")",f@example.org,E0600001,Ward,', "Names"),
+        ("+Plus Name,p@example.org,E0600001,Ward,", "Names cannot start with"),
+        ("-Minus Name,m@example.org,E0600001,Ward,", "Names cannot start with"),
+        ("@At Name,a@example.org,E0600001,Ward,", "Names cannot start with"),
+        ("Ward Formula,w@example.org,E0600001,=SUM(A1),", "Ward names cannot start with"),
+        ("Ward Quoted,q@example.org,E0600001,'@SUM(A1),", "Ward names cannot start with"),
+    ],
+)
+def test_a_name_or_ward_a_spreadsheet_would_run_as_a_formula_is_refused(
+    rep_client, council_x, row, message
+):
+    upload(rep_client, "region-x", HEADER + row + "\n")
+    imp = latest_import()
+    [planned] = imp.report["rows"]
+    assert planned["action"] == "error"
+    assert any(message in error for error in planned["errors"]), planned["errors"]
+    assert "formula" in " ".join(planned["errors"])
+    rep_client.post(reverse("import_confirm", args=[imp.pk]))
+    assert not Councillor.objects.exists()
+
+
+def test_a_hyphen_or_plus_inside_a_name_or_ward_is_fine(rep_client, council_x):
+    upload(rep_client, "region-x", HEADER + "Ann-Marie O'Neil,ann@example.org,E0600001,A+B Ward,\n")
+    assert latest_import().report["counts"]["create"] == 1
+
+
+@pytest.mark.parametrize("bad", ['=HYPERLINK("http://evil.example","x")', "@SUM(A1)"])
+def test_every_form_refuses_a_formula_name_like_the_import(rep_client, council_x, bad):
+    rep = rep_client.post(
+        reverse("councillor_add", args=[council_x.slug]),
+        {"full_name": bad, "email": "new@example.org", "ward": bad, "phone": ""},
+    )
+    assert rep.status_code == 200
+    for field in ("full_name", "ward"):
+        errors = re.search(rf'id="id_{field}_error">(.*?)</ul>', rep.text, re.S)
+        assert errors and "cannot start with =, +, - or @" in errors.group(1)
+
+    join = Client().post(
+        reverse("join"),
+        {"full_name": bad, "council": "E0600001", "ward": "North", "email": "j@example.org"},
+    )
+    assert "cannot start with =, +, - or @" in join.text
+    assert not JoinRequest.objects.exists()
+    assert not User.objects.filter(email__in=["new@example.org", "j@example.org"]).exists()
+
+
+def test_profile_refuses_a_formula_name_like_the_import(client, council_x):
+    councillor = CouncillorFactory(council=council_x, user__full_name="Ada Lovelace", ward="North")
+    client.force_login(councillor.user)
+    response = client.post(
+        reverse("profile_edit"), profile_form_data(councillor, full_name="=1+1", ward="+North")
+    )
+    assert response.status_code == 200
+    assert response.text.count("cannot start with =, +, - or @") == 2
+    councillor.refresh_from_db()
+    councillor.user.refresh_from_db()
+    assert (councillor.user.full_name, councillor.ward) == ("Ada Lovelace", "North")
+
+
+def test_a_finished_import_says_what_was_done_in_the_past_tense(rep_client, council_x):
+    CouncillorFactory(council=council_x, user__email="ada@example.org", user__full_name="Ada L")
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    imp = latest_import()
+    preview = rep_client.get(reverse("import_detail", args=[imp.pk])).text
+    assert "to create" in preview and "Rows that would create" in preview
+
+    rep_client.post(reverse("import_confirm", args=[imp.pk]))
+
+    page = rep_client.get(reverse("import_detail", args=[imp.pk])).text
+    summary = re.search(r'<ul class="import-counts".*?</ul>', page, re.S).group(0)
+    assert re.search(r">1</span> created<", summary)
+    assert re.search(r">1</span> changed<", summary)
+    assert "to create" not in page and "to change" not in page
+    assert "would" not in page
+    assert "Rows that created or changed a councillor" in page
+    assert "1 councillor created and 1 changed" in page
+    assert "Import 2" not in page
+
+
+def test_a_file_that_changes_nothing_offers_no_import_button(rep_client, council_x):
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
+
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    page = rep_client.get(reverse("import_detail", args=[latest_import().pk])).text
+
+    assert "matches what is already stored" in page
+    assert "Import 0" not in page
+    assert reverse("import_confirm", args=[latest_import().pk]) not in page
