@@ -336,9 +336,11 @@ def _broker_url() -> str:
     return urlunsplit(parts._replace(path=f"/{QUEUE_DB}"))
 
 
-@pytest.fixture(scope="module")
-def chunked_worker(django_db_setup, django_db_blocker):
-    """A worker writing imports 50 rows at a time, on its own broker and SMTP server."""
+@pytest.fixture
+def chunked_worker(transactional_db, django_db_blocker):
+    """A worker writing imports 50 rows at a time, on its own broker and SMTP server. One per
+    test, stopped before the test's data is emptied: what the test set going (an import's
+    invitations, say) would otherwise still be running then, and deadlock with the emptying."""
     client = redis.Redis.from_url(_broker_url())
     client.flushdb()
     client.close()
@@ -377,7 +379,7 @@ def _queued_import(region, rep, raw: bytes) -> CouncillorImport:
 
 
 @pytest.fixture
-def big_region():
+def big_region(transactional_db):
     region = RegionFactory(name="Region Big", slug="region-big")
     CouncilFactory(region=region, gss_code="E0800001")
     return region
