@@ -271,6 +271,17 @@ def _councillor_to_notify(councillor: Councillor) -> User | None:
     return councillor.user if councillor.user.is_active else None
 
 
+def _decision_notify(decided, *, key: str, template: str, context: dict) -> int:
+    """Tell the councillor a decided request's outcome (with the reason given), once per
+    decision. Returns 1 if they were emailed."""
+    to = decided and _councillor_to_notify(decided.councillor)
+    if to is None:
+        return 0
+    context = {**context, "approved": decided.status == Decision.APPROVED}
+    key = f"{key}:{decided.pk}:{_stamp(decided.decided_at)}"
+    return int(notice_send_once(key=key, template=template, context=context, to=to))
+
+
 def profile_change_decision_notify(*, change_id: int) -> int:
     """Tell the councillor whether their council or ward change was approved, with the reason
     given. Returns 1 if they were emailed."""
@@ -280,21 +291,11 @@ def profile_change_decision_notify(*, change_id: int) -> int:
         .exclude(status=Decision.PENDING)
         .first()
     )
-    to = change and _councillor_to_notify(change.councillor)
-    if to is None:
-        return 0
-    context = {
-        "change": change,
-        "approved": change.status == Decision.APPROVED,
-        "link": portal_link("profile"),
-    }
-    return int(
-        notice_send_once(
-            key=f"change-decision:{change.pk}:{_stamp(change.decided_at)}",
-            template="members/email/decision_change_decided",
-            context=context,
-            to=to,
-        )
+    return _decision_notify(
+        change,
+        key="change-decision",
+        template="members/email/decision_change_decided",
+        context={"change": change, "link": portal_link("profile")},
     )
 
 
@@ -329,21 +330,11 @@ def levy_waiver_decision_notify(*, waiver_id: int) -> int:
         .exclude(status=Decision.PENDING)
         .first()
     )
-    to = waiver and _councillor_to_notify(waiver.councillor)
-    if to is None:
-        return 0
-    context = {
-        "waiver": waiver,
-        "approved": waiver.status == Decision.APPROVED,
-        "link": portal_link("levy_waiver"),
-    }
-    return int(
-        notice_send_once(
-            key=f"waiver-decision:{waiver.pk}:{_stamp(waiver.decided_at)}",
-            template="members/email/waiver_decided",
-            context=context,
-            to=to,
-        )
+    return _decision_notify(
+        waiver,
+        key="waiver-decision",
+        template="members/email/waiver_decided",
+        context={"waiver": waiver, "link": portal_link("levy_waiver")},
     )
 
 
