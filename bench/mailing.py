@@ -275,13 +275,28 @@ class Baseline:
         from django.template.loader import render_to_string
         from django.utils.safestring import mark_safe
 
-        from campaigns.rendering import WRAPPER_TEMPLATE, _markdown_to_html
+        from campaigns.rendering import (
+            DATE_DISPLAY_FORMAT,
+            WRAPPER_TEMPLATE,
+            _markdown_to_html,
+            footer_reason,
+        )
         from campaigns.services.sending import Envelope
 
+        # The election date is ISO text in the recipients' values and shows as "6 May 2027":
+        # in plain Django that is a date object and the |date filter.
+        def django_tags(source: str) -> str:
+            return re.sub(
+                r"\{\{\s*election\.date\s*\}\}",
+                f'{{{{ election.date|date:"{DATE_DISPLAY_FORMAT}" }}}}',
+                source,
+            )
+
+        body = django_tags(mailing.body)
         # Markdown, nh3 and CSS inlining run once with placeholders where the merge fields go,
         # exactly as the pipeline does; the placeholders then become Django variables again.
-        tags = re.findall(r"\{\{.*?\}\}", mailing.body)
-        marked = mailing.body
+        tags = re.findall(r"\{\{.*?\}\}", body)
+        marked = body
         for index, tag in enumerate(tags):
             marked = marked.replace(tag, f"BENCHFIELD{index}X", 1)
         page = render_to_string(
@@ -290,23 +305,27 @@ class Baseline:
                 "subject": "BENCHSUBJECTX",
                 "content": mark_safe(_markdown_to_html(marked)),  # noqa: S308 - sanitised by nh3
                 "unsubscribe_url": "BENCHURLX",
+                "reason": "BENCHREASONX",
             },
         )
         page = css_inline.inline(page)
         for index, tag in enumerate(tags):
             page = page.replace(f"BENCHFIELD{index}X", tag)
-        page = page.replace("BENCHSUBJECTX", "{{ subject }}").replace(
-            "BENCHURLX", "{{ unsubscribe_url }}"
+        page = (
+            page.replace("BENCHSUBJECTX", "{{ subject }}")
+            .replace("BENCHURLX", "{{ unsubscribe_url }}")
+            .replace("BENCHREASONX", "{{ reason }}")
         )
-        text = mailing.body.strip() + (
-            "\n\n\n--\nTo stop receiving these emails: {{ unsubscribe_url }}\n"
+        text = body.strip() + (
+            "\n\n\n--\n{{ reason }}\nTo stop receiving these emails: {{ unsubscribe_url }}\n"
         )
         plain = Engine(autoescape=False)
-        self.subject = plain.from_string(mailing.subject)
+        self.subject = plain.from_string(django_tags(mailing.subject))
         self.text = plain.from_string(text)
         self.html = Engine(autoescape=True).from_string(page)
         envelope = Envelope.for_mailing(mailing)
         self.mailing_id = mailing.pk
+        self.reason = footer_reason
         self.links = envelope.links
         self.from_email = envelope.from_email
         self.reply_to = envelope.reply_to
@@ -316,7 +335,11 @@ class Baseline:
         from django.template import Context
 
         url = self.links.url(email=email, mailing_id=self.mailing_id)
-        context = Context({**values, "unsubscribe_url": url})
+        election = values.get("election")
+        if election and election.get("date"):
+            day = datetime.date.fromisoformat(election["date"])
+            values = {**values, "election": {**election, "date": day}}
+        context = Context({**values, "unsubscribe_url": url, "reason": self.reason(values)})
         subject = " ".join(self.subject.render(context).split())
         context["subject"] = subject
         return url, subject, self.text.render(context), self.html.render(context)

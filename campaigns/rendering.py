@@ -81,7 +81,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}
 # Merge templates are compiled with their own engine: Django's filters, no loaders, no
 # autoescaping (escaping happens where the value lands: HTML or plain text).
 # Why the recipient gets the message, by the context's "reason" (the audience records the
-# Mailing.Recipients value that chose the address), for the footer of the HTML part.
+# Mailing.Recipients value that chose the address), for the footer of both parts.
 FOOTER_REASONS = {
     "contact": "You receive this as the contact address of a council Labour group.",
     "leader": "You receive this as the leader of a council Labour group.",
@@ -291,10 +291,10 @@ def _wrap(*, subject: str, content_html: str, unsubscribe_url: str | None, reaso
     return css_inline.inline(page)
 
 
-def _text_footer(unsubscribe_url: str | None) -> str:
+def _text_footer(*, unsubscribe_url: str | None, reason: str) -> str:
     if not unsubscribe_url:
-        return ""
-    return f"\n\n--\nTo stop receiving these emails: {unsubscribe_url}\n"
+        return f"\n\n--\n{reason}\n"
+    return f"\n\n--\n{reason}\nTo stop receiving these emails: {unsubscribe_url}\n"
 
 
 @dataclass(frozen=True)
@@ -381,7 +381,9 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str) -> _Co
         unsubscribe_url=unsubscribe_marker,
         reason=reason,
     )
-    text_marked = body_marked.strip() + "\n" + _text_footer(unsubscribe_marker)
+    text_marked = (
+        body_marked.strip() + "\n" + _text_footer(unsubscribe_url=unsubscribe_marker, reason=reason)
+    )
     text_links, html_links = _link_markers(markdown_source=body_marked, page=html_marked)
     if has_unsubscribe:
         # The unsubscribe link is a URL already.
@@ -435,13 +437,14 @@ def render_message_simple(*, subject: str, body: str, context: dict) -> Rendered
         for i, p in enumerate(body_parts)
     )
     unsubscribe_url = context.get("unsubscribe_url") or None
+    reason = footer_reason(context)
     page = _wrap(
         subject=subject_text,
         content_html=_markdown_to_html(body_html_source),
         unsubscribe_url=unsubscribe_url,
-        reason=footer_reason(context),
+        reason=reason,
     )
-    text = body_text.strip() + "\n" + _text_footer(unsubscribe_url)
+    text = body_text.strip() + "\n" + _text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
     return Rendered(subject=subject_text, text=text, html=page)
 
 

@@ -4,6 +4,7 @@ import email.policy
 import pytest
 
 from campaigns.rendering import (
+    FOOTER_REASON_UNKNOWN,
     MERGE_FIELDS,
     SAMPLE_CONTEXT,
     fields_needing_values,
@@ -314,7 +315,7 @@ def test_a_single_line_break_stays_a_line_break_in_the_html_part(render):
     assert "<p>Best wishes,<br>\nALC National Office</p>" in rendered.html
     # Blank lines still make paragraphs, and the text part is as written.
     assert "<p>Thank you for all you do.</p>" in rendered.html
-    assert rendered.text == SIGN_OFF + "\n"
+    assert rendered.text == SIGN_OFF + "\n\n\n--\n" + FOOTER_REASON_UNKNOWN + "\n"
 
 
 @pytest.mark.parametrize(
@@ -333,12 +334,17 @@ def test_the_footer_says_why_the_recipient_gets_the_message(reason, footer):
         context["reason"] = reason
     fast = render_message(subject="Hi", body=BODY, context=context)
     assert footer in fast.html
+    # The plain-text part says the same, just above the unsubscribe link.
+    assert f"\n--\n{footer}\nTo stop receiving these emails: {context['unsubscribe_url']}\n" in (
+        fast.text
+    )
     others = {"contact", "leader", "secretary", "all_councillors"} - {reason}
     assert "as a contact for" not in fast.html
     assert fast == render_message_simple(subject="Hi", body=BODY, context=context)
     for other in others:
         other_footer = render_message(subject="Hi", body=BODY, context={**context, "reason": other})
         assert footer not in other_footer.html
+        assert footer not in other_footer.text
 
 
 def test_subject_title_shows_merge_fields_as_placeholders():
