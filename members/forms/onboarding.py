@@ -118,7 +118,7 @@ def email_taken_explained(email: str, *, by, council=None):
         if owner is None or by is None:
             return EMAIL_TAKEN
         return (
-            f"{EMAIL_TAKEN} It is not a councillor's account, so it cannot be added here: ask "
+            f"{EMAIL_TAKEN} It is not a councillor's account, so it cannot be used here: ask "
             "the national office to link it."
         )
     if not councillors_managed_by(by).filter(pk=councillor.pk).exists():
@@ -206,9 +206,11 @@ class CouncillorEditForm(_PersonFields):
     phone = _phone_field()
     field_order = ["full_name", "email", "ward", "phone"]
 
-    def __init__(self, *args, email_editable: bool = False, **kwargs):
+    def __init__(self, *args, email_editable: bool = False, by=None, council=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.email_editable = email_editable
+        self.by = by
+        self.council = council
         if not email_editable:
             # Shown and read, but whatever is sent is ignored.
             self.fields["email"] = _ShownOnlyField(
@@ -229,7 +231,7 @@ class CouncillorEditForm(_PersonFields):
         # Representatives are trusted with this answer; the public join form is not.
         email = imports.clean_email(self.cleaned_data["email"])
         if email != saved.lower() and imports.email_in_use(email):
-            raise ValidationError("This email address already has an account.")
+            raise ValidationError(email_taken_explained(email, by=self.by, council=self.council))
         return email
 
     def clean_phone(self):

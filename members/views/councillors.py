@@ -93,7 +93,11 @@ def councillor_edit(request, slug, pk):
     }
     invitation_pending = onboarding.invitation_pending(councillor.user)
     form = CouncillorEditForm(
-        request.POST or None, initial=initial, email_editable=invitation_pending
+        request.POST or None,
+        initial=initial,
+        email_editable=invitation_pending,
+        by=request.user,
+        council=council,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -546,6 +546,29 @@ def test_an_invitees_email_cannot_be_corrected_to_a_taken_or_bad_address(
     assert not JoinRequest.objects.exists()
 
 
+def test_correcting_an_invitees_email_to_a_colleagues_says_whose_it_is(rep_client, council):
+    elsewhere = CouncilFactory(region=council.region, name="Elmfield District Council")
+    CouncillorFactory(council=elsewhere, user__email="ada@example.org", user__full_name="Ada L")
+    other = CouncilFactory(region=RegionFactory(name="Region Y", slug="region-y"), name="Elmbridge")
+    CouncillorFactory(council=other, user__email="yan@example.org", user__full_name="Yan Y")
+    target = _invitee(council)
+    url = reverse("councillor_edit", args=["oakfield", target.pk])
+
+    def errors(email):
+        page = rep_client.post(url, _edit_data(target, email=email)).text
+        found = re.search(r'<ul class="errorlist" id="id_email_error">(.*?)</ul>', page, re.S)
+        assert found, "no error next to the email field"
+        return found.group(1)
+
+    colleague_errors = errors("ada@example.org")
+    assert "Ada L is already a councillor on Elmfield District Council." in colleague_errors
+    elsewhere_errors = errors("yan@example.org")
+    assert "a councillor on another council: ask the national office" in elsewhere_errors
+    assert "Yan Y" not in elsewhere_errors and "Elmbridge" not in elsewhere_errors
+    target.user.refresh_from_db()
+    assert target.user.email == "mary@exmaple.org"
+
+
 def test_email_is_read_only_once_they_have_logged_in(rep_client, council):
     target = CouncillorFactory(council=council, user__email="ada@example.org", ward="Old")
     User.objects.filter(pk=target.user_id).update(last_login=timezone.now())
