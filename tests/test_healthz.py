@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from django.urls import reverse
 from polling import wait_for
-from workers import current_database_url, web_start, worker_start, worker_stop
+from workers import current_database_url, free_port, web_start, worker_start, worker_stop
 
 from alc_portal.embedded import EmbeddedRedis
 
@@ -79,3 +79,20 @@ def test_it_is_unavailable_while_redis_is_stopped_and_recovers(own_redis):
     finally:
         worker_stop(web)
         worker_stop(worker)
+
+
+def test_it_is_unavailable_when_the_database_does_not_answer(own_redis):
+    # Nothing listens on this port.
+    dead_database = f"postgres://portal:portal@127.0.0.1:{free_port()}/portal"
+    web = web_start(database_url=dead_database, redis_url=own_redis.url, gunicorn=True)
+    try:
+        status, body = _healthz(web.url)
+    finally:
+        worker_stop(web)
+    assert status == 503
+    assert body == {
+        "status": "unavailable",
+        "database": "down",
+        "redis": "ok",
+        "celery_worker": "down",
+    }

@@ -72,17 +72,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def web_start(*, database_url: str, redis_url: str, name: str = "web"):
+def web_start(*, database_url: str, redis_url: str, name: str = "web", gunicorn: bool = False):
     """Serve the portal from a separate process (runserver), as a browser or probe would see it.
+    `gunicorn` serves it as production does instead, which, unlike runserver, starts without a
+    database.
 
     Returns the process, with its base URL in `.url`.
     """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
     log_path = LOG_DIR / f"web-{name}-{os.getpid()}.log"
+    if gunicorn:
+        command = ["-m", "gunicorn", "alc_portal.wsgi", "--bind", f"127.0.0.1:{port}"]
+    else:
+        command = ["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [sys.executable, *command],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     proc.url = f"http://127.0.0.1:{port}"

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,6 +13,5 @@ def test_demo_councillor_logs_in_and_sees_their_council(gb_councils, page):
     page.get_by_label("Password").fill("demo-portal-2026")
     page.get_by_role("button", name="Sign In").click()
 
-    page.wait_for_url("**/")
-    assert page.get_by_role("heading", name="Your council").is_visible()
-    assert page.get_by_role("link", name="London Borough of Camden").first.is_visible()
+    expect(page.get_by_role("heading", name="Your council")).to_be_visible()
+    expect(page.get_by_role("link", name="London Borough of Camden").first).to_be_visible()
