@@ -11,6 +11,7 @@ import datetime
 from urllib.parse import urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import resolve, reverse
@@ -19,7 +20,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from factories import (
     CouncilFactory,
+    CouncilGroupFactory,
     CouncillorFactory,
+    GroupOfficerFactory,
     RegionFactory,
     RepresentativeFactory,
     StaffFactory,
@@ -28,7 +31,7 @@ from factories import (
 from members.access import councillors_listed_for
 from members.models import Councillor, CouncillorImport, JoinRequest, User
 from members.services import onboarding
-from regions.models import RegionalRepresentative
+from regions.models import GroupOfficer, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +107,12 @@ def world():
         council=council_x, user__full_name="Morgan Former", left_on=datetime.date(2025, 5, 8)
     )
     w["former_councillor"] = w["former"].user
+    # An office that marking the target as no longer a councillor would end.
+    GroupOfficerFactory(
+        group=CouncilGroupFactory(council=council_x),
+        user=w["target"].user,
+        start_date=datetime.date(2024, 5, 9),
+    )
     w["invitation"] = urlsplit(onboarding.invitation_link(invitee)).path
     w["import_x"] = onboarding.councillor_import_preview(
         region=region_x, uploaded_by=w["rep_x"], filename="x.csv", raw=CSV
@@ -119,6 +128,8 @@ def snapshot():
         list(JoinRequest.objects.values_list("pk", "status", "reason").order_by("pk")),
         list(CouncillorImport.objects.values_list("pk", "status").order_by("pk")),
         list(RegionalRepresentative.objects.values_list("pk", "end_date").order_by("pk")),
+        list(GroupOfficer.objects.values_list("pk", "user", "end_date").order_by("pk")),
+        list(EmailAddress.objects.values_list("pk", "user", "email", "verified").order_by("pk")),
     )
 
 

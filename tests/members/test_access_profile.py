@@ -32,6 +32,7 @@ from members.models import (
     EqualityMonitoring,
     ErasureRequest,
     LevyWaiver,
+    Position,
     ProfileChange,
     User,
 )
@@ -379,16 +380,36 @@ def test_only_councillor_a_can_change_councillor_a_profile(client, world, role):
         "positions-TOTAL_FORMS": "0",
         "positions-INITIAL_FORMS": "0",
     }
+    others_before = list(
+        Councillor.objects.exclude(pk=councillor.pk).values_list("pk", "phone", "council", "ward")
+    )
+    positions_before = list(Position.objects.filter(councillor=councillor).values_list())
+    changes_before = list(ProfileChange.objects.filter(councillor=councillor).values_list())
     response = _client_as(client, world, role).post(reverse("profile_edit"), data)
     councillor.refresh_from_db()
     councillor.user.refresh_from_db()
+    # Anonymous: to the login page. Councillor B: their own profile is what the form edits
+    # (saved, or a pending request to move to A's council). Staff and representatives: the page
+    # saying they have no councillor profile.
+    expected = {"anonymous": 302, "councillor_a": 302, "councillor_b": 302}.get(role, 200)
+    assert response.status_code == expected
     if role == "councillor_a":
-        assert response.status_code == 302
         assert councillor.phone == "07700 900999"
     else:
-        assert response.status_code in (200, 302)
         assert councillor.phone == "020 7946 0001"
         assert councillor.user.full_name != "Someone Else"
+        assert list(ProfileChange.objects.filter(councillor=councillor).values_list()) == (
+            changes_before
+        )
+        assert list(Position.objects.filter(councillor=councillor).values_list()) == (
+            positions_before
+        )
+    if role != "councillor_b":
+        assert others_before == list(
+            Councillor.objects.exclude(pk=councillor.pk).values_list(
+                "pk", "phone", "council", "ward"
+            )
+        )
 
 
 # A person's own requests: each acts on the signed-in person only, whatever they post. Each
