@@ -41,12 +41,19 @@ def test_it_is_healthy_when_database_redis_and_a_worker_answer(client, celery_wo
     }
 
 
-def test_it_is_unavailable_when_no_worker_answers(own_redis):
-    web = web_start(database_url=current_database_url(), redis_url=own_redis.url)
+def _healthz_of_a_new_portal(**web):
+    """/healthz of a portal process started for one question, and stopped."""
+    proc = web_start(**web)
     try:
-        status, body = _healthz(web.url)
+        return _healthz(proc.url)
     finally:
-        worker_stop(web)
+        worker_stop(proc)
+
+
+def test_it_is_unavailable_when_no_worker_answers(own_redis):
+    status, body = _healthz_of_a_new_portal(
+        database_url=current_database_url(), redis_url=own_redis.url
+    )
     assert status == 503
     assert body == {
         "status": "unavailable",
@@ -84,11 +91,9 @@ def test_it_is_unavailable_while_redis_is_stopped_and_recovers(own_redis):
 def test_it_is_unavailable_when_the_database_does_not_answer(own_redis):
     # Nothing listens on this port.
     dead_database = f"postgres://portal:portal@127.0.0.1:{free_port()}/portal"
-    web = web_start(database_url=dead_database, redis_url=own_redis.url, gunicorn=True)
-    try:
-        status, body = _healthz(web.url)
-    finally:
-        worker_stop(web)
+    status, body = _healthz_of_a_new_portal(
+        database_url=dead_database, redis_url=own_redis.url, gunicorn=True
+    )
     assert status == 503
     assert body == {
         "status": "unavailable",
