@@ -49,7 +49,7 @@ from regions.access import (
     regions_visible_to,
     representatives_visible_to,
 )
-from regions.models import GroupOfficer, RegionalRepresentative
+from regions.models import GroupOfficer
 
 # The import preview lists every row that would change something or has an error; a very
 # large file's unchanged rows are only counted.
@@ -117,7 +117,7 @@ def join_requests(request):
     if request.user.is_national_staff:
         # Requests from a region with nobody to decide them are the national office's to decide.
         context["represented_region_ids"] = set(
-            RegionalRepresentative.objects.current().values_list("region_id", flat=True)
+            representatives_visible_to(request.user).current().values_list("region_id", flat=True)
         )
     return render(request, "members/join_requests.html", context)
 
