@@ -130,19 +130,26 @@ class Outbox:
                 self.connection.close()
             self.connection = None
 
-    def send(self, message: EmailMessage) -> None:
+    def open(self) -> None:
+        """Connect, unless connected already. Raises SendFailure."""
+        if self.connection is not None:
+            return
         try:
-            if self.connection is None:
-                connection = get_connection(fail_silently=False)
-                connection.open()
-                self.connection = connection
+            connection = get_connection(fail_silently=False)
+            connection.open()
+        except Exception as exc:
+            raise classify(exc) from exc
+        self.connection = connection
+
+    def send(self, message: EmailMessage) -> None:
+        self.open()
+        try:
             message.connection = self.connection
             sent = self._send_direct(message) or self.connection.send_messages([message])
         except Exception as exc:
             failure = classify(exc)
-            if self.connection is not None and failure.unreachable:
-                # The connection was open: the server went away mid-conversation.
-                failure.unreachable = False
+            # The connection was open: the server went away mid-conversation.
+            failure.unreachable = False
             self.close()
             raise failure from exc
         if not sent:

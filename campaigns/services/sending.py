@@ -896,6 +896,17 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
                     if list(status) != [Status.SENDING]:
                         _release([d.pk for d in queue], worker)
                         return None
+                # The message is built, and the connection opened, before the rate slot is
+                # taken, so that it goes at its slot's time.
+                delivery = queue[0]
+                message, message_id = envelope.message(
+                    email=delivery.email, context=delivery.context
+                )
+                not_connected = None
+                try:
+                    outbox.open()
+                except SendFailure as failure:
+                    not_connected = failure
                 ok, wait = rate_slot(
                     mailing_id=envelope.mailing_id, mailing_rate=rate, max_wait=MAX_RATE_WAIT
                 )
@@ -904,12 +915,11 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
                     return wait
                 if wait > 0:
                     time.sleep(wait)
-                delivery = queue.popleft()
+                queue.popleft()
                 following = queue[0].pk if queue else None
-                message, message_id = envelope.message(
-                    email=delivery.email, context=delivery.context
-                )
                 try:
+                    if not_connected is not None:
+                        raise not_connected
                     outbox.send(message)
                 except SendFailure as failure:
                     next_is_ours = _record_refusal(
