@@ -2,11 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from simple_history.utils import bulk_update_with_history
 
 from members import services
-from regions.models import Council, Region
+from regions.models import Council, CouncilGroup, Region
 
 # Everyone here is invented. The addresses use a reserved domain that cannot receive mail.
+DEMO_DOMAIN = "demo.alc.example.org"
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (public, for the demo accounts only)
 # Staff and representatives must use two-factor authentication. Add this secret to any
 # authenticator app (it is public: demo only), or use one of the recovery codes printed.
@@ -55,6 +57,8 @@ class Command(BaseCommand):
             )
             created += [user.email] if new else []
 
+        addressed = _invented_group_addresses()
+
         self.stdout.write(
             f"Demo accounts ready ({len(created)} new). Every demo password is {DEMO_PASSWORD}:"
         )
@@ -66,3 +70,24 @@ class Command(BaseCommand):
         )
         for email, codes in recovery.items():
             self.stdout.write(f"  {email}: {' '.join(codes[:3])}")
+        if addressed:
+            self.stdout.write(
+                f"{addressed} Labour groups were given an invented contact address "
+                f"(labour.<council>@{DEMO_DOMAIN}), so that mailings reach the mail catcher."
+            )
+
+
+def _invented_group_addresses() -> int:
+    """Give every Labour group without a contact address an invented one, so that a mailing
+    tried in the demo has somebody to write to. Addresses already there are kept."""
+    groups = list(CouncilGroup.objects.without_contact_address().select_related("council"))
+    for group in groups:
+        group.contact_email = f"labour.{group.council.slug}@{DEMO_DOMAIN}"
+    bulk_update_with_history(
+        groups,
+        CouncilGroup,
+        ["contact_email"],
+        batch_size=500,
+        default_change_reason="Invented contact address (demo data)",
+    )
+    return len(groups)
