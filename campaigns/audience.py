@@ -162,6 +162,8 @@ class Audience:
     groups_without_address: list[tuple[int, str, str]]
     # Suppressed address: the group it would have been written for (the first that picked it).
     suppressed_groups: dict[str, int] = dataclasses.field(default_factory=dict)
+    # How many groups the rule picks, with an address or not.
+    group_count: int = 0
 
     @property
     def count(self) -> int:
@@ -279,6 +281,7 @@ def audience_resolve_rule(
         suppressed=sorted(suppressed),
         groups_without_address=without_address,
         suppressed_groups=suppressed_groups,
+        group_count=len(candidates),
     )
 
 

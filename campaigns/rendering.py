@@ -171,26 +171,40 @@ def _format_date(value, fmt) -> str:
 
 
 def _parse(source: str) -> list:
-    """Compile one template into text and _Field parts; raise ValueError with a clear message."""
+    """Compile one template into text and _Field parts; raise ValueError with a clear message
+    (every problem found in it)."""
+    parts, problems = _parse_checked(source)
+    if problems:
+        raise ValueError(" ".join(problems))
+    return parts
+
+
+def _parse_checked(source: str) -> tuple[list, list[str]]:
+    """Compile one template into text and _Field parts, and every problem found in it, each
+    a sentence. A template Django cannot compile at all gives that one problem."""
     if _MARKER in source:
-        raise ValueError("contains text reserved for merge fields.")
+        return [], ["contains text reserved for merge fields."]
     try:
         template = _ENGINE.from_string(source)
     except TemplateSyntaxError as exc:
-        raise ValueError(f"{exc}. Use only merge fields such as {{{{ group.name }}}}.") from None
+        return [], [f"{exc}. Use only merge fields such as {{{{ group.name }}}}."]
     parts: list = []
+    problems: list[str] = []
     for node in template.nodelist:
         if isinstance(node, TextNode):
             if any(brace in node.s for brace in ("{{", "}}", "{%", "%}")):
-                raise ValueError(
+                problems.append(
                     "has an unclosed or stray {{ or }}: write merge fields as {{ group.name }}."
                 )
             parts.append(node.s)
         elif isinstance(node, VariableNode):
-            parts.append(_field(node))
+            try:
+                parts.append(_field(node))
+            except ValueError as exc:
+                problems.append(str(exc))
         else:
-            raise ValueError(_tag_message(node))
-    return parts
+            problems.append(_tag_message(node))
+    return parts, problems
 
 
 def _tag_message(node: Node) -> str:
@@ -229,20 +243,24 @@ def _field(node: VariableNode) -> _Field:
 
 def template_errors(subject: str, body: str) -> list[str]:
     """What is wrong with a subject and body as merge templates; empty when both are valid.
-    Every message ends with the list of merge fields that exist."""
+    One message for each of the two that has problems, naming every problem found in it, and
+    ending with the list of merge fields that exist."""
     errors = []
     for label, source in (("Subject", subject), ("Body", body)):
-        try:
-            parts = _parse(source or "")
-            # A filter may still reject its argument (a bad date format, say): try the sample.
-            for part in parts:
-                if isinstance(part, _Field):
+        parts, problems = _parse_checked(source or "")
+        # A filter may still reject its argument (a bad date format, say): try the sample.
+        for part in parts:
+            if isinstance(part, _Field):
+                try:
                     part.value(SAMPLE_CONTEXT)
-        except Exception as exc:  # ValueError from _parse, or a filter failing on its argument
-            message = str(exc).rstrip()
-            if not message.endswith("."):
-                message += "."
-            errors.append(f"{label}: {message} Merge fields: {MERGE_FIELD_LIST}")
+                except Exception as exc:  # a filter failing on its argument
+                    problems.append(str(exc))
+        if problems:
+            sentences = []
+            for problem in dict.fromkeys(problems):
+                problem = problem.rstrip()
+                sentences.append(problem if problem.endswith(".") else problem + ".")
+            errors.append(f"{label}: {' '.join(sentences)} Merge fields: {MERGE_FIELD_LIST}")
     return errors
 
 

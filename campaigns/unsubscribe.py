@@ -28,6 +28,15 @@ def unsubscribe_token_read(token: str) -> tuple[str, int | None] | None:
     return email, mailing_id
 
 
+def preview_token_read(token: str) -> bool:
+    """Whether a token is one of a preview's or test copy's links (which unsubscribe nobody)."""
+    try:
+        signing.loads(token, salt=PREVIEW_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return False
+    return True
+
+
 class UnsubscribeLinks:
     """Makes links quickly for many addresses: the URL around the token is worked out once."""
 
@@ -49,9 +58,10 @@ class UnsubscribeLinks:
 
 
 class PreviewLinks(UnsubscribeLinks):
-    """Links for previews and test copies: they lead to the "link not valid" page, and the
-    headers offer no one-click unsubscribe (and no mailto), so a mail client's unsubscribe
-    button cannot suppress the person who asked for the copy."""
+    """Links for previews and test copies: they lead to a page saying that this was a test
+    copy and nothing has changed, and the headers offer no one-click unsubscribe (and no
+    mailto), so a mail client's unsubscribe button cannot suppress the person who asked for
+    the copy."""
 
     def url(self, *, email: str, mailing_id: int | None) -> str:
         return self.prefix + signing.dumps([email, mailing_id], salt=PREVIEW_SALT) + self.suffix

@@ -29,6 +29,7 @@ import collections
 import json
 import logging
 import random
+import re
 import secrets
 import threading
 import time
@@ -762,6 +763,13 @@ class Envelope:
         return message, message_id
 
 
+# Heads a test copy, so that whoever checks it knows its unsubscribe link is inert.
+_CONTENT_START_RE = re.compile(r'(<div class="content"[^>]*>)')
+TEST_COPY_NOTE = (
+    "This is a test copy. Its unsubscribe link does nothing: following it unsubscribes nobody."
+)
+
+
 def test_send(*, mailing: Mailing, to_email: str, context: dict) -> None:
     """Send one copy now, for the composer's "send a test to myself". Raises SendFailure, or
     MailingError when the mailing cannot make a message (see envelope_for)."""
@@ -771,6 +779,14 @@ def test_send(*, mailing: Mailing, to_email: str, context: dict) -> None:
     # The copy's unsubscribe link and headers must not unsubscribe the person testing.
     envelope.links = PreviewLinks()
     message, _ = envelope.message(email=to_email, context=context, subject_prefix="[Test] ")
+    message.body = f"{TEST_COPY_NOTE}\n\n{message.body}"
+    html = message.alternatives[0][0]
+    message.alternatives = []
+    message.attach_alternative(
+        # At the top of the message's content (its tag carries inlined styles).
+        _CONTENT_START_RE.sub(rf"\1<p><strong>{TEST_COPY_NOTE}</strong></p>", html, count=1),
+        "text/html",
+    )
     with Outbox() as outbox:
         outbox.send(message)
 

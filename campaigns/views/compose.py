@@ -80,6 +80,9 @@ def audience_summary(audience, *, user, fields=()) -> dict:
     summary = {
         "count": audience.count,
         "suppressed_count": len(audience.suppressed),
+        # The groups the rule picks, and those of them that get nothing (no usable address).
+        "group_count": audience.group_count,
+        "groups_without_address_count": len(audience.groups_without_address),
         "groups_without_address": [
             {"id": pk, "name": name, "council": council}
             for pk, name, council in audience.groups_without_address
@@ -281,6 +284,8 @@ def _render_send_confirm(request, mailing):
             "council_kind_labels": council_kind_labels(mailing),
             "count": audience.count,
             "suppressed_count": len(audience.suppressed),
+            "group_count": audience.group_count,
+            "groups_without_address_count": len(audience.groups_without_address),
             "version": version,
         },
     )
@@ -506,6 +511,9 @@ def _already_started(request, mailing) -> bool:
 def mailing_send(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     if _already_started(request, mailing):
+        # A second press (a double click, say) lands where the first one did.
+        if _has_started(mailing):
+            return redirect("campaigns:mailing_sending", pk=mailing.pk)
         return redirect(mailing)
     try:
         started = compose.mailing_send_now(
@@ -519,7 +527,8 @@ def mailing_send(request, pk):
     else:
         # Someone else (or this person, in another tab) started it a moment earlier.
         messages.info(request, ALREADY_STARTED[Mailing.Status.SENDING])
-    return redirect(mailing)
+    # The live progress, at the top of its page, rather than far down the mailing's.
+    return redirect("campaigns:mailing_sending", pk=mailing.pk)
 
 
 @login_required

@@ -28,7 +28,7 @@ from ..models import Delivery, Mailing, Suppression
 from ..rendering import subject_title
 from ..services import report, sending
 from ..services.suppression import own_unsubscribe_undo, suppression_add, suppression_remove
-from ..unsubscribe import unsubscribe_token_read
+from ..unsubscribe import preview_token_read, unsubscribe_token_read
 
 FAILED_SHOWN = 200
 # The address lists of the report, each paged on its own: (status, query parameter).
@@ -202,6 +202,9 @@ def mailing_resend_failed(request, pk):
 def unsubscribe(request, token):
     found = unsubscribe_token_read(token)
     if found is None:
+        if preview_token_read(token):
+            # A test copy's or preview's link, followed or posted to: nobody is unsubscribed.
+            return render(request, "campaigns/unsubscribe_test_copy.html")
         return render(request, "campaigns/unsubscribe_invalid.html", status=400)
     email, mailing_id = found
     if request.method == "POST":

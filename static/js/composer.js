@@ -33,12 +33,29 @@
     p.appendChild(document.createTextNode(
       " " + plural(data.count, "address", "addresses") + " will receive this mailing."));
     output.appendChild(p);
+    var groupCount = data.group_count;
+    var without = data.groups_without_address_count;
+    output.appendChild(element("p", groupCount + " " +
+      plural(groupCount, "group matches", "groups match") + " the rule" +
+      (groupCount ? "; " + without + " of them " + plural(without, "has", "have") +
+        " no usable address" : "") + "."));
+    if (without) {
+      var warning = element("p");
+      warning.className = "notice notice-warning";
+      warning.appendChild(element("strong", without + " of the " + groupCount + " " +
+        plural(groupCount, "group", "groups") + " will get nothing"));
+      warning.appendChild(document.createTextNode(
+        ": no address to write to, or every address suppressed."));
+      output.appendChild(warning);
+    }
     // Only staff are sent the suppressed addresses; others see how many there are.
     if (data.suppressed_count) {
       output.appendChild(element("p", data.suppressed_count +
-        " suppressed (unsubscribed, bounced or complained), not written to" +
-        (data.suppressed ? ":" : ".")));
-      if (data.suppressed) output.appendChild(list(data.suppressed, 50));
+        " suppressed (unsubscribed, bounced or complained), not written to."));
+      if (data.suppressed) {
+        output.appendChild(details("The " + data.suppressed_count + " suppressed " +
+          plural(data.suppressed_count, "address", "addresses"), [list(data.suppressed, 50)]));
+      }
     }
     if (data.missing && data.missing.length) {
       output.appendChild(element("p", "Gaps in the message:"));
@@ -47,14 +64,23 @@
     }
     var groups = data.groups_without_address;
     if (groups.length) {
-      output.appendChild(element("p", groups.length + " " + plural(groups.length, "group", "groups") +
-        " with no usable address:"));
-      output.appendChild(list(groups.map(function (g) { return g.name + " (" + g.council + ")"; }),
-        data.groups_shown));
+      var parts = [list(groups.map(function (g) { return g.name + " (" + g.council + ")"; }),
+        data.groups_shown)];
       if (groups.length > data.groups_shown) {
-        output.appendChild(element("p", "and " + (groups.length - data.groups_shown) + " more."));
+        parts.push(element("p", "and " + (groups.length - data.groups_shown) + " more."));
       }
+      output.appendChild(details("The " + groups.length + " " +
+        plural(groups.length, "group", "groups") + " with no usable address", parts));
     }
+  }
+
+  // A long list, folded away under a summary that says what it holds.
+  function details(summary, parts) {
+    var node = element("details");
+    node.className = "audience-details";
+    node.appendChild(element("summary", summary));
+    parts.forEach(function (part) { node.appendChild(part); });
+    return node;
   }
 
   function showErrors(errors) {

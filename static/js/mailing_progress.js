@@ -2,6 +2,7 @@
 // while the mailing is scheduled, sending or paused, poll the progress JSON and fill in the bar
 // and every [data-field] inside the section. The bar counts the messages finished (sent, failed,
 // suppressed or cancelled) out of all of them, so it reaches the end when nothing is left to send.
+// The status in the mailing's facts ([data-live-status]) is kept up to date as well.
 // When the mailing finishes while the page is open, the page leaves its sending state: the
 // Pause and Cancel buttons ([data-hide-when-finished]) and any notice about the sending (such
 // as "Sending again.") go, and the finish time shows.
@@ -44,6 +45,15 @@
       bar.max = Math.max(1, data.total);
       bar.value = data.done;
       bar.textContent = data.done + " of " + data.total;
+    }
+    // The status shown elsewhere on the page (the mailing's facts) follows too.
+    document.querySelectorAll("[data-live-status]").forEach(function (el) {
+      el.textContent = data.status_label;
+    });
+    if (data.status !== "scheduled") {
+      document.querySelectorAll("[data-scheduled-only]").forEach(function (el) {
+        el.hidden = true;
+      });
     }
     var still = active.indexOf(data.status) !== -1;
     if (!still && data.finished && wasActive) {

@@ -24,6 +24,7 @@ from workers import current_database_url, worker_start, worker_stop
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
 from campaigns.models import Delivery, Mailing
+from campaigns.services import sending
 from regions.models import CouncilGroup, Election
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -117,6 +118,8 @@ def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_group
     assert_accessible(page)
     page.get_by_role("button", name=f"Send to {total} addresses now").click()
     page.wait_for_load_state()
+    # Straight to the live sending page, its progress at the top.
+    assert page.url.endswith(f"/campaigns/mailings/{mailing.pk}/sending/")
     bar = page.locator("#mailing-progress")
     assert bar.get_attribute("max") == str(total)
     assert int(bar.get_attribute("value")) < total
@@ -124,7 +127,7 @@ def test_staff_compose_preview_and_send_to_welsh_groups(page, staff, welsh_group
     # reloaded on the way.
     page.evaluate("document.documentElement.dataset.watched = 'yes'")
     # The rate (messages per second over the last few seconds) is shown and kept up to date.
-    rate = page.locator("#mailing-rate [data-field='rate_per_second']")
+    rate = page.locator("#sending-counts [data-field='rate_per_second']")
     assert rate.is_visible()
     assert float(rate.inner_text()) >= 0
     wait_for(lambda: float(rate.inner_text()) > 0, timeout=30)
@@ -217,6 +220,27 @@ def test_new_mailing_shows_its_audience_count_straight_away(page, staff):
     page.locator("#audience-count").get_by_text("3 addresses will receive this mailing.").wait_for()
 
 
+def test_live_count_warns_of_groups_that_get_nothing_and_folds_their_list(page, staff):
+    CouncilGroupFactory(contact_email="only@example.org")
+    for _ in range(2):
+        CouncilGroupFactory(contact_email="")
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.goto("/campaigns/mailings/new/")
+    count = page.locator("#audience-count")
+    count.get_by_text("1 address will receive this mailing.").wait_for()
+    assert "3 groups match the rule; 2 of them have no usable address." in count.inner_text()
+    assert count.locator(".notice-warning").inner_text() == (
+        "2 of the 3 groups will get nothing: no address to write to, or every address suppressed."
+    )
+    folded = count.locator("details")
+    assert folded.locator("summary").inner_text() == "The 2 groups with no usable address"
+    assert not folded.locator("li").first.is_visible()
+    folded.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert folded.locator("li").first.is_visible()
+    assert_accessible(page)
+
+
 @pytest.mark.parametrize("width", [1280, 320])
 def test_schedule_error_unschedule_and_cancel_on_the_mailing_page(page, staff, width):
     page.set_viewport_size({"width": width, "height": 900})
@@ -277,4 +301,21 @@ def test_sending_page_leaves_its_sending_state_when_the_mailing_finishes(page, s
     assert not page.get_by_role("heading", name="Control").is_visible()
     assert page.get_by_text("Paused. Messages being sent now will finish.").count() == 0
     assert page.locator("[data-field=rate_label]").inner_text() == "Average messages per second"
+    assert_accessible(page)
+
+
+def test_mailing_page_status_follows_the_mailing_as_it_finishes_while_watched(page, staff):
+    mailing = MailingFactory(subject="Polling day", status=Mailing.Status.SENDING)
+    Mailing.objects.filter(pk=mailing.pk).update(started_at=timezone.now())
+    Delivery.objects.bulk_create(
+        [Delivery(mailing=mailing, email=f"w{n}@example.org") for n in range(2)]
+    )
+    page.goto(mailing.get_absolute_url())
+    status = page.locator("#mailing-status")
+    assert status.inner_text() == "Sending"
+    # The last message is recorded and the mailing finished while the page is open.
+    Delivery.objects.filter(mailing=mailing).update(status="sent", sent_at=timezone.now())
+    assert sending.mailing_finish_if_done(mailing_id=mailing.pk) is None
+    wait_for(lambda: status.inner_text() == "Sent", timeout=15)
+    assert page.locator("#mailing-progress-summary").inner_text().startswith("Sent: ")
     assert_accessible(page)

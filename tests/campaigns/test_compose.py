@@ -15,7 +15,7 @@ from factories import (
 )
 
 from campaigns.forms import RATE_LIMIT_MESSAGE
-from campaigns.models import Mailing
+from campaigns.models import Mailing, Suppression
 from campaigns.unsubscribe import unsubscribe_token_read
 from regions.models import Council, CouncilGroup
 
@@ -335,7 +335,9 @@ def test_preview_shows_the_unsubscribe_footer_as_sent(client, staff, settings):
     # Signed like the real link, but a preview's link unsubscribes nobody if followed.
     assert len(token) > len(group.contact_email)
     assert unsubscribe_token_read(token) is None
-    assert client.post(f"/unsubscribe/{token}/").status_code == 400
+    followed = client.post(f"/unsubscribe/{token}/")
+    assert "Nobody has been unsubscribed." in followed.text
+    assert not Suppression.objects.exists()
 
 
 @pytest.mark.parametrize("count", [20, 2000])
@@ -359,7 +361,7 @@ def test_preview_makes_a_fixed_number_of_queries(
 # --- pressing Send twice ------------------------------------------------------------------------
 
 
-def test_second_press_of_send_lands_on_the_mailing_page_saying_it_is_already_being_sent(
+def test_second_press_of_send_lands_on_the_sending_page_saying_it_is_already_being_sent(
     client, staff, django_capture_on_commit_callbacks
 ):
     CouncilGroupFactory()
@@ -369,8 +371,9 @@ def test_second_press_of_send_lands_on_the_mailing_page_saying_it_is_already_bei
     with django_capture_on_commit_callbacks(execute=False) as queued:
         first = client.post(url)
         second = client.post(url, follow=True)
-    assert first.url == mailing.get_absolute_url()
-    assert second.redirect_chain == [(mailing.get_absolute_url(), 302)]
+    sending_page = reverse("campaigns:mailing_sending", args=[mailing.pk])
+    assert first.url == sending_page
+    assert second.redirect_chain == [(sending_page, 302)]
     assert second.status_code == 200
     assert "This mailing is already being sent." in second.text
     # The audience was snapshotted and the senders queued once only.

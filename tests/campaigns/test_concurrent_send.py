@@ -53,7 +53,7 @@ def test_two_staff_pressing_send_at_once_send_each_address_once(celery_worker, w
         thread.start()
     for thread in threads:
         thread.join(30)
-    # Both are taken back to the mailing's page; the second press is told it is already
+    # Both are taken to the sending page; the second press is told it is already
     # being sent.
     assert statuses == [302, 302]
     assert sorted(notices) == sorted(

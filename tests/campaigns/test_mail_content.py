@@ -95,9 +95,18 @@ def test_a_test_copys_unsubscribe_link_and_one_click_post_suppress_nobody(client
     path = re.search(r"/unsubscribe/[^/\s]+/", text).group(0)
     assert path in message["List-Unsubscribe"]
     assert unsubscribe_token_read(path.split("/")[2]) is None
-    assert client.get(path).status_code == 400
+    # The copy says so, and its link leads to a page saying nothing has changed.
+    note = "This is a test copy. Its unsubscribe link does nothing: following it unsubscribes"
+    assert text.startswith(note)
+    assert note in message.get_body(("html",)).get_content()
+    followed = client.get(path)
+    assert followed.status_code == 200
+    assert "This link came from a test copy" in followed.text
+    assert "Nobody has been unsubscribed." in followed.text
     one_click = client.post(path, {"List-Unsubscribe": "One-Click"})
-    assert one_click.status_code == 400
+    assert "Nobody has been unsubscribed." in one_click.text
+    client.logout()
+    assert "Nobody has been unsubscribed." in client.post(path).text
     assert not Suppression.objects.exists()
     # A real message to the same audience does carry a working one-click link.
     sending.mailing_start(mailing_id=mailing.pk)

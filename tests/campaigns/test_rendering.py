@@ -47,6 +47,23 @@ def test_unknown_field_is_an_error_listing_the_fields_that_exist():
     assert "{{ group.name }}" in errors[0]
 
 
+def test_every_problem_in_a_subject_is_reported_at_once():
+    errors = template_errors("Bad {% if x %}tag{% endif %} {{ nope }} {{ group.name|safe }}", "ok")
+    assert len(errors) == 1
+    assert errors[0].startswith("Subject:")
+    assert "{% if x %} is not allowed" in errors[0]
+    assert "{{ nope }} is not a merge field." in errors[0]
+    assert "The filter |safe is not allowed." in errors[0]
+    assert errors[0].count("Merge fields:") == 1
+
+
+def test_problems_in_subject_and_body_are_reported_together():
+    errors = template_errors("{{ nope }}", "{% now 'Y' %} {{ recipient.nickname }}")
+    assert [e.split(":")[0] for e in errors] == ["Subject", "Body"]
+    assert "{% now 'Y' %} is not allowed" in errors[1]
+    assert "{{ recipient.nickname }} is not a merge field." in errors[1]
+
+
 def test_syntax_error_is_an_error_not_an_exception():
     assert template_errors("Hi {{ group.name", "ok")[0].startswith("Subject:")
     assert template_errors("Hi", "{{ }}")

@@ -106,6 +106,15 @@ def test_report_shows_every_group_with_its_counts(client, started):
     ]
 
 
+def test_report_folds_the_groups_without_address_under_a_summary_with_their_count(client, started):
+    client.force_login(StaffFactory())
+    html = report_page(client, started).text
+    folded = html.split('<details class="report-details" id="no-address-details">')[1]
+    summary, rest = folded.split("</summary>", 1)
+    assert summary.strip().endswith("2 groups with no address to write to")
+    assert 'id="report-no-address"' in rest.split("</details>")[0]
+
+
 def test_report_lists_suppressed_and_cancelled_addresses_as_well_as_failed(client, started):
     sending.mailing_cancel(mailing_id=started.pk)
     Delivery.objects.create(mailing=started, email="late@example.org", status="cancelled")
