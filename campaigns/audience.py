@@ -7,7 +7,8 @@ live count and the sender can snapshot thousands of deliveries.
 
 Control: the council data labels control as a party code ("LAB"), a minority ("LAB min"), a
 directly elected mayor ("LAB Mayor") or a coalition or shared control ("LD/LAB/GRN"). Each
-choice in ``CONTROL_CHOICES`` names one kind of label, and every label falls under exactly one
+choice in ``regions.control.CONTROL_CHOICES`` (shared with the region dashboard's filter) names
+one kind of label, and every label falls under exactly one
 choice: Labour majority, minority, shared control or mayor; another party's majority or mayor;
 no overall control without Labour (other parties' minorities and coalitions); and "other" for
 anything else (a local party such as "Aspire Mayor" or "PIP/CIIP", "TBC", or no label). Several
@@ -29,118 +30,20 @@ Addresses on the suppression list are left out and reported.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.db.models.functions import Lower
 
 from members.models import Councillor
+from regions.control import control_filter
 from regions.models import Council, CouncilGroup, Election, GroupOfficer
 
 from .models import Delivery, Mailing, Suppression
 from .rendering import raw_value
 
 Recipients = Mailing.Recipients
-
-# Party codes as they appear in the council data's control labels.
-PARTIES = {
-    "LAB": "Labour",
-    "CON": "Conservative",
-    "LD": "Liberal Democrat",
-    "GRN": "Green",
-    "SNP": "SNP",
-    "PC": "Plaid Cymru",
-    "REF": "Reform UK",
-    "IND": "Independent",
-}
-_ANY = "(" + "|".join(PARTIES) + ")"
-_NOT_LAB = "(" + "|".join(code for code in PARTIES if code != "LAB") + ")"
-
-
-def _whole(pattern: str) -> str:
-    return rf"^\s*({pattern})\s*$"
-
-
-LAB_MAJORITY = "lab_majority"
-LAB_MINORITY = "lab_minority"
-LAB_SHARED = "lab_shared"
-LAB_MAYOR = "lab_mayor"
-NO_OVERALL_CONTROL = "noc"
-OTHER_MAYOR = "other_mayor"
-OTHER = "other"
-
-# code: (label, patterns a council's control label must all match, ignoring case). "Other" is
-# whatever matches none of them.
-_CONTROL_PATTERNS = {
-    LAB_MAJORITY: ("Labour majority", [_whole("LAB")]),
-    LAB_MINORITY: ("Labour minority", [_whole(r"LAB\s+min")]),
-    LAB_SHARED: (
-        "Labour in coalition or shared control",
-        [_whole(rf"{_ANY}(/{_ANY})+(\s+min)?"), r"(^|[/\s])LAB($|[/\s])"],
-    ),
-    LAB_MAYOR: ("Labour mayor", [_whole(r"LAB\s+Mayor")]),
-    NO_OVERALL_CONTROL: (
-        "No overall control, Labour not running it",
-        [_whole(rf"{_NOT_LAB}(/{_NOT_LAB})+(\s+min)?|{_NOT_LAB}\s+min")],
-    ),
-    **{
-        code.lower(): (f"{name} majority", [_whole(code)])
-        for code, name in PARTIES.items()
-        if code != "LAB"
-    },
-    OTHER_MAYOR: ("Another party's mayor", [_whole(rf"{_NOT_LAB}\s+Mayor")]),
-}
-CONTROL_CHOICES = [
-    *((code, label) for code, (label, _) in _CONTROL_PATTERNS.items()),
-    (OTHER, "Other (a local party, to be confirmed, or not recorded)"),
-]
-CONTROL_CODES = frozenset(code for code, _ in CONTROL_CHOICES)
-# Rules saved before the choices above held bare party codes, meaning any council whose label
-# names that party. They still work; the composer shows them until they are unticked.
-LEGACY_CONTROL_CHOICES = [
-    (code, f"Run by or with {name} (earlier choice)") for code, name in PARTIES.items()
-]
-LEGACY_CONTROL_CODES = frozenset(PARTIES)
-
-
-def _control_query(code: str, field: str) -> Q:
-    if code in LEGACY_CONTROL_CODES:
-        return Q(**{f"{field}__regex": rf"(^|[/ ]){code}($|[/ ])"})
-    if code == OTHER:
-        known = Q()
-        for other in _CONTROL_PATTERNS:
-            known |= _control_query(other, field)
-        return ~known
-    query = Q()
-    for pattern in _CONTROL_PATTERNS[code][1]:
-        query &= Q(**{f"{field}__iregex": pattern})
-    return query
-
-
-def control_filter(controls: Iterable[str], field: str = "council__control") -> Q:
-    """Councils (through `field`, their control label) matching any of the control choices."""
-    query = Q()
-    for code in controls:
-        if code in CONTROL_CODES or code in LEGACY_CONTROL_CODES:
-            query |= _control_query(code, field)
-    return query
-
-
-def control_choice(label: str) -> str:
-    """The one control choice a council's control label falls under."""
-    for code, (_, patterns) in _CONTROL_PATTERNS.items():
-        if all(re.search(pattern, label, re.IGNORECASE) for pattern in patterns):
-            return code
-    return OTHER
-
-
-def control_labels(codes: Iterable[str]) -> list[str]:
-    """What a saved rule's control codes mean, for people to read."""
-    names = dict(CONTROL_CHOICES + LEGACY_CONTROL_CHOICES)
-    return [names.get(code, code) for code in codes]
-
 
 # What the greeting says when writing to a group's shared address rather than a person.
 CONTACT_FIRST_NAME = "colleague"

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from alc_portal.forms import DescribedFieldsMixin
 from regions.access import regions_managed_by
+from regions.control import CONTROL_CHOICES, LEGACY_CONTROL_CHOICES, LEGACY_CONTROL_CODES
 from regions.models import Council
 
 from .access import campaigns_visible_to, is_staff
-from .audience import CONTROL_CHOICES, LEGACY_CONTROL_CHOICES, LEGACY_CONTROL_CODES
 from .models import RATE_LIMIT_MAX, Adoption, Campaign, CampaignResource, Mailing
 from .rendering import MERGE_FIELD_LIST, template_errors
 from .services.compose import (

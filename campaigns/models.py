@@ -176,7 +176,7 @@ class Mailing(models.Model):
 
     def control_labels(self) -> list[str]:
         """The audience rule's control choices as people read them."""
-        from .audience import control_labels
+        from regions.control import control_labels
 
         return control_labels(self.controls or ())
 

@@ -6,6 +6,13 @@ from alc_portal.forms import DescribedFieldsMixin
 from alc_portal.validators import DATE_EARLIEST, date_validate, phone_validate, years_from_today
 
 from .access import officer_candidates
+from .control import (
+    CONTROL_CHOICES,
+    LEGACY_CONTROL_CHOICES,
+    control_choices_present,
+    control_code_from_text,
+    control_filter,
+)
 from .models import Council, CouncilGroup, GroupOfficer
 
 # A browser's date picker sends and expects ISO dates, whatever the locale.
@@ -31,15 +38,23 @@ class CouncilFilterForm(forms.Form):
         ("secretary", "Secretary"),
     ]
 
+    # The date picker sends ISO dates; a date typed into a link may be written the British way.
+    DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y"]
+
     kind = forms.ChoiceField(
         label="Type", choices=[("", "Any type"), *Council.Kind.choices], required=False
     )
-    control = forms.CharField(label="Control contains", max_length=60, required=False)
+    control = forms.ChoiceField(
+        label="Control",
+        required=False,
+        error_messages={"invalid_choice": "Choose a kind of control from the list."},
+    )
     election_on = forms.DateField(
         label="Has an election on",
         required=False,
         widget=DATE_WIDGET,
-        help_text="A date, such as 2027-05-06.",
+        input_formats=DATE_FORMATS,
+        help_text="For example 6 May 2027.",
     )
     has_group = forms.ChoiceField(label="Labour group", choices=HAS_GROUP_CHOICES, required=False)
     missing = forms.ChoiceField(
@@ -48,6 +63,39 @@ class CouncilFilterForm(forms.Form):
         required=False,
         help_text="Councils whose Labour group lacks this today.",
     )
+
+    def __init__(self, data=None, *, control_labels=(), **kwargs):
+        """`control_labels`: the control labels of the councils being filtered; the control
+        list offers the kinds of control found among them."""
+        if data is not None:
+            data = self._normalised(data)
+        super().__init__(data, **kwargs)
+        choices = control_choices_present(control_labels)
+        chosen = self.data.get("control") if self.is_bound else None
+        # A choice from a link may name a kind of control these councils lack, or an earlier
+        # party code: it is still offered, so the list shows what is being filtered on.
+        if chosen and chosen not in dict(choices):
+            known = dict(CONTROL_CHOICES + LEGACY_CONTROL_CHOICES)
+            if chosen in known:
+                choices.append((chosen, known[chosen]))
+        self.fields["control"].choices = [("", "Any control"), *choices]
+
+    def _normalised(self, data):
+        """Filters from links made before the control list, or typed by hand: a party code or
+        name becomes its choice, and a date the field reads is shown in the date picker."""
+        data = data.copy()
+        control = data.get("control")
+        if control:
+            data["control"] = control_code_from_text(control) or control
+        election_on = data.get("election_on")
+        if election_on:
+            try:
+                parsed = self.base_fields["election_on"].to_python(election_on)
+            except ValidationError:
+                pass
+            else:
+                data["election_on"] = parsed.isoformat()
+        return data
 
     def applied(self) -> dict:
         """The filters that were chosen and are valid. A field that did not validate is left
@@ -63,7 +111,7 @@ class CouncilFilterForm(forms.Form):
         if data.get("kind"):
             councils = councils.filter(kind=data["kind"])
         if data.get("control"):
-            councils = councils.filter(control__icontains=data["control"])
+            councils = councils.filter(control_filter([data["control"]], field="control"))
         if data.get("election_on"):
             councils = councils.filter(elections__date=data["election_on"])
         if data.get("has_group") == "yes":

@@ -69,7 +69,9 @@ def _region_totals(councils):
 @require_safe
 def region_detail(request, slug):
     region = get_region_for_user_or_404(request.user, slug)
-    form = CouncilFilterForm(request.GET or None)
+    in_being = region.councils.current()
+    control_labels = in_being.order_by().values_list("control", flat=True).distinct()
+    form = CouncilFilterForm(request.GET or None, control_labels=control_labels)
     sort = request.GET.get("sort", "council")
     if sort not in COUNCIL_COLUMNS:
         sort = "council"
@@ -77,7 +79,7 @@ def region_detail(request, slug):
     field = F(COUNCIL_COLUMNS[sort][1])
     ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     councils = list(
-        form.filter(region.councils.current())
+        form.filter(in_being)
         .with_next_election_figures()
         .select_related("labour_group")
         .order_by(ordering, "short_name", "pk")

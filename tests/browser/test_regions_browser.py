@@ -3,7 +3,7 @@
 import pytest
 from accessibility import assert_accessible
 from browsing import log_in
-from factories import PASSWORD, CouncillorFactory, RepresentativeFactory
+from factories import PASSWORD, CouncillorFactory, RepresentativeFactory, StaffFactory
 
 from regions.models import CouncilGroup, GroupOfficer, Region
 
@@ -72,3 +72,61 @@ def test_region_pages_are_accessible(page, wales_rep, cardiff_group, width):
         page.goto(path)
         assert_accessible(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+
+
+@pytest.fixture
+def london_rep(gb_councils):
+    return RepresentativeFactory(region=Region.objects.get(slug="london")).user
+
+
+def test_rep_filters_councils_by_control_chosen_in_plain_english(page, london_rep):
+    _log_in(page, london_rep)
+    page.goto("/regions/london/")
+    page.get_by_label("Control").select_option(label="Labour majority")
+    page.get_by_role("button", name="Filter").click()
+    expected = Region.objects.get(slug="london").councils.current().filter(control="LAB").count()
+    assert expected > 0
+    assert page.get_by_role("table").locator("tbody tr").count() == expected
+    assert page.get_by_label("Control").input_value() == "lab_majority"
+    assert_accessible(page)
+
+
+def test_seats_up_chart_stays_readable_on_a_phone(page, london_rep):
+    page.set_viewport_size({"width": 320, "height": 800})
+    _log_in(page, london_rep)
+    page.goto("/regions/london/")
+    chart = page.get_by_role("region", name="Labour seats up at the next elections")
+    heights = page.locator(".bar-chart .bar-label").evaluate_all(
+        "labels => labels.map(label => label.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 11, heights
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    # The chart's box scrolls sideways, by keyboard too, to show the longest bars.
+    chart.focus()
+    assert chart.evaluate("box => box.scrollWidth > box.clientWidth")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    # Browsers may scroll smoothly: wait for the box to move.
+    page.wait_for_function("() => document.querySelector('.chart-scroll').scrollLeft > 0")
+
+
+@pytest.mark.parametrize(
+    ("path", "caption"),
+    [
+        ("/regions/national/", "Regions, with the Labour groups whose details are incomplete"),
+        ("/regions/london/", "councils in London."),
+    ],
+)
+def test_table_captions_wrap_on_a_phone(page, gb_councils, path, caption):
+    page.set_viewport_size({"width": 320, "height": 800})
+    _log_in(page, StaffFactory())
+    page.goto(path)
+    box = page.locator("caption", has_text=caption).first
+    assert box.evaluate("caption => caption.closest('.table-scroll') !== null")
+    left, right = box.evaluate(
+        "caption => { const r = caption.getBoundingClientRect(); return [r.left, r.right]; }"
+    )
+    assert left >= 0 and right <= 320, (left, right)
+    # It stays in view when the table is scrolled sideways.
+    box.evaluate("caption => { caption.closest('.table-scroll').scrollLeft = 400; }")
+    assert box.evaluate("caption => caption.getBoundingClientRect().left") >= 0

@@ -16,13 +16,11 @@ from factories import (
 )
 
 from campaigns.audience import (
-    CONTROL_CHOICES,
     audience_resolve,
     audience_resolve_rule,
-    control_choice,
-    control_filter,
     missing_values,
 )
+from regions.control import CONTROL_CHOICES, control_choice, control_filter
 from regions.models import Council, CouncilGroup, Election
 
 pytestmark = pytest.mark.django_db

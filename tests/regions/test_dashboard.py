@@ -37,7 +37,7 @@ def region():
         total_seats=80, labour_seats=10,
     )  # fmt: skip
     gamma = CouncilFactory(
-        region=region, short_name="Gamma", kind=Council.Kind.UNITARY, control="NOC (LAB minority)",
+        region=region, short_name="Gamma", kind=Council.Kind.UNITARY, control="LAB min",
         total_seats=50, labour_seats=0,
     )  # fmt: skip
     # Abolished: not shown, not counted.
@@ -93,7 +93,15 @@ def test_totals_cover_current_councils(rep_client, region):
     ("params", "names"),
     [
         ({"kind": "UA"}, ["Alpha", "Gamma"]),
+        ({"control": "lab_majority"}, ["Alpha"]),
+        ({"control": "lab_minority"}, ["Gamma"]),
+        ({"control": "con"}, ["Beta"]),
+        # Links from before the control list: a party code or name, in any case, still means
+        # any council that party runs or shares.
         ({"control": "lab"}, ["Alpha", "Gamma"]),
+        ({"control": "LAB"}, ["Alpha", "Gamma"]),
+        ({"control": "Labour"}, ["Alpha", "Gamma"]),
+        ({"control": "CON"}, ["Beta"]),
         ({"election_on": f"{LATER:%Y-%m-%d}"}, ["Alpha", "Beta"]),
         ({"election_on": f"{NEXT_MAY:%Y-%m-%d}"}, ["Alpha"]),
         ({"has_group": "yes"}, ["Alpha", "Beta"]),
@@ -103,6 +111,76 @@ def test_totals_cover_current_councils(rep_client, region):
 )
 def test_filters(rep_client, region, params, names):
     assert _council_names(rep_client.get(*_url(region, **params))) == names
+
+
+@pytest.mark.parametrize("written", ["{:%-d %B %Y}", "{:%-d %b %Y}", "{:%d/%m/%Y}"])
+def test_election_date_can_be_written_the_british_way(rep_client, region, written):
+    response = rep_client.get(*_url(region, election_on=written.format(NEXT_MAY)))
+    assert _council_names(response) == ["Alpha"]
+    # The date picker shows the date that was read.
+    assert f'value="{NEXT_MAY:%Y-%m-%d}"' in response.text
+
+
+def test_election_date_hint_gives_a_british_example(rep_client, region):
+    response = rep_client.get(*_url(region))
+    assert "For example 6 May 2027." in response.text
+    assert "such as 2027-05-06" not in response.text
+
+
+def _control_options(response):
+    select = re.search(r'<select name="control"[^>]*>(.*?)</select>', response.text, re.S)
+    assert select, "the control filter is a list to choose from"
+    return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))
+
+
+def test_control_list_offers_the_kinds_of_control_in_the_region_in_plain_english(
+    rep_client, region
+):
+    # Another region's Green council is not offered here.
+    CouncilFactory(short_name="Elsewhere", control="GRN")
+    options = _control_options(rep_client.get(*_url(region)))
+    assert [(value, label) for value, _selected, label in options] == [
+        ("", "Any control"),
+        ("lab_majority", "Labour majority"),
+        ("lab_minority", "Labour minority"),
+        ("con", "Conservative majority"),
+    ]
+
+
+def test_control_chosen_from_the_list_stays_chosen(rep_client, region):
+    options = _control_options(rep_client.get(*_url(region, control="lab_minority")))
+    assert ("lab_minority", " selected", "Labour minority") in options
+
+
+def test_old_party_code_link_shows_what_it_filters_on(rep_client, region):
+    response = rep_client.get(*_url(region, control="GRN"))
+    assert _council_names(response) == []
+    assert ("GRN", " selected", "Run by or with Green (earlier choice)") in _control_options(
+        response
+    )
+    assert 'id="id_control_error"' not in response.text
+
+
+def test_kind_of_control_not_in_the_region_can_still_be_chosen_by_link(rep_client, region):
+    response = rep_client.get(*_url(region, control="grn"))
+    assert _council_names(response) == []
+    assert ("grn", " selected", "Green majority") in _control_options(response)
+
+
+def test_unknown_control_is_reported_and_the_other_filters_apply(rep_client, region):
+    response = rep_client.get(*_url(region, control="Labour-ish", kind="UA"))
+    assert _council_names(response) == ["Alpha", "Gamma"]
+    assert 'id="id_control_error"' in response.text
+    assert "Choose a kind of control from the list." in response.text
+
+
+def test_chart_sits_in_a_labelled_region_reachable_by_keyboard(rep_client, region):
+    response = rep_client.get(*_url(region))
+    assert re.search(
+        r'<div class="chart-scroll" role="region" aria-labelledby="chart-heading" tabindex="0">'
+        r"\s*<svg",
+        response.text,
+    )
 
 
 def test_filter_by_missing_group_details(rep_client, region):
@@ -251,3 +329,16 @@ def test_dashboard_query_count_for_a_representative_does_not_grow_with_councils(
     assert response.status_code == 200
     assert response.context["totals"]["councils"] == rows
     assert response.context["can_manage"]
+
+
+@pytest.mark.parametrize("rows", [20, 2000])
+def test_dashboard_query_count_with_the_control_filter_does_not_grow_with_councils(
+    client, rows, django_assert_max_num_queries
+):
+    region = _bulk_region(rows)
+    client.force_login(StaffFactory())
+    with django_assert_max_num_queries(12):
+        response = client.get(
+            reverse("regions:region", args=[region.slug]), {"control": "lab_majority"}
+        )
+    assert response.context["totals"]["councils"] == rows
