@@ -299,6 +299,9 @@ class JoinRequest(DecidedRequest):
     # When those who decide it were told of it (see join_request_notify).
     notified_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
+    # False for the records that only note an invitation sent to someone who did not ask to
+    # join: a councillor added by hand or imported, or an invitation sent again.
+    asked_to_join = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-requested_at"]

@@ -48,7 +48,8 @@ def onboarding_sweep() -> dict:
 
 
 # Notices of people's requests and of the decisions on them (members.services.profile), and of
-# an appointment as regional representative (members.services.roles). Each is sent once.
+# an appointment as regional representative and of its end (members.services.roles). Each is
+# sent once.
 @mail_task
 def profile_change_request_notify(change_id: int) -> int:
     from members.services import profile
@@ -82,3 +83,10 @@ def representative_appointment_notify(appointment_id: int) -> bool:
     from members.services import roles
 
     return roles.representative_appointment_notify(appointment_id=appointment_id)
+
+
+@mail_task
+def representative_removal_notify(appointment_id: int) -> bool:
+    from members.services import roles
+
+    return roles.representative_removal_notify(appointment_id=appointment_id)

@@ -217,7 +217,11 @@ class LevyWaiverForm(DescribedFieldsMixin, forms.Form):
 
     year = forms.IntegerField(
         help_text="This year, last year or next year.",
-        error_messages={"invalid": "Enter the year as four digits, for example 2026."},
+        error_messages={
+            "invalid": "Enter the year as four digits, for example 2026.",
+            "required": "Choose the year you are applying for.",
+        },
+        widget=forms.RadioSelect,
     )
     circumstances = forms.CharField(
         max_length=2000,
@@ -229,9 +233,26 @@ class LevyWaiverForm(DescribedFieldsMixin, forms.Form):
         error_messages={"required": "Tick the declaration to apply."},
     )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"year": timezone.localdate().year})
+    def __init__(self, *args, taken_years=(), **kwargs):
+        """`taken_years`: the years the councillor has an application for that is waiting or
+        approved. Only the other years are offered; this year is chosen if it is one of them."""
+        this_year = timezone.localdate().year
+        self.taken_years = set(taken_years)
+        self.open_years = [
+            year for year in (this_year - 1, this_year, this_year + 1) if year not in taken_years
+        ]
+        preferred = [y for y in (this_year, this_year + 1, this_year - 1) if y in self.open_years]
+        kwargs.setdefault("initial", {"year": preferred[0] if preferred else None})
         super().__init__(*args, **kwargs)
+        labels = {this_year - 1: "last year", this_year: "this year", this_year + 1: "next year"}
+        self.fields["year"].widget.choices = [
+            (year, f"{year} ({labels[year]})") for year in self.open_years
+        ]
+        if self.taken_years:
+            taken = ", ".join(str(year) for year in sorted(self.taken_years))
+            self.fields[
+                "year"
+            ].help_text += f" Years you have already applied for ({taken}) are not listed."
 
     def clean_year(self):
         year, this_year = self.cleaned_data["year"], timezone.localdate().year
@@ -240,6 +261,12 @@ class LevyWaiverForm(DescribedFieldsMixin, forms.Form):
                 f"Apply for this year, last year or next year ({this_year - 1} to "
                 f"{this_year + 1}).",
                 code="implausible",
+            )
+        if year in self.taken_years:
+            raise forms.ValidationError(
+                f"You already have a levy waiver application for {year}. "
+                "You can apply again only if that one is refused.",
+                code="taken",
             )
         return year
 

@@ -290,6 +290,7 @@ def councillor_add(
         council=council,
         ward=ward,
         status=Decision.APPROVED,
+        asked_to_join=False,
         decided_by=by,
         decided_at=timezone.now(),
         reason="Added by a representative.",
@@ -873,6 +874,7 @@ def _invite_imported(new_users: list[User], rows: list[dict], *, by, reason: str
             council_id=row_for[user.email]["council_id"],
             ward=row_for[user.email]["ward"],
             status=Decision.APPROVED,
+            asked_to_join=False,
             decided_by=by,
             decided_at=now,
             reason=reason,
@@ -888,8 +890,8 @@ def _invite_imported(new_users: list[User], rows: list[dict], *, by, reason: str
 
 @transaction.atomic
 def representative_remove(*, representative: RegionalRepresentative) -> RegionalRepresentative:
-    """End an appointment today; the record and its history stay. Refused (ValidationError) if
-    it has ended already, by a second click say."""
+    """End an appointment today and tell the person by email; the record and its history stay.
+    Refused (ValidationError) if it has ended already, by a second click say."""
     today = timezone.localdate()
     representative = RegionalRepresentative.objects.select_for_update().get(pk=representative.pk)
     if representative.end_date is not None and representative.end_date <= today:
@@ -900,6 +902,9 @@ def representative_remove(*, representative: RegionalRepresentative) -> Regional
     representative.end_date = max(today, representative.start_date)
     representative._change_reason = "Appointment ended"
     representative.save(update_fields=["end_date"])
+    from members.tasks import representative_removal_notify
+
+    transaction.on_commit(lambda: representative_removal_notify.delay(representative.pk))
     return representative
 
 
@@ -1019,6 +1024,7 @@ def _invitation_record_and_queue(
         council_id=councillor.council_id,
         ward=councillor.ward,
         status=Decision.APPROVED,
+        asked_to_join=False,
         decided_by=by,
         decided_at=timezone.now(),
         reason=reason,

@@ -113,6 +113,29 @@ def representative_appointment_notify(*, appointment_id: int) -> bool:
     )
 
 
+def representative_removal_notify(*, appointment_id: int) -> bool:
+    """Email a person whose appointment as representative has ended which region it was for and
+    that they no longer look after it. Sent once; nothing is sent while it has not ended."""
+    role = (
+        RegionalRepresentative.objects.select_related("user", "region")
+        .filter(pk=appointment_id, end_date__isnull=False, user__is_active=True)
+        .first()
+    )
+    if role is None:
+        return False
+    context = {
+        "region": role.region,
+        "appointment": role,
+        "portal_link": settings.PORTAL_URL.rstrip("/") + "/",
+    }
+    return notice_send_once(
+        key=f"removed:{role.pk}",
+        template="members/email/removed_representative",
+        context=context,
+        to=role.user,
+    )
+
+
 def councillor_ensure(*, user: User, council: Council, **profile) -> Councillor:
     councillor, _ = Councillor.objects.get_or_create(
         user=user, defaults={"council": council, **profile}

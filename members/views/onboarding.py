@@ -112,7 +112,13 @@ def join_thanks(request):
 @require_safe
 def join_requests(request):
     _require_manager(request.user)
-    managed = join_requests_managed_by(request.user).select_related("council__region", "decided_by")
+    # Only requests people made: not the records of invitations to councillors added by hand or
+    # imported, which have their own pages.
+    managed = (
+        join_requests_managed_by(request.user)
+        .filter(asked_to_join=True)
+        .select_related("council__region", "decided_by")
+    )
     context = pending_and_decided(managed, "requested_at")
     if request.user.is_national_staff:
         # Requests from a region with nobody to decide them are the national office's to decide.
@@ -274,9 +280,8 @@ def import_confirm(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        if councillor_import.status == CouncillorImport.Status.DONE:
-            messages.success(request, "The import is complete.")
-        else:
+        # A finished import's page says so itself.
+        if councillor_import.status != CouncillorImport.Status.DONE:
             messages.success(request, "The import has started; this page shows its progress.")
     return redirect("import_detail", pk=councillor_import.pk)
 
@@ -427,10 +432,22 @@ def representatives(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def representative_remove(request, pk):
+    """GET asks staff to confirm, naming the person and the region; POST ends the appointment."""
     require_national_staff(request.user)
     representative = get_representative_for_user_or_404(request.user, pk)
+    if request.method != "POST":
+        end = representative.end_date
+        if end is not None and end <= timezone.localdate():
+            messages.error(
+                request,
+                f"{representative.user}'s appointment for {representative.region} has already "
+                "ended.",
+            )
+            return redirect("representatives")
+        context = {"representative": representative, "today": timezone.localdate()}
+        return render(request, "members/representative_remove.html", context)
     try:
         onboarding.representative_remove(representative=representative)
     except ValidationError as exc:

@@ -147,7 +147,9 @@ def levy_waiver(request):
     councillor = _own_councillor(request)
     if councillor is None:
         return _no_profile(request)
-    form = LevyWaiverForm(request.POST or None)
+    waivers = councillor.levy_waivers.all()
+    taken_years = {w.year for w in waivers if w.status != Decision.REFUSED}
+    form = LevyWaiverForm(request.POST or None, taken_years=taken_years)
     may_apply = councillor.left_on is None
     if not may_apply:
         refusal = access.former_councillor_refusal(access.WAIVER_ACTION)
@@ -169,7 +171,7 @@ def levy_waiver(request):
         else:
             messages.success(request, "Your application has been sent to the national office.")
             return redirect("levy_waiver")
-    context = {"form": form, "waivers": councillor.levy_waivers.all(), "may_apply": may_apply}
+    context = {"form": form, "waivers": waivers, "may_apply": may_apply}
     return render(request, "members/waiver.html", context)
 
 

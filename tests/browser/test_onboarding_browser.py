@@ -93,3 +93,43 @@ def test_import_preview_and_councillor_list_are_accessible(page, council, tmp_pa
     assert "1 row with errors" in page.locator("main").inner_text()
     assert page.get_by_role("button", name="Import").count() == 0
     assert_accessible(page)
+
+
+def test_import_rows_at_320px_keep_names_whole_and_errors_in_view(page, council, tmp_path):
+    page.set_viewport_size({"width": 320, "height": 800})
+    rep = RepresentativeFactory(region=council.region)
+    log_in(page, rep.user.email, PASSWORD)
+    csv_file = tmp_path / "councillors.csv"
+    csv_file.write_text(
+        "full_name,email,council,ward\n"
+        "Eamon Royle,eamon.royle@example.org,E0600001,Canonbury\n"
+        "Fatima Qureshi,fatima.qureshi@example,E0600001,Dalston\n"
+    )
+    page.goto("/import/region-x/")
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+
+    # Each word of a name stays on one line.
+    for word in ("Eamon", "Royle", "Fatima", "Qureshi"):
+        lines = page.evaluate(
+            """word => {
+                const cell = [...document.querySelectorAll("td")].find(
+                    td => td.textContent.includes(word) && !td.textContent.includes("@"));
+                const text = [...cell.childNodes].find(n => n.textContent.includes(word));
+                const range = document.createRange();
+                const start = text.textContent.indexOf(word);
+                range.setStart(text, start);
+                range.setEnd(text, start + word.length);
+                return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+            }""",
+            word,
+        )
+        assert lines == 1, word
+    # The row's error is on screen, not in a column beyond its right edge.
+    error = page.locator(".row-errors li").first
+    box = error.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+    assert "email" in error.inner_text().lower()
+    assert_fits(page, 320)

@@ -142,3 +142,25 @@ def test_profile_and_decision_pages_are_accessible(page, people, width):
             page.goto(path)
             assert_accessible(page)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_a_refused_edit_opens_on_the_error_summary_whose_link_leads_to_the_field(
+    page, people, width
+):
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "cllr@example.org", PASSWORD)
+    page.goto("/profile/edit/")
+    page.get_by_label("Phone").fill("call me")
+    _save(page)
+
+    summary = page.locator("[data-error-summary]")
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert summary.locator("a[href='#id_phone']").count() == 1
+    assert_accessible(page)
+
+    summary.locator("a[href='#id_phone']").click()
+    assert page.evaluate("document.activeElement.id") == "id_phone"
+    assert page.locator("#id_phone_error").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

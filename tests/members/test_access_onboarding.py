@@ -210,6 +210,14 @@ def get_cases():
                 ["councillor_a", "councillor_b", "rep_x", "rep_y", "former_councillor"], 403
             ),
         ),
+        (
+            "remove_rep_confirm",
+            lambda w: reverse("representative_remove", args=[w["rep_x_appointment"].pk]),
+            {"anonymous": 302, "staff": 200}
+            | dict.fromkeys(
+                ["councillor_a", "councillor_b", "rep_x", "rep_y", "former_councillor"], 403
+            ),
+        ),
     ]
 
 

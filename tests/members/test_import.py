@@ -576,7 +576,10 @@ def test_profile_refuses_a_formula_name_like_the_import(client, council_x):
         reverse("profile_edit"), profile_form_data(councillor, full_name="=1+1", ward="+North")
     )
     assert response.status_code == 200
-    assert response.text.count("cannot start with =, +, - or @") == 2
+    # Beside each of the two fields, and again in the summary at the top linking to them.
+    form = response.text.split("data-error-summary>")[1].split("</div>", 1)[1]
+    assert form.count("cannot start with =, +, - or @") == 2
+    assert response.text.count("cannot start with =, +, - or @") == 4
     councillor.refresh_from_db()
     councillor.user.refresh_from_db()
     assert (councillor.user.full_name, councillor.ward) == ("Ada Lovelace", "North")
@@ -612,3 +615,34 @@ def test_a_file_that_changes_nothing_offers_no_import_button(rep_client, council
     assert "matches what is already stored" in page
     assert "Import 0" not in page
     assert reverse("import_confirm", args=[latest_import().pk]) not in page
+
+
+def test_a_finished_import_says_so_once_counts_the_invitations_and_leads_on(
+    rep_client, region_x, council_x
+):
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    imp = latest_import()
+
+    response = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True)
+
+    page = response.text
+    assert page.count("The import is complete") == 1
+    assert "The import is complete: 2 councillors created and 0 changed." in page
+    assert "emailed to each of the 2 new councillors" in page
+    assert f'href="{reverse("regions:region", args=[region_x.slug])}"' in page
+    assert f'href="{reverse("import_upload", args=[region_x.slug])}">Import another file' in page
+    # The invitations the page speaks of are on their way.
+    assert JoinRequest.objects.filter(status=Decision.APPROVED).count() == 2
+
+
+def test_a_finished_import_that_created_nobody_mentions_no_invitations(
+    rep_client, region_x, council_x
+):
+    upload(rep_client, "region-x", HEADER + GOOD_ROWS)
+    rep_client.post(reverse("import_confirm", args=[latest_import().pk]))
+    upload(rep_client, "region-x", HEADER + "Ada Lovelace,ada@example.org,E0600001,East Ward,\n")
+    imp = latest_import()
+    page = rep_client.post(reverse("import_confirm", args=[imp.pk]), follow=True).text
+    assert "0 councillors created and 1 changed" in page
+    assert "invitation" not in page.split("<main")[1].split("<table")[0]
+    assert "Import another file" in page

@@ -432,3 +432,38 @@ def test_the_public_join_form_is_rate_limited_per_address(client):
     assert response.status_code == 429
     assert "Too many requests to join" in response.text
     assert JoinRequest.objects.count() == 10
+
+
+def test_recently_decided_lists_only_people_who_asked_to_join(client, council):
+    rep = RepresentativeFactory(region=council.region)
+    asked = onboarding.join_request_submit(
+        full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
+    )
+    onboarding.join_request_approve(join_request=asked, by=rep.user)
+    onboarding.councillor_add(
+        council=council,
+        full_name="Added Byhand",
+        email="added@example.org",
+        ward="North",
+        phone="",
+        by=rep.user,
+    )
+    imp = onboarding.councillor_import_preview(
+        region=council.region,
+        uploaded_by=rep.user,
+        filename="gooda.csv",
+        raw=b"full_name,email,council,ward\nImported Person,imported@example.org,"
+        + council.gss_code.encode()
+        + b",South\n",
+    )
+    onboarding.councillor_import_confirm(councillor_import=imp)
+    assert Councillor.objects.count() == 3
+    client.force_login(rep.user)
+
+    page = client.get(reverse("join_requests")).text
+
+    decided = page.split('id="decided-caption"')[1]
+    assert "Grace Hopper" in decided
+    assert "Added Byhand" not in page and "Added by a representative" not in page
+    assert "Imported Person" not in page and "gooda.csv" not in page
+    assert "The last 1 decisions" in page

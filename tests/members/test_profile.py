@@ -506,3 +506,28 @@ def test_bad_position_gets_a_message_next_to_the_field(client, councillor, field
     assert response.status_code == 200
     assert message in _error_text(response.text, f"id_positions-0-{field}")
     assert not Position.objects.exists()
+
+
+def _error_summary(page: str) -> str:
+    return page.split('<div class="error-summary')[1].split("</div>")[0]
+
+
+def test_a_refused_edit_opens_on_a_summary_linking_to_each_field_with_an_error(client, councillor):
+    client.force_login(councillor.user)
+    data = _form(councillor, full_name="", phone="call me", **{"positions-TOTAL_FORMS": "1"})
+    data |= {"positions-0-title": "", "positions-0-start_date": "not a date"}
+    response = client.post(reverse("profile_edit"), data)
+
+    assert response.status_code == 200
+    summary = _error_summary(response.text)
+    assert 'tabindex="-1"' in summary and "data-error-summary" in summary
+    assert "Your profile was not saved." in summary
+    assert '<a href="#id_full_name">' in summary
+    assert '<a href="#id_phone">Phone' in summary
+    assert '<a href="#id_positions-0-start_date">Position 1, ' in summary
+    assert "#id_ward" not in summary
+    # Each link leads to a field that is on the page, with its error beside it.
+    for target in re.findall(r'href="#([^"]+)"', summary):
+        assert f'id="{target}"' in response.text
+        assert f'id="{target}_error"' in response.text
+    assert "js/error_summary.js" in response.text

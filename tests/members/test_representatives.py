@@ -5,9 +5,10 @@ from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 from factories import RegionFactory, RepresentativeFactory, UserFactory
+from polling import wait_for
 
 from members.models import User
-from members.services import onboarding, representative_appoint
+from members.services import onboarding, representative_appoint, roles
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,9 @@ def test_staff_see_current_and_former_representatives_by_region(staff_client):
         url = reverse("regions:history", args=["representative", appointment.pk])
         assert f'href="{url}"' in page
         assert staff_client.get(url).status_code == 200
-    assert f'action="{reverse("representative_remove", args=[old.pk])}"' not in page
+    # Only a current appointment offers removal.
+    assert f'href="{reverse("representative_remove", args=[current.pk])}"' in page
+    assert f'href="{reverse("representative_remove", args=[old.pk])}"' not in page
 
 
 def test_an_appointment_removed_today_is_listed_as_former(staff_client):
@@ -160,3 +163,80 @@ def test_a_representative_refused_a_councillors_history_is_told_only_staff_see_i
     assert response.status_code == 403
     assert "Only the national office can see a councillor&#x27;s change history" in response.text
     assert "regional representative" not in response.text.split("<main")[1]
+
+
+def test_remove_asks_staff_to_confirm_naming_the_person_and_region(staff_client):
+    appointment = RepresentativeFactory(
+        region=RegionFactory(name="Wales"),
+        user__full_name="Rhian Rep",
+        user__email="rhian@example.org",
+    )
+    url = reverse("representative_remove", args=[appointment.pk])
+    # The list links to the confirmation rather than removing at once.
+    assert f'href="{url}"' in staff_client.get(reverse("representatives")).text
+
+    response = staff_client.get(url)
+
+    assert response.status_code == 200
+    page = response.text
+    assert "<h1>Remove Rhian Rep as representative for Wales?</h1>" in page
+    assert "rhian@example.org" in page
+    assert "They are emailed to say that they are no longer a representative for Wales" in page
+    assert f'<form method="post" action="{url}">' in page
+    assert f'href="{reverse("representatives")}"' in page
+    appointment.refresh_from_db()
+    assert appointment.end_date is None
+
+
+def test_confirming_an_ended_appointment_goes_back_to_the_list_and_says_why(staff_client):
+    appointment = RepresentativeFactory(user__full_name="Old Rep")
+    onboarding.representative_remove(representative=appointment)
+    response = staff_client.get(
+        reverse("representative_remove", args=[appointment.pk]), follow=True
+    )
+    assert response.redirect_chain == [(reverse("representatives"), 302)]
+    assert "has already ended." in response.text
+
+
+def test_a_removed_representative_is_told_by_email_once(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    appointment = RepresentativeFactory(
+        region=RegionFactory(name="Wales"), user__email="rhian@example.org"
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        onboarding.representative_remove(representative=appointment)
+    assert len(callbacks) == 1
+
+    assert roles.representative_removal_notify(appointment_id=appointment.pk)
+    assert not roles.representative_removal_notify(appointment_id=appointment.pk)
+
+    assert [m.to for m in mailoutbox] == [["rhian@example.org"]]
+    assert "no longer a regional representative for Wales" in mailoutbox[0].subject
+    assert "regional representative for Wales" in mailoutbox[0].body
+    assert "has ended" in mailoutbox[0].body
+
+
+def test_a_current_appointment_gets_no_removal_notice(mailoutbox):
+    appointment = RepresentativeFactory()
+    assert not roles.representative_removal_notify(appointment_id=appointment.pk)
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_removing_a_representative_emails_them_through_the_worker(
+    staff_client, celery_worker, worker_smtp
+):
+    appointment = RepresentativeFactory(
+        region=RegionFactory(name="Eastern"), user__email="removed@example.org"
+    )
+
+    response = staff_client.post(reverse("representative_remove", args=[appointment.pk]))
+
+    assert response.status_code == 302
+
+    def notice():
+        return [m for m in worker_smtp.messages if m.rcpt_tos == ["removed@example.org"]]
+
+    [message] = wait_for(notice, timeout=60)
+    assert "no longer a regional representative for Eastern" in message["Subject"]

@@ -1,5 +1,7 @@
 """Levy waivers: a councillor applies, the national office decides, the councillor sees why."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -141,3 +143,57 @@ def test_the_reason_is_labelled_as_required_to_refuse(client):
     text = client.get(reverse("decisions_waiver", args=[waiver.pk])).text
     assert "Reason (required to refuse)</label>" in text
     assert "(optional)" not in text
+
+
+def _offered_years(page: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="year" value="(\d{4})"', page)
+
+
+def test_only_years_without_an_application_are_offered(client):
+    councillor = CouncillorFactory()
+    client.force_login(councillor.user)
+    assert _offered_years(client.get(reverse("levy_waiver")).text) == [
+        str(YEAR - 1),
+        str(YEAR),
+        str(YEAR + 1),
+    ]
+
+    client.post(reverse("levy_waiver"), {"year": YEAR, **DECLARED})
+    page = client.get(reverse("levy_waiver")).text
+
+    assert _offered_years(page) == [str(YEAR - 1), str(YEAR + 1)]
+    # The next year open is the one chosen, and the page says why this year is missing.
+    assert re.search(rf'value="{YEAR + 1}"[^>]*checked', page)
+    assert f"Years you have already applied for ({YEAR}) are not listed." in page
+
+
+def test_a_refused_year_is_offered_again(client):
+    councillor = CouncillorFactory()
+    LevyWaiverFactory(councillor=councillor, year=YEAR, status=Decision.REFUSED)
+    client.force_login(councillor.user)
+    page = client.get(reverse("levy_waiver")).text
+    assert str(YEAR) in _offered_years(page)
+    assert re.search(rf'value="{YEAR}"[^>]*checked', page)
+
+
+def test_when_every_year_has_an_application_there_is_no_form_and_the_page_says_so(client):
+    councillor = CouncillorFactory()
+    for year in (YEAR - 1, YEAR, YEAR + 1):
+        LevyWaiverFactory(councillor=councillor, year=year)
+    client.force_login(councillor.user)
+    page = client.get(reverse("levy_waiver")).text
+    assert _offered_years(page) == []
+    assert "You have applied for every year you can apply for now" in page
+    assert '<button type="submit">Apply</button>' not in page
+    # Posting anyway is refused next to the year, and nothing is added.
+    response = client.post(reverse("levy_waiver"), {"year": YEAR, **DECLARED})
+    assert response.status_code == 200
+    assert LevyWaiver.objects.count() == 3
+
+
+def test_a_refused_application_names_the_year_in_the_error_summary(client):
+    client.force_login(CouncillorFactory().user)
+    page = client.post(reverse("levy_waiver"), {"year": YEAR}).text
+    summary = page.split("data-error-summary>")[1].split("</div>")[0]
+    assert '<a href="#id_circumstances">' in summary
+    assert '<a href="#id_declaration">' in summary
