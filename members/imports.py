@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 
 from allauth.account.models import EmailAddress
@@ -249,6 +250,9 @@ def email_in_use(email: str) -> bool:
     return bool(emails_in_use([email]))
 
 
+_WORDS = re.compile(r"[\s\-,.'()]+")
+
+
 class CouncilLookup:
     """Finds a council by GSS code, official name, short name or slug, ignoring case."""
 
@@ -268,6 +272,20 @@ class CouncilLookup:
 
     def names(self) -> list[str]:
         return sorted({c.name for matches in self._by_key.values() for c in matches})
+
+    def suggest(self, text: str, *, limit: int = 5) -> list[str]:
+        """Names of councils with a word starting with each word typed ("Newcastle" gives both
+        Newcastles), for a name that matched no council exactly; at most `limit`."""
+        typed = _WORDS.split(text.lower())
+        typed = [w for w in typed if w]
+        if not typed:
+            return []
+        found = []
+        for name in self.names():
+            words = _WORDS.split(name.lower())
+            if all(any(w.startswith(t) for w in words) for t in typed):
+                found.append(name)
+        return found[:limit]
 
 
 def import_plan(rows: list[dict], *, region) -> dict:

@@ -65,6 +65,13 @@ class JoinForm(_PersonFields):
         text = self.cleaned_data["council"]
         matches = self.lookup.find(text)
         if not matches:
+            suggestions = self.lookup.suggest(text)
+            if suggestions:
+                listed = ", ".join(suggestions[:-1])
+                listed = f"{listed} or {suggestions[-1]}" if listed else suggestions[0]
+                raise ValidationError(
+                    f"We could not find that council. Did you mean {listed}? Type its full name."
+                )
             raise ValidationError(
                 "We could not find that council. Choose one of the suggestions, or type its "
                 "full name."

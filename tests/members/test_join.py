@@ -467,3 +467,17 @@ def test_recently_decided_lists_only_people_who_asked_to_join(client, council):
     assert "Added Byhand" not in page and "Added by a representative" not in page
     assert "Imported Person" not in page and "gooda.csv" not in page
     assert "The last 1 decisions" in page
+
+
+def test_a_council_name_matching_several_suggests_them(client, gb_councils):
+    response = client.post(reverse("join"), join_data(council="Newcastle"))
+    assert response.status_code == 200
+    error = re.search(r'id="id_council_error">(.*?)</ul>', response.text, re.S)
+    assert error
+    assert (
+        "Did you mean Newcastle City Council or Newcastle-under-Lyme Borough Council?"
+        in error.group(1)
+    )
+    # A suggestion typed in full is found.
+    client.post(reverse("join"), join_data(council="Newcastle-under-Lyme Borough Council"))
+    assert JoinRequest.objects.get().council.gss_code == "E07000195"
