@@ -5,7 +5,8 @@
 // The status in the mailing's facts ([data-live-status]) is kept up to date as well.
 // When the mailing finishes while the page is open, the page leaves its sending state: the
 // Pause and Cancel buttons ([data-hide-when-finished]) and any notice about the sending (such
-// as "Sending again.") go, and the finish time shows.
+// as "Sending again.") go, the finish time shows, and the report ([data-report], made when the
+// page opened) is replaced by the final one.
 (function () {
   "use strict";
   var section = document.querySelector("section[data-progress-url]");
@@ -28,6 +29,29 @@
     if (finishedAt) {
       finishedAt.hidden = false;
     }
+    refreshReport();
+  }
+
+  function refreshReport() {
+    var report = document.querySelector("[data-report]");
+    if (!report || !window.DOMParser) {
+      return;
+    }
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.text() : null;
+      })
+      .then(function (html) {
+        if (!html) {
+          return;
+        }
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.querySelector("[data-report]");
+        if (fresh) {
+          report.parentNode.replaceChild(document.importNode(fresh, true), report);
+        }
+      })
+      .catch(function () {});
   }
 
   function show(data) {

@@ -301,6 +301,10 @@ def test_sending_page_leaves_its_sending_state_when_the_mailing_finishes(page, s
     assert not page.get_by_role("heading", name="Control").is_visible()
     assert page.get_by_text("Paused. Messages being sent now will finish.").count() == 0
     assert page.locator("[data-field=rate_label]").inner_text() == "Average messages per second"
+    # The report made when the page opened (four waiting) is replaced by the final one.
+    cells = page.locator("#report-groups tbody tr").first.locator("td")
+    wait_for(lambda: cells.nth(2).inner_text() == "4", timeout=15)
+    assert cells.nth(6).inner_text() == "0"
     assert_accessible(page)
 
 
