@@ -93,32 +93,23 @@ def representative_appointment_notify(*, appointment_id: int) -> bool:
     """Email a new representative which region they now represent, and that the portal will
     ask them to set up two-factor authentication when they first sign in as one. Sent once;
     nothing is sent if the appointment has ended meanwhile."""
-    role = (
-        RegionalRepresentative.objects.select_related("user", "region")
-        .filter(pk=appointment_id, end_date__isnull=True, user__is_active=True)
-        .first()
-    )
-    if role is None:
-        return False
-    context = {
-        "region": role.region,
-        "appointment": role,
-        "portal_link": settings.PORTAL_URL.rstrip("/") + "/",
-    }
-    return notice_send_once(
-        key=f"appointed:{role.pk}",
-        template="members/email/appointed_representative",
-        context=context,
-        to=role.user,
+    return _appointment_notice_send(
+        appointment_id, ended=False, key="appointed", template="appointed_representative"
     )
 
 
 def representative_removal_notify(*, appointment_id: int) -> bool:
     """Email a person whose appointment as representative has ended which region it was for and
     that they no longer look after it. Sent once; nothing is sent while it has not ended."""
+    return _appointment_notice_send(
+        appointment_id, ended=True, key="removed", template="removed_representative"
+    )
+
+
+def _appointment_notice_send(appointment_id: int, *, ended: bool, key: str, template: str):
     role = (
         RegionalRepresentative.objects.select_related("user", "region")
-        .filter(pk=appointment_id, end_date__isnull=False, user__is_active=True)
+        .filter(pk=appointment_id, end_date__isnull=not ended, user__is_active=True)
         .first()
     )
     if role is None:
@@ -129,8 +120,8 @@ def representative_removal_notify(*, appointment_id: int) -> bool:
         "portal_link": settings.PORTAL_URL.rstrip("/") + "/",
     }
     return notice_send_once(
-        key=f"removed:{role.pk}",
-        template="members/email/removed_representative",
+        key=f"{key}:{role.pk}",
+        template=f"members/email/{template}",
         context=context,
         to=role.user,
     )
