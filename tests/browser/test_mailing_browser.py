@@ -323,3 +323,21 @@ def test_mailing_page_status_follows_the_mailing_as_it_finishes_while_watched(pa
     wait_for(lambda: status.inner_text() == "Sent", timeout=15)
     assert page.locator("#mailing-progress-summary").inner_text().startswith("Sent: ")
     assert_accessible(page)
+
+
+def test_the_live_count_stays_in_view_without_hiding_the_field_in_focus(page, staff, gb_councils):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/campaigns/mailings/new/")
+    count = page.locator("#audience-count")
+    wait_for(lambda: "addresses will receive" in count.inner_text(), timeout=15)
+    boxes = page.locator("#mailing-form input[type=checkbox]")
+    boxes.first.focus()
+    for _ in range(boxes.count()):
+        # Whatever is ticked, the count is on screen, and the box in focus is clear of it.
+        shown = count.bounding_box()
+        assert shown["y"] + shown["height"] <= 900 + 1
+        focused = page.evaluate("document.activeElement.getBoundingClientRect().bottom")
+        assert focused <= shown["y"], page.evaluate("document.activeElement.id")
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") != "checkbox":
+            break
