@@ -295,18 +295,29 @@ def _markdown_to_html(source: str) -> str:
     return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
 
 
-def _wrap(*, subject: str, content_html: str, unsubscribe_url: str | None, reason: str) -> str:
+def _wrap(
+    *, subject: str, content_html: str, unsubscribe_url: str | None, reason: str, note: str
+) -> str:
     page = render_to_string(
         WRAPPER_TEMPLATE,
         {
             "subject": subject,
             "reason": reason,
+            "note": note,
             # Sanitised by nh3 in _markdown_to_html.
             "content": mark_safe(content_html),  # noqa: S308
             "unsubscribe_url": unsubscribe_url,
         },
     )
     return css_inline.inline(page)
+
+
+def _text(body: str, *, note: str, unsubscribe_url: str | None, reason: str) -> str:
+    """The text part: the note (if any), the body, and the footer."""
+    heading = f"{note}\n\n" if note else ""
+    return (
+        heading + body.strip() + "\n" + _text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
+    )
 
 
 def _text_footer(*, unsubscribe_url: str | None, reason: str) -> str:
@@ -376,7 +387,7 @@ def _split(source: str) -> tuple:
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str) -> _Compiled:
+def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str, note: str) -> _Compiled:
     fields: list[_Field] = []
 
     def marked(parts: list) -> str:
@@ -398,10 +409,9 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str) -> _Co
         content_html=_markdown_to_html(body_marked),
         unsubscribe_url=unsubscribe_marker,
         reason=reason,
+        note=note,
     )
-    text_marked = (
-        body_marked.strip() + "\n" + _text_footer(unsubscribe_url=unsubscribe_marker, reason=reason)
-    )
+    text_marked = _text(body_marked, note=note, unsubscribe_url=unsubscribe_marker, reason=reason)
     text_links, html_links = _link_markers(markdown_source=body_marked, page=html_marked)
     if has_unsubscribe:
         # The unsubscribe link is a URL already.
@@ -418,17 +428,20 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str) -> _Co
     )
 
 
-def render_message(*, subject: str, body: str, context: dict) -> Rendered:
+def render_message(*, subject: str, body: str, context: dict, note: str = "") -> Rendered:
     """Render one message. `context` is nested plain values, e.g. {"group": {"name": ...}};
-    an `unsubscribe_url` key at the top level adds the unsubscribe footer.
+    an `unsubscribe_url` key at the top level adds the unsubscribe footer. A `note` heads the
+    message in both parts (a test copy says that it is one).
 
     Raises ValueError if the templates are invalid (template_errors says why).
     """
-    compiled = _compile(subject, body, bool(context.get("unsubscribe_url")), footer_reason(context))
+    compiled = _compile(
+        subject, body, bool(context.get("unsubscribe_url")), footer_reason(context), note
+    )
     return compiled.render(context)
 
 
-def render_message_simple(*, subject: str, body: str, context: dict) -> Rendered:
+def render_message_simple(*, subject: str, body: str, context: dict, note: str = "") -> Rendered:
     """The same result as render_message, computed from scratch for every message.
 
     Kept as the reference the fast path is tested against, and as the benchmark's baseline.
@@ -461,8 +474,9 @@ def render_message_simple(*, subject: str, body: str, context: dict) -> Rendered
         content_html=_markdown_to_html(body_html_source),
         unsubscribe_url=unsubscribe_url,
         reason=reason,
+        note=note,
     )
-    text = body_text.strip() + "\n" + _text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
+    text = _text(body_text, note=note, unsubscribe_url=unsubscribe_url, reason=reason)
     return Rendered(subject=subject_text, text=text, html=page)
 
 

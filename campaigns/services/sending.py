@@ -29,7 +29,6 @@ import collections
 import json
 import logging
 import random
-import re
 import secrets
 import threading
 import time
@@ -59,7 +58,7 @@ from ..ratelimit import (
 )
 from ..rendering import render_message, template_errors
 from ..smtp import PERMANENT, MimeBuilder, Outbox, SendFailure
-from ..unsubscribe import UnsubscribeLinks
+from ..unsubscribe import PreviewLinks, UnsubscribeLinks
 from . import notifications
 from .suppression import suppression_add
 
@@ -743,10 +742,13 @@ class Envelope:
             mime=MimeBuilder(from_email=from_email, reply_to=reply_to),
         )
 
-    def message(self, *, email: str, context: dict, subject_prefix: str = ""):
+    def message(self, *, email: str, context: dict, subject_prefix: str = "", note: str = ""):
         url = self.links.url(email=email, mailing_id=self.mailing_id)
         rendered = render_message(
-            subject=self.subject, body=self.body, context={**context, "unsubscribe_url": url}
+            subject=self.subject,
+            body=self.body,
+            context={**context, "unsubscribe_url": url},
+            note=note,
         )
         message_id = make_msgid(domain=self.msgid_domain)
         headers = {"Message-ID": message_id, **self.links.headers(url)}
@@ -764,7 +766,6 @@ class Envelope:
 
 
 # Heads a test copy, so that whoever checks it knows its unsubscribe link is inert.
-_CONTENT_START_RE = re.compile(r'(<div class="content"[^>]*>)')
 TEST_COPY_NOTE = (
     "This is a test copy. Its unsubscribe link does nothing: following it unsubscribes nobody."
 )
@@ -774,18 +775,10 @@ def test_send(*, mailing: Mailing, to_email: str, context: dict) -> None:
     """Send one copy now, for the composer's "send a test to myself". Raises SendFailure, or
     MailingError when the mailing cannot make a message (see envelope_for)."""
     envelope = envelope_for(mailing)
-    from ..unsubscribe import PreviewLinks
-
     # The copy's unsubscribe link and headers must not unsubscribe the person testing.
     envelope.links = PreviewLinks()
-    message, _ = envelope.message(email=to_email, context=context, subject_prefix="[Test] ")
-    message.body = f"{TEST_COPY_NOTE}\n\n{message.body}"
-    html = message.alternatives[0][0]
-    message.alternatives = []
-    message.attach_alternative(
-        # At the top of the message's content (its tag carries inlined styles).
-        _CONTENT_START_RE.sub(rf"\1<p><strong>{TEST_COPY_NOTE}</strong></p>", html, count=1),
-        "text/html",
+    message, _ = envelope.message(
+        email=to_email, context=context, subject_prefix="[Test] ", note=TEST_COPY_NOTE
     )
     with Outbox() as outbox:
         outbox.send(message)

@@ -10,11 +10,20 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from factories import StaffFactory
 from workers import PROJECT_DIR, current_database_url, worker_start, worker_stop
 
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
 from campaigns.models import Delivery, Mailing
+
+
+@pytest.fixture
+def staff(client):
+    """A member of the national staff, logged in with `client`."""
+    user = StaffFactory()
+    client.force_login(user)
+    return user
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ from regions.models import Council, CouncilGroup
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client):
-    user = StaffFactory()
-    client.force_login(user)
-    return user
-
-
 def mailing_data(**overrides):
     data = {
         "subject": "Ready for {{ election.date }}",

@@ -11,19 +11,11 @@ from factories import (
     CouncilGroupFactory,
     MailingFactory,
     RegionFactory,
-    StaffFactory,
 )
 
 from campaigns.models import Mailing
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    user = StaffFactory()
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from factories import (
     ElectionFactory,
     MailingFactory,
     ServingOfficerFactory,
-    StaffFactory,
     UserFactory,
 )
 
@@ -27,13 +26,6 @@ BODY = (
     "Dear {{ recipient.first_name }},\n\n"
     'Polling day is {{ election.date|date:"l j F" }} ({{ election.date }}).'
 )
-
-
-@pytest.fixture
-def staff(client):
-    user = StaffFactory()
-    client.force_login(user)
-    return user
 
 
 def as_sent(delivery):
