@@ -49,9 +49,8 @@ def _record_permission_changes(sender, instance, action, reverse, model, pk_set,
             field = "groups" if sender is User.groups.through else "user_permissions"
             pks = set(getattr(instance, field).values_list("pk", flat=True))
             if pks:
-                target = Group if kind == "Permission group" else Permission
                 _record_grants(
-                    user_ids=[instance.pk], reason=f"{kind} removed: {_names(target, pks)}"
+                    user_ids=[instance.pk], reason=f"{kind} removed: {_names(model, pks)}"
                 )
         else:
             users = set(instance.user_set.values_list("pk", flat=True))

@@ -4,7 +4,7 @@ import functools
 
 from celery import shared_task
 
-from members.services import onboarding
+from members.services import onboarding, profile, roles
 
 # A task that sends mail. SMTP errors are OSErrors: a mail server that is down or busy is tried
 # again later.
@@ -52,41 +52,29 @@ def onboarding_sweep() -> dict:
 # sent once.
 @mail_task
 def profile_change_request_notify(change_id: int) -> int:
-    from members.services import profile
-
     return profile.profile_change_request_notify(change_id=change_id)
 
 
 @mail_task
 def profile_change_decision_notify(change_id: int) -> int:
-    from members.services import profile
-
     return profile.profile_change_decision_notify(change_id=change_id)
 
 
 @mail_task
 def levy_waiver_application_notify(waiver_id: int) -> int:
-    from members.services import profile
-
     return profile.levy_waiver_application_notify(waiver_id=waiver_id)
 
 
 @mail_task
 def levy_waiver_decision_notify(waiver_id: int) -> int:
-    from members.services import profile
-
     return profile.levy_waiver_decision_notify(waiver_id=waiver_id)
 
 
 @mail_task
 def representative_appointment_notify(appointment_id: int) -> bool:
-    from members.services import roles
-
     return roles.representative_appointment_notify(appointment_id=appointment_id)
 
 
 @mail_task
 def representative_removal_notify(appointment_id: int) -> bool:
-    from members.services import roles
-
     return roles.representative_removal_notify(appointment_id=appointment_id)

@@ -131,21 +131,39 @@ def join_request_submit(
     return join_request
 
 
-def join_request_deciders(join_request: JoinRequest) -> tuple[list[User], bool]:
-    """Who is told of a new join request: the current representatives of the council's region,
-    or, while it has none, the national office staff; and whether they are representatives."""
+def portal_link(name: str, *args) -> str:
+    return settings.PORTAL_URL.rstrip("/") + reverse(name, args=args)
+
+
+def national_staff_to_notify() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, pk__in=StaffRole.objects.values("user_id")).order_by(
+            "pk"
+        )
+    )
+
+
+def deciders_in_regions(region_ids) -> tuple[list[User], bool]:
+    """Who is told of a request to decide: the current representatives of these regions, or,
+    while none has one, the national office staff; and whether they are representatives."""
     representatives = list(
         User.objects.filter(
             is_active=True,
             representative_roles__in=RegionalRepresentative.objects.current().filter(
-                region_id=join_request.council.region_id
+                region_id__in=region_ids
             ),
-        ).distinct()
+        )
+        .distinct()
+        .order_by("pk")
     )
     if representatives:
         return representatives, True
-    staff = User.objects.filter(is_active=True, pk__in=StaffRole.objects.values("user_id"))
-    return list(staff.order_by("pk")), False
+    return national_staff_to_notify(), False
+
+
+def join_request_deciders(join_request: JoinRequest) -> tuple[list[User], bool]:
+    """Who is told of a new join request: those who decide for the council's region."""
+    return deciders_in_regions([join_request.council.region_id])
 
 
 def join_request_notify(*, join_request_id: int) -> int:
@@ -170,7 +188,7 @@ def join_request_notify(*, join_request_id: int) -> int:
             "council": join_request.council,
             "region": join_request.council.region,
             "has_representative": has_representative,
-            "link": settings.PORTAL_URL.rstrip("/") + reverse("join_requests"),
+            "link": portal_link("join_requests"),
         }
         for decider in deciders:
             _email_send(

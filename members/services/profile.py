@@ -20,7 +20,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast, Lower
-from django.urls import reverse
 from django.utils import timezone
 
 from members.access import CHANGE_ACTION, WAIVER_ACTION, require_serving_councillor
@@ -37,7 +36,13 @@ from members.models import (
     StaffRole,
     User,
 )
-from members.services.onboarding import _email_send, group_offices_end
+from members.services.onboarding import (
+    _email_send,
+    deciders_in_regions,
+    group_offices_end,
+    national_staff_to_notify,
+    portal_link,
+)
 from members.signals import personal_data_erased, personal_data_requested
 from regions.models import CouncilGroup, GroupOfficer, RegionalRepresentative
 
@@ -202,40 +207,14 @@ def notice_send_once(*, key: str, template: str, context: dict, to: User) -> boo
     return True
 
 
-def portal_link(name: str, *args) -> str:
-    return settings.PORTAL_URL.rstrip("/") + reverse(name, args=args)
-
-
 def _stamp(moment: datetime) -> str:
     return f"{moment.timestamp():.6f}"
 
 
-def national_staff_to_notify() -> list[User]:
-    return list(
-        User.objects.filter(is_active=True, pk__in=StaffRole.objects.values("user_id")).order_by(
-            "pk"
-        )
-    )
-
-
 def profile_change_deciders(change: ProfileChange) -> tuple[list[User], bool]:
-    """Who is told of a council or ward change request: the current representatives of the
-    region of the council asked for and of the councillor's present council's region, or, while
-    neither has one, the national office staff; and whether they are representatives."""
-    region_ids = {change.council.region_id, change.councillor.council.region_id}
-    representatives = list(
-        User.objects.filter(
-            is_active=True,
-            representative_roles__in=RegionalRepresentative.objects.current().filter(
-                region_id__in=region_ids
-            ),
-        )
-        .distinct()
-        .order_by("pk")
-    )
-    if representatives:
-        return representatives, True
-    return national_staff_to_notify(), False
+    """Who is told of a council or ward change request: those who decide for the region of the
+    council asked for and for the councillor's present council's region."""
+    return deciders_in_regions({change.council.region_id, change.councillor.council.region_id})
 
 
 def profile_change_request_notify(*, change_id: int) -> int:

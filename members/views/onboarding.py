@@ -1,6 +1,5 @@
 """Joining, invitations, CSV import and export of councillors, and appointing representatives."""
 
-import contextlib
 import csv
 import hashlib
 
@@ -68,14 +67,19 @@ def _require_manager(user) -> None:
 # Joining
 
 
+def _hourly_use_allowed(key: str, limit: int) -> bool:
+    """Count one more use under `key` this hour; whether the count is still within `limit`."""
+    cache.add(key, 0, timeout=60 * 60)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        return True
+
+
 def _join_allowed(request) -> bool:
     """At most JOIN_REQUESTS_PER_HOUR join requests from one address: the form is public."""
     key = f"join-requests:{get_account_adapter().get_client_ip(request)}"
-    cache.add(key, 0, timeout=60 * 60)
-    try:
-        return cache.incr(key) <= JOIN_REQUESTS_PER_HOUR
-    except ValueError:  # expired between add and incr
-        return True
+    return _hourly_use_allowed(key, JOIN_REQUESTS_PER_HOUR)
 
 
 @require_http_methods(["GET", "POST"])
@@ -202,12 +206,11 @@ def _renewal_allowed(request, email: str) -> bool:
         "address": f"invitation-renew:address:{digest}",
         "ip": f"invitation-renew:ip:{get_account_adapter().get_client_ip(request)}",
     }
-    allowed = True
-    for kind, key in keys.items():
-        cache.add(key, 0, timeout=60 * 60)
-        with contextlib.suppress(ValueError):  # expired between add and incr
-            allowed &= cache.incr(key) <= INVITATION_RENEWALS_PER_HOUR[kind]
-    return allowed
+    # Every key is counted, even once one is over its limit.
+    counted = [
+        _hourly_use_allowed(key, INVITATION_RENEWALS_PER_HOUR[kind]) for kind, key in keys.items()
+    ]
+    return all(counted)
 
 
 def _invitation_invalid(request):

@@ -41,18 +41,6 @@ HEADER = "full_name,email,council,ward,phone\n"
 
 
 @pytest.fixture
-def region_x():
-    return RegionFactory(name="Region X", slug="region-x")
-
-
-@pytest.fixture
-def council_x(region_x):
-    return CouncilFactory(
-        region=region_x, name="Oakfield Borough Council", short_name="Oakfield", gss_code="E0600001"
-    )
-
-
-@pytest.fixture
 def rep_client(client, region_x):
     client.force_login(RepresentativeFactory(region=region_x).user)
     return client
