@@ -279,6 +279,7 @@ class Baseline:
             DATE_DISPLAY_FORMAT,
             WRAPPER_TEMPLATE,
             _markdown_to_html,
+            _text_footer,
             footer_reason,
         )
         from campaigns.services.sending import Envelope
@@ -316,8 +317,10 @@ class Baseline:
             .replace("BENCHURLX", "{{ unsubscribe_url }}")
             .replace("BENCHREASONX", "{{ reason }}")
         )
-        text = body.strip() + (
-            "\n\n\n--\n{{ reason }}\nTo stop receiving these emails: {{ unsubscribe_url }}\n"
+        text = (
+            body.strip()
+            + "\n"
+            + _text_footer(unsubscribe_url="{{ unsubscribe_url }}", reason="{{ reason }}")
         )
         plain = Engine(autoescape=False)
         self.subject = plain.from_string(django_tags(mailing.subject))

@@ -77,6 +77,8 @@ LEGACY_CONTROL_CHOICES = [
     (code, f"Run by or with {name} (earlier choice)") for code, name in PARTIES.items()
 ]
 LEGACY_CONTROL_CODES = frozenset(PARTIES)
+# What every control code, current or earlier, means.
+CONTROL_NAMES = dict(CONTROL_CHOICES + LEGACY_CONTROL_CHOICES)
 
 
 def _control_query(code: str, field: str) -> Q:
@@ -112,8 +114,7 @@ def control_choice(label: str) -> str:
 
 def control_labels(codes: Iterable[str]) -> list[str]:
     """What saved control codes mean, for people to read."""
-    names = dict(CONTROL_CHOICES + LEGACY_CONTROL_CHOICES)
-    return [names.get(code, code) for code in codes]
+    return [CONTROL_NAMES.get(code, code) for code in codes]
 
 
 _PARTY_BY_NAME = {name.lower(): code for code, name in PARTIES.items()}

@@ -6,13 +6,7 @@ from alc_portal.forms import DescribedFieldsMixin
 from alc_portal.validators import DATE_EARLIEST, date_validate, phone_validate, years_from_today
 
 from .access import officer_candidates
-from .control import (
-    CONTROL_CHOICES,
-    LEGACY_CONTROL_CHOICES,
-    control_choices_present,
-    control_code_from_text,
-    control_filter,
-)
+from .control import CONTROL_NAMES, control_choices_present, control_code_from_text, control_filter
 from .models import Council, CouncilGroup, GroupOfficer
 
 # A browser's date picker sends and expects ISO dates, whatever the locale.
@@ -71,13 +65,11 @@ class CouncilFilterForm(forms.Form):
             data = self._normalised(data)
         super().__init__(data, **kwargs)
         choices = control_choices_present(control_labels)
-        chosen = self.data.get("control") if self.is_bound else None
+        chosen = self.data.get("control")
         # A choice from a link may name a kind of control these councils lack, or an earlier
         # party code: it is still offered, so the list shows what is being filtered on.
-        if chosen and chosen not in dict(choices):
-            known = dict(CONTROL_CHOICES + LEGACY_CONTROL_CHOICES)
-            if chosen in known:
-                choices.append((chosen, known[chosen]))
+        if chosen in CONTROL_NAMES and chosen not in dict(choices):
+            choices.append((chosen, CONTROL_NAMES[chosen]))
         self.fields["control"].choices = [("", "Any control"), *choices]
 
     def _normalised(self, data):
@@ -135,9 +127,6 @@ class CouncilFilterForm(forms.Form):
 
 
 class GroupContactForm(DescribedFieldsMixin, forms.ModelForm):
-    # Rendered with templates/includes/field.html, as every form is.
-    label_suffix = ""
-
     class Meta:
         model = CouncilGroup
         fields = ["name", "contact_email", "phone", "postal_address"]
@@ -161,7 +150,6 @@ OFFICER_START_HELP = "No more than a year ahead: a term cannot end or pass on be
 
 
 class OfficerAppointForm(DescribedFieldsMixin, forms.Form):
-    label_suffix = ""
     role = forms.ChoiceField(label="Office", choices=GroupOfficer.Role.choices)
     user = forms.ModelChoiceField(
         label="Councillor",
@@ -191,6 +179,8 @@ class OfficerAppointForm(DescribedFieldsMixin, forms.Form):
 
 
 class OfficerEndForm(DescribedFieldsMixin, forms.Form):
+    # officer_end.html renders the field with as_field_group: no colon after the label, as in
+    # templates/includes/field.html.
     label_suffix = ""
     end_date = forms.DateField(label="Term ends on", widget=DATE_WIDGET)
 
