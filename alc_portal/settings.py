@@ -72,6 +72,7 @@ DEBUG = _bool("DEBUG", default=False)
 if DEBUG:
     # Only ever used on a developer's machine: production has no default secret.
     SECRET_KEY = env.str("SECRET_KEY", default="development-only-key-never-used-in-production")
+    SECRET_KEY_FALLBACKS = [k.strip() for k in env.list("SECRET_KEY_FALLBACKS", default=[]) if k]
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
     PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 else:
@@ -79,6 +80,16 @@ else:
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
             "The environment variable SECRET_KEY is too short: use at least 50 random characters."
+        )
+    # Earlier keys, while links and sessions signed with them should still work (see the
+    # README's "Rotating the secret key").
+    SECRET_KEY_FALLBACKS = [
+        key.strip() for key in env.list("SECRET_KEY_FALLBACKS", default=[]) if key.strip()
+    ]
+    if any(len(key) < 50 for key in SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured(
+            "The environment variable SECRET_KEY_FALLBACKS must list earlier keys of at least 50 "
+            "characters each, separated by commas."
         )
     ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS", env.list) if host.strip()]
     if not ALLOWED_HOSTS:
@@ -157,7 +168,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "members.middleware.RequireTwoFactorForRolesMiddleware",
+    "members.middleware.PrivilegedSessionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -214,6 +225,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ALC Portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# allauth's limits, written out: failed sign-ins (password or second factor) are refused after 5
+# for one address or account in 5 minutes, or 10 from one IP address in a minute; every sign-in
+# form, the admin's included (it sends people to allauth's), goes through them.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "request_login_code": "20/m/ip,3/m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reauthenticate": "10/m/user",
+}
 # Behind a proxy, the number of proxies whose X-Forwarded-For may be trusted: rate limits per
 # IP address would otherwise count every visitor as the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = _number("TRUSTED_PROXY_COUNT", 0)
@@ -232,6 +253,11 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Councillors' sessions last two weeks when they tick "Remember me" (allauth), until the browser
+# closes otherwise. Staff and representatives see other people's details, so theirs end sooner:
+# after this long without a request, and this long after signing in whatever happens.
+PRIVILEGED_SESSION_IDLE_SECONDS = 60 * _number("PRIVILEGED_SESSION_IDLE_MINUTES", 30, minimum=1)
+PRIVILEGED_SESSION_MAX_SECONDS = 60 * 60 * _number("PRIVILEGED_SESSION_MAX_HOURS", 12, minimum=1)
 # How long the link in an invitation to set one's password works, in days.
 INVITATION_DAYS = _number("INVITATION_DAYS", 14, minimum=1)
 

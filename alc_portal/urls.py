@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -5,6 +6,10 @@ from campaigns.views import sending as campaigns_sending
 from campaigns.webhooks import webhook_urls
 
 from . import health
+
+# The admin has no sign-in of its own: its login page sends people to allauth's, so that two-factor
+# authentication and the rate limits on failed attempts apply there as everywhere.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

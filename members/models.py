@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from simple_history import register
 from simple_history.models import HistoricalRecords
@@ -50,9 +51,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to end every session of the person's but the current one (a changed second
+    # factor, say): each session holds a hash that includes it, as it does the password.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "session_generation"])
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
@@ -71,6 +75,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self):
         return self.full_name
+
+    def _get_session_auth_hash(self, secret=None):
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "members.User.session_auth_hash",
+            f"{self.password}\n{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_short_name(self):
         return self.first_name
@@ -92,6 +106,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_representative(self) -> bool:
         return bool(self.represented_region_ids)
+
+    @property
+    def is_privileged(self) -> bool:
+        """Whether the person's roles let them see other people's details or enter the admin
+        site: such accounts must use two-factor authentication, their sessions end sooner, and
+        only a superuser may change their address, password, permissions or staff role."""
+        return (
+            self.is_staff or self.is_superuser or self.is_national_staff or self.is_representative
+        )
 
     @cached_property
     def pending_decisions(self):
@@ -342,3 +365,34 @@ class CouncillorImport(models.Model):
 # A person's email addresses (added, verified, made primary, removed) are part of their history.
 # allauth owns the model, so its history table lives here.
 register(EmailAddress, app="members", table_name="members_historicalemailaddress")
+
+
+class ExportLogEntry(models.Model):
+    """One download of personal data: who took it, when, what and how many rows. Written once
+    and never changed or deleted (the database refuses both), so that the national office can
+    always answer "who has had a copy of these people's details?"."""
+
+    class Kind(models.TextChoices):
+        REGION_COUNCILLORS = "region_councillors", "Councillors of a region (CSV)"
+        REGION_GROUPS = "region_groups", "Labour groups of a region (CSV)"
+        MAILING_REPORT = "mailing_report", "A mailing's report (CSV)"
+        OWN_DATA_JSON = "own_data_json", "A person's own data (JSON)"
+        OWN_DATA_CSV = "own_data_csv", "A person's own data (CSV)"
+
+    # PROTECT: an account that has taken personal data away is never deleted with its record.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    # Which region, mailing or person's data: names and ids only, never the data itself.
+    subject = models.CharField(max_length=200)
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "export log entry"
+        verbose_name_plural = "export log"
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject} ({self.rows} rows)"

@@ -2,11 +2,37 @@
 
 from allauth.account.models import EmailAddress
 from allauth.account.signals import password_reset
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
+from members.middleware import session_start
 from members.models import User
+from members.services.accounts import sessions_end_others, two_factor_record_enrolment
+
+
+@receiver(user_logged_in, dispatch_uid="members-session-start")
+def _session_start(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        session_start(request)
+
+
+@receiver(authenticator_added, dispatch_uid="members-two-factor-added")
+def _two_factor_added(sender, request, user, authenticator, **kwargs):
+    sessions_end_others(request=request, user=user)
+    if authenticator.type == Authenticator.Type.TOTP and request is not None:
+        two_factor_record_enrolment(request=request, user=user, authenticator=authenticator)
+
+
+@receiver(authenticator_removed, dispatch_uid="members-two-factor-removed")
+@receiver(authenticator_reset, dispatch_uid="members-two-factor-reset")
+def _two_factor_changed(sender, request, user, **kwargs):
+    """A changed second factor ends the person's other sessions (a changed password does too:
+    Django's session hash includes it)."""
+    sessions_end_others(request=request, user=user)
 
 
 @receiver(password_reset, dispatch_uid="members-verify-address-on-reset")

@@ -1,6 +1,7 @@
 """Shared fixtures. Tests talk to the real PostgreSQL and Redis that `make test` provides."""
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -131,6 +132,35 @@ def _tasks_stay_with_their_test(request, monkeypatch, settings):
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.delete(queue, f"_kombu.binding.{queue}")
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_completes_two_factor(monkeypatch):
+    """`client.force_login(user)` stands for a whole sign-in: for someone enrolled in two-factor
+    authentication, the session is marked as having passed the second factor, as allauth marks
+    it after the code is typed. Tests of sessions that have not (tests/security) sign in through
+    the real forms, or use `force_login_without_two_factor`."""
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.mfa.utils import is_mfa_enabled
+    from django.test import Client
+
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        if is_mfa_enabled(user):
+            session = self.session
+            session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+            session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+                {"method": "mfa", "at": time.time(), "type": "totp"}
+            ]
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "force_login_without_two_factor", plain, raising=False)
 
 
 @pytest.fixture

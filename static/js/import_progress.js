@@ -9,7 +9,11 @@
   var text = box.querySelector("[data-progress-text]");
 
   function poll() {
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    fetch(url, {
+      credentials: "same-origin",
+      // A poll, not the person at work: it does not keep a session from timing out.
+      headers: { "Accept": "application/json", "X-Portal-Background": "1" }
+    })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { window.setTimeout(poll, 5000); return; }

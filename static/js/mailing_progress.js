@@ -37,7 +37,7 @@
     if (!report || !window.DOMParser) {
       return;
     }
-    fetch(window.location.href, { credentials: "same-origin" })
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Portal-Background": "1" } })
       .then(function (response) {
         return response.ok ? response.text() : null;
       })
@@ -87,7 +87,11 @@
   }
 
   function poll() {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(url, {
+      credentials: "same-origin",
+      // A poll, not the person at work: it does not keep a staff session from timing out.
+      headers: { Accept: "application/json", "X-Portal-Background": "1" }
+    })
       .then(function (response) {
         return response.ok ? response.json() : null;
       })
