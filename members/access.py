@@ -29,10 +29,14 @@ for anyone outside the region), and council or ward changes and levy waivers (40
 FORMER_COUNCILLOR_REFUSED saying why).
 """
 
+from datetime import timedelta
+
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from regions.access import (
     manages_region,
@@ -277,3 +281,100 @@ def imports_managed_by(user):
 
 def get_import_for_user_or_404(user, pk):
     return get_object_or_404(imports_managed_by(user).select_related("region"), pk=pk)
+
+
+# People's accounts. What lets someone into an account (its address, its password) and what it
+# may do (permissions, the staff role) are changed by the person themselves, on their account
+# pages. Staff manage councillors' accounts for them; the accounts of staff, representatives and
+# admin-site users only a superuser may change, so that nobody can take over a colleague whose
+# powers equal or exceed their own.
+
+SUPERUSER_ONLY = (
+    "Only a superuser can change the address, password, permissions or roles of staff, "
+    "representatives and admin-site users."
+)
+
+
+def may_change_sign_in(actor, target) -> bool:
+    """Whether `actor` may change `target`'s email address, password or permissions."""
+    if not actor.is_authenticated:
+        return False
+    if actor.is_superuser:
+        return True
+    return actor.is_national_staff and not target.is_privileged
+
+
+def may_change_roles(actor, target) -> bool:
+    """Whether `actor` may give or take away `target`'s staff role or representative
+    appointments. National staff appoint and remove representatives; the roles of staff and
+    admin-site users are a superuser's to change."""
+    if not actor.is_authenticated:
+        return False
+    if actor.is_superuser:
+        return True
+    return actor.is_national_staff and not (
+        target.is_staff or target.is_superuser or target.is_national_staff
+    )
+
+
+def require_role_changer(actor, target) -> None:
+    if not may_change_roles(actor, target):
+        raise PermissionDenied(SUPERUSER_ONLY)
+
+
+ADDRESS_SIGNED_IN = (
+    "They have signed in to the portal, so their email address is theirs to change, on their "
+    "own account page, where the new address is confirmed from itself."
+)
+ADDRESS_HAS_ROLES = (
+    "They are also a representative or member of staff: only a superuser can change their address."
+)
+
+
+def live_invitation_of(user):
+    """The invitation still waiting for this account at its address (sent or about to go, and
+    not yet past its lifetime), or None."""
+    from .models import Decision, JoinRequest
+
+    since = timezone.now() - timedelta(days=settings.INVITATION_DAYS)
+    return (
+        JoinRequest.objects.filter(email__iexact=user.email, status=Decision.APPROVED)
+        .filter(Q(invited_at__gte=since) | Q(invited_at__isnull=True, decided_at__gte=since))
+        .order_by("-decided_at")
+        .first()
+    )
+
+
+def address_change_refusal(actor, target, *, new_email: str | None = None) -> str | None:
+    """Why `actor` may not point `target`'s account at another email address, or None if they
+    may. Only an account nobody has taken up can be re-pointed, by whoever manages it, to
+    correct an address typed wrongly: once someone has signed in it is theirs. A representative
+    may not re-point one while an invitation sent to its address still works, since whoever
+    holds that address may be its owner; the national office can."""
+    if target.last_login is not None or target.has_usable_password():
+        return ADDRESS_SIGNED_IN
+    if not may_change_sign_in(actor, target) and target.is_privileged:
+        return ADDRESS_HAS_ROLES
+    if actor.is_national_staff or actor.is_superuser:
+        return None
+    if new_email is not None and new_email.strip().lower() == target.email.lower():
+        return None
+    invitation = live_invitation_of(target)
+    if invitation is not None:
+        sent = invitation.invited_at or invitation.decided_at
+        until = timezone.localtime(sent + timedelta(days=settings.INVITATION_DAYS))
+        return (
+            f"An invitation to {target.email} still works until {until:%-d %B %Y}: whoever holds "
+            "that address may be the councillor, so only the national office can point the "
+            "account at another address before then."
+        )
+    return None
+
+
+def export_log_visible_to(user):
+    """The export log: the national office reads it (nobody may change it)."""
+    from .models import ExportLogEntry
+
+    if not (user.is_authenticated and user.is_national_staff):
+        return ExportLogEntry.objects.none()
+    return ExportLogEntry.objects.all()

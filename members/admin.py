@@ -1,14 +1,20 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from regions.admin import RegionalRepresentativeAdmin as BaseRepresentativeAdmin
+from regions.models import RegionalRepresentative
+
+from .access import SUPERUSER_ONLY, may_change_roles, may_change_sign_in
 from .models import (
     Councillor,
     CouncillorImport,
     EqualityMonitoring,
     ErasureRequest,
+    ExportLogEntry,
     JoinRequest,
     LevyWaiver,
     Position,
@@ -62,24 +68,59 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_change_permission(self, request, obj=None):
-        # Changing a superuser's email or password would be a way to become them.
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        # Changing the address or password of staff, a representative or a superuser would be a
+        # way to become them: only a superuser may (members.access.may_change_sign_in).
+        if obj is not None and not may_change_sign_in(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if obj is not None and not may_change_sign_in(request.user, obj):
             return False
         return super().has_delete_permission(request, obj)
 
     def delete_queryset(self, request, queryset):
-        if not request.user.is_superuser:
-            queryset = queryset.filter(is_superuser=False)
+        if any(not may_change_sign_in(request.user, user) for user in queryset):
+            raise PermissionDenied(SUPERUSER_ONLY)
         super().delete_queryset(request, queryset)
 
 
+class _RoleHolderForm(forms.ModelForm):
+    """Refuses, next to the field, a person whose roles the signed-in user may not change."""
+
+    request = None
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if not may_change_roles(self.request.user, user):
+            raise ValidationError(SUPERUSER_ONLY)
+        return user
+
+
+class _RoleAdminMixin:
+    """Staff roles and representative appointments of staff and admin-site users are a
+    superuser's to give, change and take away (members.access.may_change_roles)."""
+
+    form = _RoleHolderForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request = request
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not may_change_roles(request.user, obj.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not may_change_roles(request.user, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 @admin.register(StaffRole)
-class StaffRoleAdmin(SimpleHistoryAdmin):
+class StaffRoleAdmin(_RoleAdminMixin, SimpleHistoryAdmin):
     """Appointing and removing staff here does what the rest of the portal does: admin site
     access and the national staff permissions come and go with the role."""
 
@@ -104,7 +145,20 @@ class StaffRoleAdmin(SimpleHistoryAdmin):
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for role in queryset.select_related("user"):
+                if not may_change_roles(request.user, role.user):
+                    raise PermissionDenied(SUPERUSER_ONLY)
                 staff_remove(user=role.user)
+
+
+admin.site.unregister(RegionalRepresentative)
+
+
+@admin.register(RegionalRepresentative)
+class RegionalRepresentativeAdmin(_RoleAdminMixin, BaseRepresentativeAdmin):
+    def delete_queryset(self, request, queryset):
+        if any(not may_change_roles(request.user, r.user) for r in queryset.select_related("user")):
+            raise PermissionDenied(SUPERUSER_ONLY)
+        super().delete_queryset(request, queryset)
 
 
 class PositionInline(admin.TabularInline):
@@ -149,6 +203,30 @@ class ErasureRequestAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "requested_at", "status", "decided_by", "decided_at", "reason"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The record that an erasure was asked for, and what was decided, stays.
+        return False
+
+
+@admin.register(ExportLogEntry)
+class ExportLogEntryAdmin(admin.ModelAdmin):
+    """Read-only: every download of personal data, as it happened."""
+
+    list_display = ["at", "user", "kind", "subject", "rows"]
+    list_filter = ["kind", "at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name", "subject"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

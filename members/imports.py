@@ -231,15 +231,19 @@ def clean_phone(value: str, *, stored: str | None = None) -> str:
 
 
 def emails_in_use(emails) -> set[str]:
-    """Which of these addresses (in lower case) an account already has: as its login address,
-    or as any address added to it, verified or not. A new account must not take one of them."""
+    """Which of these addresses (in lower case) an account already holds: as its login address,
+    or as an address it has verified. A new account must not take one of them.
+
+    An extra address someone added to their account without confirming it holds nothing: anyone
+    can type any address there, so it must not stop its real owner joining or being imported.
+    Whichever account confirms the address first keeps it (invitation_accept)."""
     wanted = sorted({email.strip().lower() for email in emails if email and email.strip()})
     found: set[str] = set()
     for start in range(0, len(wanted), 2000):
         chunk = wanted[start : start + 2000]
-        for model in (User, EmailAddress):
+        for rows in (User.objects.all(), EmailAddress.objects.filter(verified=True)):
             found.update(
-                model.objects.annotate(address=Lower("email"))
+                rows.annotate(address=Lower("email"))
                 .filter(address__in=chunk)
                 .values_list("address", flat=True)
             )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import councillors, decisions, home, onboarding, profile
+from .views import councillors, decisions, exports, home, onboarding, profile
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -58,6 +58,7 @@ urlpatterns = [
     ),
     path("export/<slug:region_slug>/groups.csv", onboarding.export_groups, name="export_groups"),
     path("representatives/", onboarding.representatives, name="representatives"),
+    path("exports/", exports.export_log, name="export_log"),
     path(
         "representatives/<int:pk>/remove/",
         onboarding.representative_remove,

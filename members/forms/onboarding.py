@@ -16,7 +16,12 @@ from alc_portal.validators import (
     phone_validate,
 )
 from members import imports
-from members.access import councillors_managed_by
+from members.access import (
+    ADDRESS_SIGNED_IN,
+    SUPERUSER_ONLY,
+    councillors_managed_by,
+    may_change_roles,
+)
 from members.models import Councillor, User
 from members.services.onboarding import LEFT_ON_FUTURE
 from regions.access import regions_managed_by
@@ -202,8 +207,9 @@ class CouncillorEditForm(_PersonFields):
     `initial`: a saved phone number that breaks today's rule is kept if sent back unchanged,
     with a note next to the field asking for it to be corrected.
 
-    The email address may be corrected only while the person has not taken up their invitation
-    (`email_editable`); afterwards it is shown read-only and whatever is sent is ignored."""
+    The email address may be corrected only where members.access.address_change_refusal allows
+    (pass its answer as `email_refusal`); otherwise it is shown read-only with that reason, and
+    whatever is sent is ignored."""
 
     email = forms.EmailField(
         label="Email address",
@@ -213,20 +219,16 @@ class CouncillorEditForm(_PersonFields):
     phone = _phone_field()
     field_order = ["full_name", "email", "ward", "phone"]
 
-    def __init__(self, *args, email_editable: bool = False, by=None, council=None, **kwargs):
+    def __init__(
+        self, *args, email_refusal: str | None = ADDRESS_SIGNED_IN, by=None, council=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
-        self.email_editable = email_editable
+        self.email_editable = email_refusal is None
         self.by = by
         self.council = council
-        if not email_editable:
+        if email_refusal is not None:
             # Shown and read, but whatever is sent is ignored.
-            self.fields["email"] = _ShownOnlyField(
-                label="Email address",
-                help_text=(
-                    "They have taken up their invitation, so the address is theirs to change, "
-                    "on their own profile."
-                ),
-            )
+            self.fields["email"] = _ShownOnlyField(label="Email address", help_text=email_refusal)
         if phone_needs_correcting(self.initial.get("phone")):
             self.fields["phone"].help_text = PHONE_STORED_MESSAGE
         self._describe_fields()
@@ -295,6 +297,7 @@ class RepresentativeAppointForm(DescribedFieldsMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.by = user
         self.fields["region"].queryset = regions_managed_by(user)
 
     def clean_email(self):
@@ -302,4 +305,6 @@ class RepresentativeAppointForm(DescribedFieldsMixin, forms.Form):
         user = User.objects.filter(email__iexact=email, is_active=True).first()
         if user is None:
             raise ValidationError("Nobody with this email address has an account.")
+        if not may_change_roles(self.by, user):
+            raise ValidationError(SUPERUSER_ONLY)
         return user

@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members import imports
+from members.access import address_change_refusal
 from members.models import (
     Councillor,
     CouncillorImport,
@@ -212,19 +213,25 @@ def _queue_existing_account_notice(email: str) -> None:
 
 
 def existing_account_notice_send(*, email: str) -> bool:
-    """Tell the owner of an address that someone asked to join with it, and how to log in.
+    """Tell the owner of an address that someone asked to join with it, and how to log in, or,
+    if their account is closed, whom to ask to open it again.
 
-    Sent only to an address its account logs in with or has verified: an unconfirmed extra
-    address may not be the account holder's. Nothing from the request itself (the name or
-    council typed by whoever filled in the form) goes into the message.
+    Sent only to an address an account logs in with or has verified: an unconfirmed extra
+    address may not be the account holder's (and does not stop a request, see emails_in_use).
+    Nothing from the request itself (the name or council typed by whoever filled in the form)
+    goes into the message.
     """
     user = _account_for_notice(email)
     if user is None:
         return False
+    from members.services.profile import national_office_email
+
     portal = settings.PORTAL_URL.rstrip("/")
     context = {
         "user": user,
         "email": email,
+        "closed": not user.is_active,
+        "national_office_email": national_office_email(),
         "login_link": portal + reverse("account_login"),
         "reset_link": portal + reverse("account_reset_password"),
     }
@@ -233,12 +240,12 @@ def existing_account_notice_send(*, email: str) -> bool:
 
 
 def _account_for_notice(email: str) -> User | None:
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user
     address = (
         EmailAddress.objects.select_related("user")
-        .filter(email__iexact=email, verified=True, user__is_active=True)
+        .filter(email__iexact=email, verified=True)
         .first()
     )
     return address.user if address else None
@@ -257,19 +264,25 @@ def _email_send(*, template: str, context: dict, to: str) -> None:
 
 
 @transaction.atomic
-def join_request_approve(*, join_request: JoinRequest, by: User) -> Councillor:
-    """Create the account and councillor profile, and send the invitation once this commits."""
+def join_request_approve(*, join_request: JoinRequest, by: User) -> Councillor | None:
+    """Create the account and councillor profile, and send the invitation once this commits.
+
+    If the address has come to belong to an account since the request was made, no second
+    account is made: the request is closed with that reason and the address's owner is told,
+    as at the time of asking, how to sign in (None is returned)."""
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != Decision.PENDING:
         raise ValidationError("This request has already been decided.")
     _email_lock(join_request.email)
-    in_use = ValidationError(
-        f"{join_request.email} already has an account, so this request cannot create one. "
-        "Refuse it, or ask the national office to link the account."
-    )
-    user = _user_create_invited_or_refuse(
-        email=join_request.email, full_name=join_request.full_name, in_use=in_use
-    )
+    try:
+        user = _user_create_invited_or_refuse(
+            email=join_request.email, full_name=join_request.full_name, in_use=_AddressTaken()
+        )
+    except _AddressTaken:
+        join_request.decision_record(by=by, approve=False, reason=JOIN_ADDRESS_TAKEN)
+        join_request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        _queue_existing_account_notice(join_request.email)
+        return None
     councillor = Councillor(user=user, council=join_request.council, ward=join_request.ward)
     councillor._change_reason = "Join request approved"
     councillor.save()
@@ -277,6 +290,16 @@ def join_request_approve(*, join_request: JoinRequest, by: User) -> Councillor:
     join_request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     _queue_invitation(join_request.pk)
     return councillor
+
+
+class _AddressTaken(Exception):
+    pass
+
+
+JOIN_ADDRESS_TAKEN = (
+    "The address already has an account, so no new one was made. Its owner has been told how "
+    "to sign in."
+)
 
 
 @transaction.atomic
@@ -470,10 +493,17 @@ def invitation_send(*, join_request_id: int) -> bool:
 def invitation_accept(*, user: User, password: str) -> User:
     """The person followed their invitation: set their password and trust their address.
 
-    Refused (ValidationError) for someone marked as no longer a councillor before accepting.
+    Following the link proves the address, so it becomes this account's: any other account that
+    had added it without confirming it loses it. Refused (ValidationError) for someone marked as
+    no longer a councillor before accepting, and if another account confirmed the address first.
     """
     if invitation_left_before_accepting(user):
         raise ValidationError(INVITATION_AFTER_LEAVING)
+    _email_lock(user.email)
+    others = EmailAddress.objects.filter(email__iexact=user.email).exclude(user=user)
+    if others.filter(verified=True).exists():
+        raise ValidationError(ADDRESS_CONFIRMED_ELSEWHERE)
+    others.delete()
     user.set_password(password)
     user.save(update_fields=["password"])
     address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
@@ -485,6 +515,10 @@ def invitation_accept(*, user: User, password: str) -> User:
     return user
 
 
+ADDRESS_CONFIRMED_ELSEWHERE = (
+    "This email address has already been confirmed by another account, so this invitation "
+    "cannot use it. Ask your regional representative or the national office for help."
+)
 INVITATION_AFTER_LEAVING = (
     "You are recorded as no longer a councillor, so this invitation no longer works. If this is "
     "wrong, ask your regional representative or the national office to correct it."
@@ -974,8 +1008,9 @@ def councillor_email_correct(*, councillor: Councillor, email: str, by: User) ->
         email = imports.clean_email(email)
     except ValidationError as exc:
         raise ValidationError({"email": exc.messages}) from None
-    if not invitation_pending(user):
-        raise ValidationError({"email": INVITATION_TAKEN_UP})
+    refusal = address_change_refusal(by, user, new_email=email)
+    if refusal is not None:
+        raise ValidationError({"email": refusal})
     if imports.email_in_use(email):
         raise ValidationError({"email": "This email address already has an account."})
     old_email = user.email

@@ -29,6 +29,7 @@ from members.models import (
     Decision,
     EqualityMonitoring,
     ErasureRequest,
+    ExportLogEntry,
     JoinRequest,
     LevyWaiver,
     Position,
@@ -788,17 +789,40 @@ def _import_rows_of(*, emails: set[str], user_id: int, councillor_id: int | None
 
 
 def personal_data_json(*, user: User) -> str:
-    return json.dumps(personal_data_collect(user=user), cls=DjangoJSONEncoder, indent=2)
+    return _as_json(personal_data_collect(user=user))
 
 
 def personal_data_csv(*, user: User) -> str:
     """The same data as one CSV table: section, record number, field, value."""
+    return _as_csv(personal_data_collect(user=user))
+
+
+def personal_data_download(*, user: User, as_csv: bool) -> str:
+    """A person's own data, as a file for them to take away (CSV or JSON), noted in the export
+    log like every other download of personal data."""
+    from members.services.exports import export_record
+
+    data = personal_data_collect(user=user)
+    rows = sum(len(_records(content)) for content in data.values())
+    kind = ExportLogEntry.Kind.OWN_DATA_CSV if as_csv else ExportLogEntry.Kind.OWN_DATA_JSON
+    export_record(by=user, kind=kind, subject=f"Their own data (account {user.pk})", rows=rows)
+    return _as_csv(data) if as_csv else _as_json(data)
+
+
+def _as_json(data: dict) -> str:
+    return json.dumps(data, cls=DjangoJSONEncoder, indent=2)
+
+
+def _records(content) -> list:
+    return content if isinstance(content, list) else [content] if content else []
+
+
+def _as_csv(data: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "record", "field", "value"])
-    for section, content in personal_data_collect(user=user).items():
-        records = content if isinstance(content, list) else [content] if content else []
-        for number, record in enumerate(records, start=1):
+    for section, content in data.items():
+        for number, record in enumerate(_records(content), start=1):
             for field, value in _flat(record):
                 writer.writerow([section, number, field, _csv_safe(value)])
     return out.getvalue()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from members import history
 from members.access import (
+    address_change_refusal,
     councillors_listed_for,
     councillors_managed_by,
     get_councillor_for_user_or_404,
@@ -95,7 +96,7 @@ def councillor_edit(request, slug, pk):
     form = CouncillorEditForm(
         request.POST or None,
         initial=initial,
-        email_editable=invitation_pending,
+        email_refusal=address_change_refusal(request.user, councillor.user),
         by=request.user,
         council=council,
     )

@@ -7,14 +7,13 @@ person may not know exists answers 404, a request they know of (their own) but m
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from members import access, services
-from members.forms.profile import EQUALITY_QUESTIONS, PREFER_NOT, DecisionForm
+from members.equality import SMALL_COUNT, equality_tables
+from members.forms.profile import DecisionForm
 from members.models import Decision
 
 RECENT = 20
@@ -169,26 +168,10 @@ def erasure_detail(request, pk):
     return render(request, "members/decisions_erasure.html", context)
 
 
-# Counts this small could point to a person, so they are shown as "fewer than".
-SMALL_COUNT = 5
-
-
 @login_required
 @require_safe
 def equality_summary(request):
     access.require_equality_viewer(request.user)
     answers = access.equality_answers_visible_to(request.user)
-    total = answers.count()
-    tables = []
-    for key, (label, choices) in EQUALITY_QUESTIONS.items():
-        counts = dict(
-            answers.annotate(answer=KT(f"answers__{key}"))
-            .values_list("answer")
-            .annotate(n=Count("pk"))
-            .values_list("answer", "n")
-        )
-        rows = [(text, counts.get(value, 0)) for value, text in [*choices, PREFER_NOT]]
-        rows.append(("Not answered", counts.get(None, 0)))
-        tables.append({"key": key, "label": label, "rows": rows})
-    context = {"total": total, "tables": tables, "small": SMALL_COUNT}
+    context = {"total": answers.count(), "tables": equality_tables(answers), "small": SMALL_COUNT}
     return render(request, "members/decisions_equality.html", context)

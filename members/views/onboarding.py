@@ -17,7 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from members import imports
 from members.access import (
@@ -27,6 +32,7 @@ from members.access import (
     imports_managed_by,
     join_requests_managed_by,
     require_national_staff,
+    require_role_changer,
 )
 from members.forms.invitation import InvitationRenewForm
 from members.forms.onboarding import (
@@ -35,8 +41,9 @@ from members.forms.onboarding import (
     RefuseForm,
     RepresentativeAppointForm,
 )
-from members.models import CouncillorImport, Decision, User
+from members.models import CouncillorImport, Decision, ExportLogEntry, User
 from members.services import onboarding, representative_appoint
+from members.services.exports import export_record
 from members.tokens import invitation_token_generator
 from members.views.decisions import pending_and_decided
 from regions.access import (
@@ -138,13 +145,16 @@ def join_request_approve(request, pk):
     # Decided requests are found too, so that a second click is told what happened.
     join_request = get_join_request_for_user_or_404(request.user, pk, pending=False)
     try:
-        onboarding.join_request_approve(join_request=join_request, by=request.user)
+        councillor = onboarding.join_request_approve(join_request=join_request, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(
-            request, f"{join_request.full_name} has been added and an invitation is on its way."
-        )
+        if councillor is None:
+            messages.warning(request, f"{join_request.full_name}: {onboarding.JOIN_ADDRESS_TAKEN}")
+        else:
+            messages.success(
+                request, f"{join_request.full_name} has been added and an invitation is on its way."
+            )
     return redirect("join_requests")
 
 
@@ -184,10 +194,14 @@ def invitation_accept(request, uidb64, token):
         return render(request, "members/join_invitation_left.html", context, status=403)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        onboarding.invitation_accept(user=user, password=form.cleaned_data["new_password1"])
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome to the portal. Your password is set.")
-        return redirect("home")
+        try:
+            onboarding.invitation_accept(user=user, password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to the portal. Your password is set.")
+            return redirect("home")
     return render(request, "members/join_invitation.html", {"form": form, "invited": user})
 
 
@@ -317,6 +331,13 @@ def _csv_cell(value) -> str:
     return text
 
 
+def _csv_download(request, *, kind: str, subject: str, filename: str, header, rows):
+    """A CSV of personal data, noted in the export log (one entry per download)."""
+    rows = list(rows)
+    export_record(by=request.user, kind=kind, subject=subject, rows=len(rows))
+    return _csv_response(filename, header, rows)
+
+
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -329,7 +350,7 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_GET
 def export_councillors(request, region_slug):
     region = get_region_for_user_or_404(request.user, region_slug, manage=True)
     councillors = (
@@ -352,11 +373,18 @@ def export_councillors(request, region_slug):
         for c in councillors
     )
     header = ["full_name", "email", "council", "council_gss", "ward", "phone", "labour_coop"]
-    return _csv_response(f"{region.slug}-councillors.csv", header, rows)
+    return _csv_download(
+        request,
+        kind=ExportLogEntry.Kind.REGION_COUNCILLORS,
+        subject=region.name,
+        filename=f"{region.slug}-councillors.csv",
+        header=header,
+        rows=rows,
+    )
 
 
 @login_required
-@require_safe
+@require_GET
 def export_groups(request, region_slug):
     region = get_region_for_user_or_404(request.user, region_slug, manage=True)
     officers = (
@@ -399,7 +427,14 @@ def export_groups(request, region_slug):
         *GroupOfficer.Role.values,
         "labour_seats",
     ]
-    return _csv_response(f"{region.slug}-groups.csv", header, rows)
+    return _csv_download(
+        request,
+        kind=ExportLogEntry.Kind.REGION_GROUPS,
+        subject=region.name,
+        filename=f"{region.slug}-groups.csv",
+        header=header,
+        rows=rows,
+    )
 
 
 # Regional representatives
@@ -440,6 +475,7 @@ def representative_remove(request, pk):
     """GET asks staff to confirm, naming the person and the region; POST ends the appointment."""
     require_national_staff(request.user)
     representative = get_representative_for_user_or_404(request.user, pk)
+    require_role_changer(request.user, representative.user)
     if request.method != "POST":
         end = representative.end_date
         if end is not None and end <= timezone.localdate():

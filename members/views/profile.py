@@ -7,7 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from members import access, services
 from members.forms.profile import (
@@ -198,16 +203,16 @@ def _download(content: str, content_type: str, extension: str) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_GET
 def my_data_export_json(request):
-    content = services.personal_data_json(user=request.user)
+    content = services.personal_data_download(user=request.user, as_csv=False)
     return _download(content, "application/json", "json")
 
 
 @login_required
-@require_safe
+@require_GET
 def my_data_export_csv(request):
-    content = services.personal_data_csv(user=request.user)
+    content = services.personal_data_download(user=request.user, as_csv=True)
     # A byte order mark first, as the region exports have, so Excel reads it as UTF-8.
     return _download("\ufeff" + content, "text/csv; charset=utf-8", "csv")
 

@@ -56,7 +56,7 @@ def _pattern(path: str) -> str | None:
         match = resolve(path)
     except Resolver404:
         return None
-    if "download" in match.url_name or "export" in match.url_name:
+    if match.url_name in ("export_councillors", "export_groups") or "download" in match.url_name:
         return None
     return match.route
 

@@ -69,6 +69,7 @@ COVERED_URL_NAMES = {
     "decisions_erasure",
     "decisions_equality",
     "councillor_history",
+    "export_log",
 }
 
 
@@ -163,6 +164,7 @@ GET_CASES = [
     ),
     # Staff need the equality-monitoring permission too: the factory's staff do not have it.
     ("equality_totals", lambda w: reverse("decisions_equality"), STAFF_ONLY | {"staff": 403}),
+    ("export_log", lambda w: reverse("export_log"), STAFF_ONLY),
     # Councillor A knows their own profile exists, and so does the representative of region X.
     (
         "councillor_history",
@@ -582,6 +584,7 @@ ENDED_GET = {
     "erasure_list": (403, 403),
     "erasure_detail": (404, 404),
     "equality_totals": (403, 403),
+    "export_log": (403, 403),
     "councillor_history": (404, 404),
     "colleague_history": (404, 404),
     "former_councillor_history": (403, 404),

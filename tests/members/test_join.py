@@ -149,7 +149,8 @@ def test_a_request_for_an_address_that_became_someone_elses_second_address_canno
     client, council
 ):
     """The address was free when the person asked; by approval another member has verified it.
-    Approving must refuse, not create an account whose invitation could never be accepted."""
+    Approving must not create an account whose invitation could never be accepted: the request
+    is closed, saying why, and the address's owner is told how to sign in."""
     request = JoinRequest.objects.create(
         full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
     )
@@ -164,7 +165,7 @@ def test_a_request_for_an_address_that_became_someone_elses_second_address_canno
     assert "already has an account" in response.text
     assert not User.objects.filter(email__iexact="grace@example.org").exists()
     request.refresh_from_db()
-    assert request.status == Decision.PENDING
+    assert (request.status, request.reason) == (Decision.REFUSED, onboarding.JOIN_ADDRESS_TAKEN)
 
 
 @pytest.mark.parametrize(

@@ -162,14 +162,13 @@ def test_approving_two_requests_for_one_address_at_once_creates_one_account(coun
     notices = sorted(n for r in responses for n in _notices(r))
     assert notices == sorted(
         [
-            f"{EMAIL} already has an account, so this request cannot create one. Refuse it, or "
-            "ask the national office to link the account.",
+            f"Grace Hopper: {onboarding.JOIN_ADDRESS_TAKEN}",
             "Grace Hopper has been added and an invitation is on its way.",
         ]
     )
     assert User.objects.filter(email=EMAIL).count() == 1
     statuses = sorted(JoinRequest.objects.values_list("status", flat=True))
-    assert statuses == sorted([Decision.APPROVED, Decision.PENDING])
+    assert statuses == sorted([Decision.APPROVED, Decision.REFUSED])
 
 
 def test_approving_a_request_while_another_for_the_address_is_being_approved_explains(council):
@@ -188,13 +187,10 @@ def test_approving_a_request_while_another_for_the_address_is_being_approved_exp
 
     response = finish()
     assert response.status_code == 302
-    assert _notices(response) == [
-        f"{EMAIL} already has an account, so this request cannot create one. Refuse it, or ask "
-        "the national office to link the account."
-    ]
+    assert _notices(response) == [f"Grace Hopper: {onboarding.JOIN_ADDRESS_TAKEN}"]
     assert User.objects.filter(email=EMAIL).count() == 1
     second.refresh_from_db()
-    assert second.status == Decision.PENDING
+    assert (second.status, second.reason) == (Decision.REFUSED, onboarding.JOIN_ADDRESS_TAKEN)
 
 
 def test_a_double_submitted_join_form_makes_one_request(council):

@@ -436,6 +436,7 @@ SHOWS_ONLY = {
     "import_progress",
     "export_councillors",
     "export_groups",
+    "export_log",
     "profile",
     "my_region",
     "my_data",
