@@ -333,11 +333,14 @@ class Baseline:
         self.from_email = envelope.from_email
         self.reply_to = envelope.reply_to
         self.msgid_domain = settings.MAILING_MESSAGE_ID_DOMAIN
+        self.signed = 0
 
     def render(self, email: str, values: dict):
         from django.template import Context
 
-        url = self.links.url(email=email, mailing_id=self.mailing_id)
+        # The pipeline signs each message's delivery id; the baseline signs one of its own.
+        self.signed += 1
+        url = self.links.url(delivery_id=self.signed, mailing_id=self.mailing_id)
         election = values.get("election")
         if election and election.get("date"):
             day = datetime.date.fromisoformat(election["date"])

@@ -2,7 +2,17 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import ResourceForm
-from .models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
+from .models import (
+    Adoption,
+    Campaign,
+    CampaignResource,
+    Delivery,
+    Mailing,
+    ProviderEvent,
+    Suppression,
+    SuppressionLift,
+)
+from .services.suppression import suppression_remove
 
 
 class ResourceAdminForm(ResourceForm):
@@ -57,6 +67,40 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["email", "reason", "created_at"]
     list_filter = ["reason"]
     search_fields = ["email"]
+
+    # Removed as the suppression list page removes them: noting when, so that an older report
+    # from the provider cannot put the address back.
+    def delete_model(self, request, obj):
+        suppression_remove(suppression_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            suppression_remove(suppression_id=pk)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the portal keeps for itself: shown, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SuppressionLift)
+class SuppressionLiftAdmin(_ReadOnlyAdmin):
+    list_display = ["address_digest", "lifted_at"]
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(_ReadOnlyAdmin):
+    list_display = ["esp", "event_id", "received_at"]
+    list_filter = ["esp"]
+    search_fields = ["event_id"]
 
 
 @admin.register(CampaignResource)

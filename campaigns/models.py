@@ -254,3 +254,32 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.get_reason_display()})"
+
+
+class SuppressionLift(models.Model):
+    """When an address last came off the suppression list (staff removed it, or its owner asked
+    for mailings again). A provider's report about mail sent before then is old news: it must not
+    put the address back. The address is kept only as a digest."""
+
+    address_digest = models.CharField(max_length=64, unique=True)
+    lifted_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Lifted at {self.lifted_at:%Y-%m-%d %H:%M}"
+
+
+class ProviderEvent(models.Model):
+    """A bounce, complaint or unsubscribe report from the email provider, by the provider's own
+    id: the same report posted twice (a retry, or a replay) is acted on once."""
+
+    esp = models.CharField(max_length=50)
+    event_id = models.CharField(max_length=255)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["esp", "event_id"], name="one_provider_event_per_id")
+        ]
+
+    def __str__(self):
+        return f"{self.esp} {self.event_id}"

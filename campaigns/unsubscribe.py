@@ -1,5 +1,10 @@
-"""Signed unsubscribe links: the token names the address and the mailing, and cannot be forged
-or altered without SECRET_KEY. Tokens do not expire: an old email's link must still work."""
+"""Signed unsubscribe links. A link names its delivery (one message of a mailing to one address)
+by id, with a signature that cannot be forged or altered without SECRET_KEY: it carries no
+address, readable or encoded. Links do not expire: an old email's link must still work, and
+links signed with a key listed in SECRET_KEY_FALLBACKS keep working after the key is rotated.
+
+Links sent before they named deliveries carried the address and mailing themselves, signed
+(`signing.dumps([email, mailing_id], salt=LEGACY_SALT)`); those are still read."""
 
 from __future__ import annotations
 
@@ -7,20 +12,36 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-SALT = "campaigns.unsubscribe"
+LINK_SALT = "campaigns.unsubscribe.delivery"
+LEGACY_SALT = "campaigns.unsubscribe"
 # Previews and test copies carry a link signed like the real one but with a salt of its own: it
 # looks as sent, yet following it (or posting to it) unsubscribes nobody.
 PREVIEW_SALT = "campaigns.unsubscribe.preview"
+LEGACY_PREVIEW_SALT = PREVIEW_SALT
 
 
-def unsubscribe_token(*, email: str, mailing_id: int | None) -> str:
-    return signing.dumps([email, mailing_id], salt=SALT)
+def unsubscribe_token(*, delivery_id: int) -> str:
+    return signing.Signer(salt=LINK_SALT).sign(f"d{delivery_id}")
 
 
 def unsubscribe_token_read(token: str) -> tuple[str, int | None] | None:
-    """The (email, mailing id) a token was made for, or None if it is not one of ours."""
+    """The (email, mailing id) a token was made for, or None if it is not one of ours (or its
+    delivery is no longer recorded)."""
+    from .models import Delivery
+
     try:
-        email, mailing_id = signing.loads(token, salt=SALT)
+        reference = signing.Signer(salt=LINK_SALT).unsign(token)
+    except signing.BadSignature:
+        return _legacy_token_read(token)
+    if not (reference.startswith("d") and reference[1:].isdigit()):
+        return None
+    found = Delivery.objects.filter(pk=int(reference[1:])).values_list("email", "mailing_id")
+    return found.first()
+
+
+def _legacy_token_read(token: str) -> tuple[str, int | None] | None:
+    try:
+        email, mailing_id = signing.loads(token, salt=LEGACY_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     if not isinstance(email, str) or not (mailing_id is None or isinstance(mailing_id, int)):
@@ -31,14 +52,19 @@ def unsubscribe_token_read(token: str) -> tuple[str, int | None] | None:
 def preview_token_read(token: str) -> bool:
     """Whether a token is one of a preview's or test copy's links (which unsubscribe nobody)."""
     try:
-        signing.loads(token, salt=PREVIEW_SALT)
+        signing.Signer(salt=PREVIEW_SALT).unsign(token)
+        return True
+    except signing.BadSignature:
+        pass
+    try:
+        signing.loads(token, salt=LEGACY_PREVIEW_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return False
     return True
 
 
 class UnsubscribeLinks:
-    """Makes links quickly for many addresses: the URL around the token is worked out once."""
+    """Makes links quickly for many deliveries: the URL around the token is worked out once."""
 
     def __init__(self):
         marker = "TOKEN"
@@ -46,8 +72,8 @@ class UnsubscribeLinks:
         self.prefix, _, self.suffix = (settings.PORTAL_URL.rstrip("/") + path).partition(marker)
         self.mailto = settings.MAILING_UNSUBSCRIBE_MAILTO
 
-    def url(self, *, email: str, mailing_id: int | None) -> str:
-        return self.prefix + unsubscribe_token(email=email, mailing_id=mailing_id) + self.suffix
+    def url(self, *, delivery_id: int | None, mailing_id: int | None) -> str:
+        return self.prefix + unsubscribe_token(delivery_id=delivery_id) + self.suffix
 
     def headers(self, url: str) -> dict[str, str]:
         """RFC 2369 List-Unsubscribe and RFC 8058 one-click headers."""
@@ -63,12 +89,9 @@ class PreviewLinks(UnsubscribeLinks):
     mailto), so a mail client's unsubscribe button cannot suppress the person who asked for
     the copy."""
 
-    def url(self, *, email: str, mailing_id: int | None) -> str:
-        return self.prefix + signing.dumps([email, mailing_id], salt=PREVIEW_SALT) + self.suffix
+    def url(self, *, delivery_id: int | None = None, mailing_id: int | None) -> str:
+        token = signing.Signer(salt=PREVIEW_SALT).sign(f"p{mailing_id or 0}")
+        return self.prefix + token + self.suffix
 
     def headers(self, url: str) -> dict[str, str]:
         return {"List-Unsubscribe": f"<{url}>"}
-
-
-def unsubscribe_url(*, email: str, mailing_id: int | None) -> str:
-    return UnsubscribeLinks().url(email=email, mailing_id=mailing_id)

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.urls import URLPattern
 
 from .models import Suppression
-from .services.suppression import suppression_add
+from .services.suppression import address_digest, suppression_add_reported
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +123,26 @@ def _reason(event, esp_name: str) -> str | None:
 
 @receiver(tracking, dispatch_uid="campaigns_suppress_on_bounce")
 def suppress_on_bounce(sender, event, esp_name, **kwargs):
+    """Suppress the address a report is about, once per report (by the provider's event id),
+    and never on a report older than the address's last removal from the list."""
     reason = _reason(event, esp_name)
     if reason is None or not event.recipient:
         return
     note = f"{esp_name}: {event.description or event.mta_response or event.event_type}"
-    added = suppression_add(email=event.recipient, reason=reason, note=note[:500])
-    log.info("%s reported %s for %s (new: %s)", esp_name, event.event_type, event.recipient, added)
+    outcome = suppression_add_reported(
+        esp=esp_name,
+        event_id=event.event_id,
+        payload=event.esp_event,
+        reported_at=event.timestamp,
+        email=event.recipient,
+        reason=reason,
+        note=note[:500],
+    )
+    # The address is logged as a digest: logs travel further than the database.
+    log.info(
+        "%s reported %s for address %s: %s",
+        esp_name,
+        event.event_type,
+        address_digest(event.recipient)[:16],
+        outcome,
+    )

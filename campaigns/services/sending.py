@@ -742,8 +742,16 @@ class Envelope:
             mime=MimeBuilder(from_email=from_email, reply_to=reply_to),
         )
 
-    def message(self, *, email: str, context: dict, subject_prefix: str = "", note: str = ""):
-        url = self.links.url(email=email, mailing_id=self.mailing_id)
+    def message(
+        self,
+        *,
+        email: str,
+        context: dict,
+        delivery_id: int | None = None,
+        subject_prefix: str = "",
+        note: str = "",
+    ):
+        url = self.links.url(delivery_id=delivery_id, mailing_id=self.mailing_id)
         rendered = render_message(
             subject=self.subject,
             body=self.body,
@@ -909,7 +917,7 @@ def _send_batch(batch, envelope: Envelope, outbox: Outbox, *, worker: str, rate)
                 # taken, so that it goes at its slot's time.
                 delivery = queue[0]
                 message, message_id = envelope.message(
-                    email=delivery.email, context=delivery.context
+                    email=delivery.email, context=delivery.context, delivery_id=delivery.pk
                 )
                 not_connected = None
                 try:

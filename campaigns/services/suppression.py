@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+import hashlib
+import json
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from members.models import Councillor
 
 from ..access import own_suppressions
-from ..models import Delivery, Suppression
+from ..models import Delivery, ProviderEvent, Suppression, SuppressionLift
 
 
 def suppression_add(
@@ -37,9 +41,54 @@ def suppression_add(
     return created
 
 
+def address_digest(email: str) -> str:
+    """An address as the records that must not hold it in clear (logs, lifts) name it."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+@transaction.atomic
 def suppression_remove(*, suppression_id: int) -> bool:
-    deleted, _ = Suppression.objects.filter(pk=suppression_id).delete()
-    return bool(deleted)
+    """Take an address off the list, noting when, so that a provider's older report about it
+    (replayed, or merely late) cannot put it back."""
+    suppression = Suppression.objects.select_for_update().filter(pk=suppression_id).first()
+    if suppression is None:
+        return False
+    SuppressionLift.objects.update_or_create(
+        address_digest=address_digest(suppression.email), defaults={"lifted_at": timezone.now()}
+    )
+    suppression.delete()
+    return True
+
+
+def suppression_add_reported(
+    *,
+    esp: str,
+    event_id: str | None,
+    payload,
+    reported_at: datetime | None,
+    email: str,
+    reason: str,
+    note: str,
+) -> str:
+    """Act on a provider's report that an address bounced, complained or unsubscribed. Returns
+    what was done: "added", "already" (it was suppressed), "repeat" (this report was acted on
+    before) or "stale" (the address came off the list after the report's time).
+
+    Reports are known by the provider's event id, or, when it gives none, by their content."""
+    key = (
+        event_id
+        or hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProviderEvent.objects.create(esp=esp[:50], event_id=str(key)[:255])
+        except IntegrityError:
+            return "repeat"
+        lift = SuppressionLift.objects.filter(address_digest=address_digest(email)).first()
+        if lift is not None and reported_at is not None and reported_at <= lift.lifted_at:
+            return "stale"
+        return "added" if suppression_add(email=email, reason=reason, note=note) else "already"
 
 
 @transaction.atomic

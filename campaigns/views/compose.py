@@ -394,8 +394,7 @@ def _preview_context(mailing, recipient) -> dict:
     """The merge values as sent to this recipient, with an unsubscribe link for the footer that
     looks real but unsubscribes nobody."""
     context = recipient.context if recipient else SAMPLE_CONTEXT
-    email = recipient.email if recipient else SAMPLE_EMAIL
-    return {**context, "unsubscribe_url": PreviewLinks().url(email=email, mailing_id=mailing.pk)}
+    return {**context, "unsubscribe_url": PreviewLinks().url(mailing_id=mailing.pk)}
 
 
 def _preview_audience(mailing):

@@ -14,6 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alc_portal.forms import DescribedFieldsMixin
+from members.models import ExportLogEntry
+from members.services.exports import export_record
 from members.services.profile import national_office_email
 
 from ..access import (
@@ -115,7 +117,14 @@ def mailing_sending(request, pk):
 def mailing_report_csv(request, pk):
     """The report as CSV, one row per address, for whoever may see the report."""
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    lines = report.report_csv_lines(deliveries_visible_to(request.user, mailing))
+    deliveries = deliveries_visible_to(request.user, mailing)
+    export_record(
+        by=request.user,
+        kind=ExportLogEntry.Kind.MAILING_REPORT,
+        subject=f"Mailing {mailing.pk}: {mailing.subject}",
+        rows=deliveries.count(),
+    )
+    lines = report.report_csv_lines(deliveries)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="mailing-{mailing.pk}-report.csv"'
     return response

@@ -3,7 +3,7 @@ receive them again; a bounce, a complaint or a staff entry stays, with whom to c
 
 import pytest
 from django.urls import reverse
-from factories import CouncillorFactory, SuppressionFactory, UserFactory
+from factories import CouncillorFactory, MailingFactory, SuppressionFactory, UserFactory
 
 from campaigns.models import Suppression
 
@@ -96,9 +96,11 @@ def test_lifting_needs_a_post(client, councillor):
 
 
 def test_the_unsubscribe_confirmation_gives_the_national_office_address(client):
+    from campaigns.models import Delivery
     from campaigns.unsubscribe import unsubscribe_token
 
     UserFactory(email="reader@example.org")
-    token = unsubscribe_token(email="reader@example.org", mailing_id=None)
+    delivery = Delivery.objects.create(mailing=MailingFactory(), email="reader@example.org")
+    token = unsubscribe_token(delivery_id=delivery.pk)
     text = client.post(reverse("unsubscribe", args=[token])).text
     assert 'write to the national office at <a href="mailto:portal@alc.example.org">' in text

@@ -7,13 +7,17 @@ from factories import MailingFactory, SuppressionFactory
 
 from campaigns.models import Delivery, Mailing, Suppression
 from campaigns.services import sending
-from campaigns.unsubscribe import unsubscribe_token, unsubscribe_url
+from campaigns.unsubscribe import UnsubscribeLinks, unsubscribe_token
 
 pytestmark = pytest.mark.django_db
 
 
 def _path(email="alex@example.org", mailing_id=None):
-    return unsubscribe_url(email=email, mailing_id=mailing_id).split("8000", 1)[1]
+    """The unsubscribe link of the message of that mailing (a new one if None) to that address."""
+    mailing = Mailing.objects.get(pk=mailing_id) if mailing_id else MailingFactory()
+    delivery, _ = Delivery.objects.get_or_create(mailing=mailing, email=email.lower())
+    url = UnsubscribeLinks().url(delivery_id=delivery.pk, mailing_id=mailing.pk)
+    return url.split("8000", 1)[1]
 
 
 def test_one_click_post_without_session_or_csrf_unsubscribes_once():
@@ -44,9 +48,16 @@ def test_unsubscribing_stops_pending_deliveries():
     assert Delivery.objects.get().status == "suppressed"
 
 
+def test_unsubscribing_by_a_link_stops_the_address_in_every_mailing():
+    first, second = MailingFactory(), MailingFactory()
+    Delivery.objects.create(mailing=second, email="alex@example.org")
+    Client().post(_path("alex@example.org", first.pk))
+    assert Delivery.objects.get(mailing=second).status == "suppressed"
+
+
 @pytest.mark.parametrize(
     "token",
-    ["nonsense", unsubscribe_token(email="alex@example.org", mailing_id=1) + "x", "a:b:c"],
+    ["nonsense", unsubscribe_token(delivery_id=1) + "x", "a:b:c", "d1:forged"],
 )
 def test_forged_or_damaged_token_is_refused_without_error(client, token):
     assert client.get(f"/unsubscribe/{token}/").status_code == 400
@@ -55,7 +66,7 @@ def test_forged_or_damaged_token_is_refused_without_error(client, token):
 
 
 def test_token_made_with_another_key_is_refused(client, settings):
-    token = unsubscribe_token(email="alex@example.org", mailing_id=None)
+    token = _path().split("/")[2]
     settings.SECRET_KEY = "another-key-entirely-" * 3
     assert client.post(f"/unsubscribe/{token}/").status_code == 400
 
@@ -85,7 +96,8 @@ def _on_first_message(smtp, action):
 
 
 def _unsubscribe_by_link():
-    path = _path("Person2@Example.org")
+    delivery = Delivery.objects.get(email="person2@example.org")
+    path = _path(delivery.email, delivery.mailing_id)
     assert (
         Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"}).status_code
         == 200
