@@ -81,8 +81,8 @@ else:
         raise ImproperlyConfigured(
             "The environment variable SECRET_KEY is too short: use at least 50 random characters."
         )
-    # Earlier keys, while links and sessions signed with them should still work (see the
-    # README's "Rotating the secret key").
+    # Earlier keys, while links and sessions signed with them should still work (see
+    # docs/security.md, "Rotating the secret key").
     SECRET_KEY_FALLBACKS = [
         key.strip() for key in env.list("SECRET_KEY_FALLBACKS", default=[]) if key.strip()
     ]
@@ -234,6 +234,10 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
+    # The portal's own public forms that send mail: join requests, and asking for a new
+    # invitation (per network, then per address asked about).
+    "join_request": "10/h/ip",
+    "invitation_renewal": "10/h/ip,3/h/key",
 }
 # Behind a proxy, the number of proxies whose X-Forwarded-For may be trusted: rate limits per
 # IP address would otherwise count every visitor as the proxy.
@@ -372,6 +376,12 @@ MAILING_SCHEDULE_CHECK_SECONDS = _number("MAILING_SCHEDULE_CHECK_SECONDS", 60, f
 # Rows a background councillor import writes between progress updates.
 IMPORT_CHUNK_ROWS = _number("IMPORT_CHUNK_ROWS", 500, minimum=1)
 MAILING_SCHEDULE_MAX_LATENESS = _number("MAILING_SCHEDULE_MAX_LATENESS", 60, minimum=1)
+# The outbox of notices (members.services.notices): how often beat sends what a lost task left
+# waiting, how long a worker may hold a claimed notice, and retries of temporary failures.
+NOTICE_SWEEP_SECONDS = _number("NOTICE_SWEEP_SECONDS", 60, float, minimum=0.1)
+NOTICE_CLAIM_TIMEOUT = _number("NOTICE_CLAIM_TIMEOUT", 300, float, minimum=0.1)
+NOTICE_MAX_ATTEMPTS = _number("NOTICE_MAX_ATTEMPTS", 8, minimum=1)
+NOTICE_RETRY_BASE_SECONDS = _number("NOTICE_RETRY_BASE_SECONDS", 60, float)
 CELERY_BEAT_SCHEDULE = {
     "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
     "mailings-start-scheduled": {
@@ -379,6 +389,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": MAILING_SCHEDULE_CHECK_SECONDS,
     },
     "onboarding-sweep": {"task": "members.tasks.onboarding_sweep", "schedule": 5 * 60},
+    "notices-sweep": {"task": "members.tasks.notices_sweep", "schedule": NOTICE_SWEEP_SECONDS},
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.

@@ -17,12 +17,27 @@ from .models import (
     ExportLogEntry,
     JoinRequest,
     LevyWaiver,
+    Notice,
     Position,
     ProfileChange,
     StaffRole,
     User,
 )
-from .services import staff_appoint, staff_remove
+from .services.staff import staff_appoint, staff_remove
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that are shown in the admin but never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 # Fields that grant powers: only a superuser may change them. National staff get their admin
 # permissions from the staff role (the StaffRole admin below), never by editing an account.
@@ -211,8 +226,8 @@ class ErasureRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportLogEntry)
-class ExportLogEntryAdmin(admin.ModelAdmin):
-    """Read-only: every download of personal data, as it happened."""
+class ExportLogEntryAdmin(ReadOnlyAdmin):
+    """Every download of personal data, as it happened."""
 
     list_display = ["at", "user", "kind", "subject", "rows"]
     list_filter = ["kind", "at"]
@@ -220,18 +235,9 @@ class ExportLogEntryAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__full_name", "subject"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(EqualityMonitoring)
-class EqualityMonitoringAdmin(admin.ModelAdmin):
+class EqualityMonitoringAdmin(ReadOnlyAdmin):
     """Read-only, and only for people holding the dedicated `members.view_equality_monitoring`
     permission (superusers hold every permission). Django's default view permission for the
     model is not enough, and answers are added, changed and withdrawn only by the member."""
@@ -244,15 +250,6 @@ class EqualityMonitoringAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("members.view_equality_monitoring")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Position)
@@ -279,3 +276,13 @@ class CouncillorImportAdmin(admin.ModelAdmin):
     list_select_related = ["region"]
     readonly_fields = ["content", "report"]
     raw_id_fields = ["uploaded_by"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """The outbox: what went to whom, and what failed (filter by status)."""
+
+    list_display = ["created_at", "kind", "to_email", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_email", "subject"]
+    date_hierarchy = "created_at"

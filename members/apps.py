@@ -6,7 +6,7 @@ def _national_staff_permissions_sync(sender, **kwargs):
     """After every migrate (when new models may have brought new permissions), give national
     staff the admin permissions of the portal's models, including staff appointed earlier."""
     from members.models import StaffRole
-    from members.services.roles import NATIONAL_STAFF_APPS, national_staff_group_sync
+    from members.services.staff import NATIONAL_STAFF_APPS, national_staff_group_sync
 
     if sender.label not in NATIONAL_STAFF_APPS:
         return

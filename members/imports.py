@@ -213,6 +213,14 @@ def clean_ward(value: str, *, required: bool = True) -> str:
     return value
 
 
+def spreadsheet_cell(value) -> str:
+    """A value as text that a spreadsheet shows as it is and never runs as a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) or text.startswith(("\t", "\r")):
+        return "'" + text
+    return text
+
+
 def clean_email(value: str) -> str:
     value = value.strip().lower()
     if not value:

@@ -1,21 +1,33 @@
 from django.urls import path
 
-from .views import councillors, decisions, exports, home, onboarding, profile
+from .views import (
+    councillors,
+    decisions,
+    exports,
+    home,
+    imports,
+    invitations,
+    join_requests,
+    profile,
+    representatives,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("join/", onboarding.join, name="join"),
-    path("join/thanks/", onboarding.join_thanks, name="join_thanks"),
-    path("join-requests/", onboarding.join_requests, name="join_requests"),
+    path("join/", join_requests.join, name="join"),
+    path("join/thanks/", join_requests.join_thanks, name="join_thanks"),
+    path("join-requests/", join_requests.join_requests, name="join_requests"),
     path(
         "join-requests/<int:pk>/approve/",
-        onboarding.join_request_approve,
+        join_requests.join_request_approve,
         name="join_request_approve",
     ),
     path(
-        "join-requests/<int:pk>/refuse/", onboarding.join_request_refuse, name="join_request_refuse"
+        "join-requests/<int:pk>/refuse/",
+        join_requests.join_request_refuse,
+        name="join_request_refuse",
     ),
-    path("invitation/<uidb64>/<token>/", onboarding.invitation_accept, name="invitation_accept"),
+    path("invitation/<uidb64>/<token>/", invitations.invitation_accept, name="invitation_accept"),
     path(
         "councils/<slug:slug>/councillors/",
         councillors.council_councillors,
@@ -47,21 +59,21 @@ urlpatterns = [
     path(
         "councillors/<int:pk>/history/", councillors.councillor_history, name="councillor_history"
     ),
-    path("import/<slug:region_slug>/", onboarding.import_upload, name="import_upload"),
-    path("imports/<int:pk>/", onboarding.import_detail, name="import_detail"),
-    path("imports/<int:pk>/confirm/", onboarding.import_confirm, name="import_confirm"),
-    path("imports/<int:pk>/progress.json", onboarding.import_progress, name="import_progress"),
+    path("import/<slug:region_slug>/", imports.import_upload, name="import_upload"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/progress.json", imports.import_progress, name="import_progress"),
     path(
         "export/<slug:region_slug>/councillors.csv",
-        onboarding.export_councillors,
+        exports.export_councillors,
         name="export_councillors",
     ),
-    path("export/<slug:region_slug>/groups.csv", onboarding.export_groups, name="export_groups"),
-    path("representatives/", onboarding.representatives, name="representatives"),
+    path("export/<slug:region_slug>/groups.csv", exports.export_groups, name="export_groups"),
+    path("representatives/", representatives.representatives, name="representatives"),
     path("exports/", exports.export_log, name="export_log"),
     path(
         "representatives/<int:pk>/remove/",
-        onboarding.representative_remove,
+        representatives.representative_remove,
         name="representative_remove",
     ),
     path("profile/", profile.profile, name="profile"),

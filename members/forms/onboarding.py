@@ -23,7 +23,7 @@ from members.access import (
     may_change_roles,
 )
 from members.models import Councillor, User
-from members.services.onboarding import LEFT_ON_FUTURE
+from members.services.councillors import LEFT_ON_FUTURE
 from regions.access import regions_managed_by
 from regions.models import Region
 

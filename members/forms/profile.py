@@ -198,10 +198,25 @@ class PositionForm(DescribedFieldsMixin, forms.ModelForm):
         )
 
 
+class _PositionFormSetBase(forms.BaseInlineFormSet):
+    def positions(self) -> list[dict]:
+        """The positions kept, as profile_update takes them (those without an id are new)."""
+        return [
+            {
+                "id": form.instance.pk,
+                "title": form.cleaned_data["title"],
+                "start_date": form.cleaned_data.get("start_date"),
+            }
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
 PositionFormSet = forms.inlineformset_factory(
     Councillor,
     Position,
     form=PositionForm,
+    formset=_PositionFormSetBase,
     extra=1,
     max_num=20,
     validate_max=True,

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from members import history
+from members import history, services
 from members.access import (
     address_change_refusal,
     councillors_listed_for,
@@ -19,7 +19,6 @@ from members.access import (
 )
 from members.forms.onboarding import CouncillorAddForm, CouncillorEditForm, CouncillorLeaveForm
 from members.models import Councillor
-from members.services import onboarding
 from regions.access import get_council_for_user_or_404, manages_region
 
 
@@ -66,7 +65,7 @@ def councillor_add(request, slug):
     form = CouncillorAddForm(request.POST or None, by=request.user, council=council)
     if request.method == "POST" and form.is_valid():
         try:
-            councillor = onboarding.councillor_add(
+            councillor = services.councillors.councillor_add(
                 council=council,
                 by=request.user,
                 **form.cleaned_data,
@@ -92,7 +91,7 @@ def councillor_edit(request, slug, pk):
         "ward": councillor.ward,
         "phone": councillor.phone,
     }
-    invitation_pending = onboarding.invitation_pending(councillor.user)
+    invitation_pending = services.invitations.invitation_pending(councillor.user)
     form = CouncillorEditForm(
         request.POST or None,
         initial=initial,
@@ -102,7 +101,7 @@ def councillor_edit(request, slug, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            invited = onboarding.councillor_details_save(
+            invited = services.councillors.councillor_details_save(
                 councillor=councillor, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -129,7 +128,7 @@ def councillor_invitation_resend(request, slug, pk):
     council = get_council_for_user_or_404(request.user, slug, manage=True)
     councillor = _councillor_on_council(request.user, council, pk)
     try:
-        onboarding.councillor_invitation_resend(councillor=councillor, by=request.user)
+        services.invitations.councillor_invitation_resend(councillor=councillor, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -144,7 +143,7 @@ def councillor_leave(request, slug, pk):
     councillor = _councillor_on_council(request.user, council, pk)
     form = CouncillorLeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        onboarding.councillor_mark_left(
+        services.councillors.councillor_mark_left(
             councillor=councillor, left_on=form.cleaned_data["left_on"], by=request.user
         )
         messages.success(
@@ -161,7 +160,7 @@ def councillor_reinstate(request, slug, pk):
     council = get_council_for_user_or_404(request.user, slug, manage=True)
     councillor = _councillor_on_council(request.user, council, pk)
     try:
-        onboarding.councillor_reinstate(councillor=councillor)
+        services.councillors.councillor_reinstate(councillor=councillor)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

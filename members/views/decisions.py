@@ -19,6 +19,31 @@ from members.models import Decision
 RECENT = 20
 
 
+# What each list of requests shows: its heading, the row template, the number of columns of
+# its pending table, and what it says when nothing waits.
+LISTS = {
+    "changes": (
+        "Council and ward changes",
+        "members/rows/change.html",
+        5,
+        "No changes are waiting.",
+    ),
+    "waivers": ("Levy waivers", "members/rows/waiver.html", 4, "No applications are waiting."),
+    "erasures": ("Erasure requests", "members/rows/erasure.html", 3, "No requests are waiting."),
+}
+
+
+def _decisions_list(request, what: str, managed, asked_on: str):
+    heading, rows, columns, empty = LISTS[what]
+    context = pending_and_decided(managed, asked_on) | {
+        "heading": heading,
+        "rows": rows,
+        "columns": columns,
+        "empty": empty,
+    }
+    return render(request, "members/decisions_list.html", context)
+
+
 def pending_and_decided(managed, asked_on: str) -> dict:
     """The requests in `managed` waiting for a decision, oldest `asked_on` first, and the RECENT
     latest decided."""
@@ -50,21 +75,29 @@ def index(request):
     return render(request, "members/decisions.html", context)
 
 
-def _decide_change(request, change, form):
+def _decision_apply(request, form, decide, *, done: str, then: str, **request_decided):
+    """Record the decision in `form` with the service `decide`, and say how it went."""
+    decision = form.cleaned_data["decision"]
     try:
-        services.profile_change_decide(
-            change=change,
+        decide(
             by=request.user,
-            approve=form.cleaned_data["decision"] == Decision.APPROVED,
+            approve=decision == Decision.APPROVED,
             reason=form.cleaned_data["reason"],
+            **request_decided,
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(
-            request, f"Change for {change.councillor.user} {form.cleaned_data['decision']}."
-        )
-    return redirect("decisions_changes")
+        messages.success(request, f"{done} {decision}.")
+    return redirect(then)
+
+
+def _decide_change(request, change, form):
+    decide = services.profile_changes.profile_change_decide
+    done = f"Change for {change.councillor.user}"
+    return _decision_apply(
+        request, form, decide, done=done, then="decisions_changes", change=change
+    )
 
 
 @login_required
@@ -85,8 +118,7 @@ def changes(request):
     managed = access.profile_changes_managed_by(request.user).select_related(
         "councillor__user", "councillor__council", "council__region", "decided_by"
     )
-    context = pending_and_decided(managed, "requested_at")
-    return render(request, "members/decisions_changes.html", context)
+    return _decisions_list(request, "changes", managed, "requested_at")
 
 
 @login_required
@@ -105,8 +137,7 @@ def waivers(request):
     managed = access.waivers_managed_by(request.user).select_related(
         "councillor__user", "councillor__council", "decided_by"
     )
-    context = pending_and_decided(managed, "applied_at")
-    return render(request, "members/decisions_waivers.html", context)
+    return _decisions_list(request, "waivers", managed, "applied_at")
 
 
 @login_required
@@ -115,18 +146,10 @@ def waiver_detail(request, pk):
     waiver = access.get_waiver_for_user_or_404(request.user, pk)
     form = DecisionForm(request.POST or None, reason_required_to_refuse=True)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.levy_waiver_decide(
-                waiver=waiver,
-                by=request.user,
-                approve=form.cleaned_data["decision"] == Decision.APPROVED,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        else:
-            messages.success(request, f"Levy waiver {form.cleaned_data['decision']}.")
-        return redirect("decisions_waivers")
+        decide = services.waivers.levy_waiver_decide
+        return _decision_apply(
+            request, form, decide, done="Levy waiver", then="decisions_waivers", waiver=waiver
+        )
     return render(request, "members/decisions_waiver.html", {"waiver": waiver, "form": form})
 
 
@@ -134,8 +157,7 @@ def waiver_detail(request, pk):
 @require_safe
 def erasures(request):
     managed = access.erasure_requests_managed_by(request.user).select_related("user", "decided_by")
-    context = pending_and_decided(managed, "requested_at")
-    return render(request, "members/decisions_erasures.html", context)
+    return _decisions_list(request, "erasures", managed, "requested_at")
 
 
 @login_required
@@ -147,12 +169,12 @@ def erasure_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == Decision.APPROVED:
-                services.erasure_carry_out(
+                services.erasure.erasure_carry_out(
                     request=erasure, by=request.user, reason=form.cleaned_data["reason"]
                 )
                 messages.success(request, "The person's data has been erased.")
             else:
-                services.erasure_request_refuse(
+                services.erasure.erasure_request_refuse(
                     request=erasure, by=request.user, reason=form.cleaned_data["reason"]
                 )
                 messages.success(request, "The erasure request has been refused.")
@@ -160,7 +182,7 @@ def erasure_detail(request, pk):
             messages.error(request, error.messages[0])
         return redirect("decisions_erasures")
     shared_groups = (
-        services.erasure_groups_sharing_address(user=erasure.user)
+        services.erasure.erasure_groups_sharing_address(user=erasure.user)
         if erasure.status == Decision.PENDING and erasure.user is not None
         else []
     )

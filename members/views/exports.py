@@ -1,14 +1,23 @@
-"""The export log, for the national office: who downloaded which personal data, and when."""
+"""Downloads of personal data (a region's councillors and groups as CSV), each written to the
+export log, and the export log itself, for the national office."""
+
+import csv
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_GET, require_safe
 
 from alc_portal.forms import DescribedFieldsMixin
+from members import selectors
 from members.access import export_log_visible_to, require_national_staff
+from members.imports import spreadsheet_cell
+from members.models import ExportLogEntry
+from members.services.exports import export_record
+from regions.access import get_region_for_user_or_404
 
 # The date picker sends ISO dates; a date typed or in a link may be written the British way.
 DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y"]
@@ -63,3 +72,54 @@ def export_log(request):
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     return render(request, "members/export_log.html", context)
+
+
+def _csv_download(request, *, kind: str, subject: str, filename: str, header, rows):
+    """A CSV of personal data, noted in the export log (one entry per download)."""
+    rows = list(rows)
+    export_record(by=request.user, kind=kind, subject=subject, rows=len(rows))
+    return _csv_response(filename, header, rows)
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # lets Excel recognise UTF-8
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([spreadsheet_cell(value) for value in row])
+    return response
+
+
+# What each region export holds: its kind in the export log, and the read that makes it.
+REGION_TABLES = {
+    "councillors": (ExportLogEntry.Kind.REGION_COUNCILLORS, selectors.region_councillors_table),
+    "groups": (ExportLogEntry.Kind.REGION_GROUPS, selectors.region_groups_table),
+}
+
+
+def _region_csv(request, region_slug: str, what: str):
+    region = get_region_for_user_or_404(request.user, region_slug, manage=True)
+    kind, table = REGION_TABLES[what]
+    header, rows = table(request.user, region)
+    return _csv_download(
+        request,
+        kind=kind,
+        subject=region.name,
+        filename=f"{region.slug}-{what}.csv",
+        header=header,
+        rows=rows,
+    )
+
+
+@login_required
+@require_GET
+def export_councillors(request, region_slug):
+    return _region_csv(request, region_slug, "councillors")
+
+
+@login_required
+@require_GET
+def export_groups(request, region_slug):
+    return _region_csv(request, region_slug, "groups")

@@ -80,18 +80,9 @@ def profile_edit(request):
     )
     formset = PositionFormSet(request.POST or None, instance=councillor, prefix="positions")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        positions = [
-            {
-                "id": f.instance.pk,
-                "title": f.cleaned_data["title"],
-                "start_date": f.cleaned_data.get("start_date"),
-            }
-            for f in formset.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
         try:
-            change = services.profile_update(
-                councillor=councillor, changes=form.cleaned_data, positions=positions
+            change = services.profiles.profile_update(
+                councillor=councillor, changes=form.cleaned_data, positions=formset.positions()
             )
         except PermissionDenied as refusal:
             _refuse(request, refusal)
@@ -164,7 +155,7 @@ def levy_waiver(request):
         messages.warning(request, refusal)
     if request.method == "POST" and form.is_valid():
         try:
-            services.levy_waiver_apply(
+            services.waivers.levy_waiver_apply(
                 councillor=councillor,
                 year=form.cleaned_data["year"],
                 circumstances=form.cleaned_data["circumstances"],
@@ -205,14 +196,14 @@ def _download(content: str, content_type: str, extension: str) -> HttpResponse:
 @login_required
 @require_GET
 def my_data_export_json(request):
-    content = services.personal_data_download(user=request.user, as_csv=False)
+    content = services.personal_data.personal_data_download(user=request.user, as_csv=False)
     return _download(content, "application/json", "json")
 
 
 @login_required
 @require_GET
 def my_data_export_csv(request):
-    content = services.personal_data_download(user=request.user, as_csv=True)
+    content = services.personal_data.personal_data_download(user=request.user, as_csv=True)
     # A byte order mark first, as the region exports have, so Excel reads it as UTF-8.
     return _download("\ufeff" + content, "text/csv; charset=utf-8", "csv")
 
@@ -223,7 +214,7 @@ def erasure_request(request):
     form = ErasureRequestForm(request.POST)
     if not form.is_valid():
         return _my_data_page(request, form)
-    services.erasure_request_create(user=request.user)
+    services.erasure.erasure_request_create(user=request.user)
     messages.success(
         request,
         "Your request to erase your data has been sent to the national office. We will tell "
@@ -239,7 +230,7 @@ def equality(request):
     initial = dict(record.answers) if record else {}
     form = EqualityMonitoringForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.equality_monitoring_save(user=request.user, answers=form.answers())
+        services.personal_data.equality_monitoring_save(user=request.user, answers=form.answers())
         messages.success(request, "Your equality-monitoring answers are saved.")
         return redirect("equality")
     context = {
@@ -253,6 +244,6 @@ def equality(request):
 @login_required
 @require_POST
 def equality_withdraw(request):
-    services.equality_monitoring_withdraw(user=request.user)
+    services.personal_data.equality_monitoring_withdraw(user=request.user)
     messages.success(request, "Your equality-monitoring answers have been deleted.")
     return redirect("equality")

@@ -37,22 +37,32 @@ class Command(BaseCommand):
             raise CommandError("Load the councils first: python manage.py load_councils")
         created = []
 
-        user, new = services.user_ensure(email=STAFF[0], full_name=STAFF[1], password=DEMO_PASSWORD)
-        services.staff_appoint(user=user, job_title="National organiser")
-        recovery = {user.email: services.two_factor_enrol(user=user, totp_secret=DEMO_TOTP_SECRET)}
+        user, new = services.accounts.user_ensure(
+            email=STAFF[0], full_name=STAFF[1], password=DEMO_PASSWORD
+        )
+        services.staff.staff_appoint(user=user, job_title="National organiser")
+        recovery = {
+            user.email: services.accounts.two_factor_enrol(user=user, totp_secret=DEMO_TOTP_SECRET)
+        }
         created += [user.email] if new else []
 
         for email, name, region_name in REPRESENTATIVES:
-            user, new = services.user_ensure(email=email, full_name=name, password=DEMO_PASSWORD)
-            services.representative_appoint(user=user, region=Region.objects.get(name=region_name))
-            recovery[user.email] = services.two_factor_enrol(
+            user, new = services.accounts.user_ensure(
+                email=email, full_name=name, password=DEMO_PASSWORD
+            )
+            services.representatives.representative_appoint(
+                user=user, region=Region.objects.get(name=region_name)
+            )
+            recovery[user.email] = services.accounts.two_factor_enrol(
                 user=user, totp_secret=DEMO_TOTP_SECRET
             )
             created += [user.email] if new else []
 
         for email, name, gss_code, ward in COUNCILLORS:
-            user, new = services.user_ensure(email=email, full_name=name, password=DEMO_PASSWORD)
-            services.councillor_ensure(
+            user, new = services.accounts.user_ensure(
+                email=email, full_name=name, password=DEMO_PASSWORD
+            )
+            services.councillors.councillor_ensure(
                 user=user, council=Council.objects.get(gss_code=gss_code), ward=ward
             )
             created += [user.email] if new else []

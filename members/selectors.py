@@ -1,0 +1,130 @@
+"""Reads that several pages and services share: who is told of what, and where to write to."""
+
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from members.access import councillors_managed_by
+from members.models import StaffRole, User
+from regions.access import groups_visible_to, officers_visible_to
+from regions.models import GroupOfficer, RegionalRepresentative
+
+
+def portal_link(name: str, *args) -> str:
+    """The full address of a page of the portal, for links in email."""
+    return settings.PORTAL_URL.rstrip("/") + reverse(name, args=args)
+
+
+def national_office_email() -> str:
+    """The address people are told to write to: NATIONAL_OFFICE_EMAIL if set, otherwise the
+    address the portal's mail comes from."""
+    configured = getattr(settings, "NATIONAL_OFFICE_EMAIL", "")
+    return configured or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def national_staff_to_notify() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, pk__in=StaffRole.objects.values("user_id")).order_by(
+            "pk"
+        )
+    )
+
+
+def deciders_in_regions(region_ids) -> tuple[list[User], bool]:
+    """Who is told of a request to decide: the current representatives of these regions, or,
+    while none has one, the national office staff; and whether they are representatives."""
+    representatives = list(
+        User.objects.filter(
+            is_active=True,
+            representative_roles__in=RegionalRepresentative.objects.current().filter(
+                region_id__in=region_ids
+            ),
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    if representatives:
+        return representatives, True
+    return national_staff_to_notify(), False
+
+
+# The region's exports: a header and rows of plain values, for a CSV.
+
+COUNCILLORS_HEADER = [
+    "full_name",
+    "email",
+    "council",
+    "council_gss",
+    "ward",
+    "phone",
+    "labour_coop",
+]
+
+
+def region_councillors_table(user, region) -> tuple[list[str], list[tuple]]:
+    """The serving councillors of a region that `user` manages, by council and name."""
+    councillors = (
+        councillors_managed_by(user)
+        .serving()
+        .filter(council__region=region)
+        .select_related("user", "council")
+        .order_by("council__short_name", "user__full_name", "pk")
+    )
+    rows = [
+        (
+            c.user.full_name,
+            c.user.email,
+            c.council.name,
+            c.council.gss_code,
+            c.ward,
+            c.phone,
+            "yes" if c.labour_coop else "no",
+        )
+        for c in councillors
+    ]
+    return COUNCILLORS_HEADER, rows
+
+
+GROUPS_HEADER = [
+    "council",
+    "group",
+    "contact_email",
+    "phone",
+    "postal_address",
+    *GroupOfficer.Role.values,
+    "labour_seats",
+]
+
+
+def region_groups_table(user, region) -> tuple[list[str], list[tuple]]:
+    """The Labour groups of a region, with their contact details and current officers."""
+    officers = officers_visible_to(user).current().select_related("user")
+    officers = officers.order_by("start_date", "pk")
+    groups = (
+        groups_visible_to(user)
+        .filter(council__region=region)
+        .select_related("council")
+        .prefetch_related(Prefetch("officers", queryset=officers, to_attr="current_officers"))
+        .order_by("council__short_name")
+    )
+
+    def holders(group, role) -> str:
+        return ", ".join(
+            o.user.full_name or o.user.email for o in group.current_officers if o.role == role
+        )
+
+    rows = [
+        (
+            g.council.name,
+            g.name,
+            g.contact_email,
+            g.phone,
+            g.postal_address,
+            *(holders(g, role) for role in GroupOfficer.Role),
+            g.council.labour_seats,
+        )
+        for g in groups
+    ]
+    return GROUPS_HEADER, rows

@@ -1,0 +1,88 @@
+"""CSV imports of councillors: upload, preview, confirm, and the progress of large files."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from members import imports, services
+from members.access import get_import_for_user_or_404, imports_managed_by
+from members.forms.onboarding import ImportUploadForm
+from regions.access import get_region_for_user_or_404
+
+# The import preview lists every row that would change something or has an error; a very
+# large file's unchanged rows are only counted.
+PREVIEW_ROW_LIMIT = 5_000
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request, region_slug):
+    region = get_region_for_user_or_404(request.user, region_slug, manage=True)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            councillor_import = services.councillor_imports.councillor_import_preview(
+                region=region, uploaded_by=request.user, filename=upload.name, raw=upload.read()
+            )
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("import_detail", pk=councillor_import.pk)
+    recent = imports_managed_by(request.user).filter(region=region).defer("content", "report")
+    context = {"form": form, "region": region, "recent": recent[:10]}
+    return render(request, "members/import_upload.html", context)
+
+
+@login_required
+@require_safe
+def import_detail(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    report = councillor_import.report or {}
+    shown = [row for row in report.get("rows", []) if row["action"] != "unchanged"]
+    context = {
+        "import": councillor_import,
+        "region": councillor_import.region,
+        "counts": report.get("counts", {}),
+        "rows": shown[:PREVIEW_ROW_LIMIT],
+        "rows_hidden": max(0, len(shown) - PREVIEW_ROW_LIMIT),
+        "to_write": sum(report.get("counts", {}).get(key, 0) for key in ("create", "update")),
+        "in_progress": councillor_import.is_in_progress,
+    }
+    return render(request, "members/import_detail.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    try:
+        councillor_import = services.councillor_imports.councillor_import_confirm(
+            councillor_import=councillor_import
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        # A finished import's page says so itself.
+        if not councillor_import.is_done:
+            messages.success(request, "The import has started; this page shows its progress.")
+    return redirect("import_detail", pk=councillor_import.pk)
+
+
+@login_required
+@require_safe
+def import_progress(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    total = councillor_import.total_rows
+    return JsonResponse(
+        {
+            "status": councillor_import.status,
+            "status_label": councillor_import.get_status_display(),
+            "processed_rows": councillor_import.processed_rows,
+            "total_rows": total,
+            "finished": councillor_import.is_done or councillor_import.is_failed,
+        }
+    )
