@@ -278,11 +278,11 @@ class Baseline:
         from campaigns.rendering import (
             DATE_DISPLAY_FORMAT,
             WRAPPER_TEMPLATE,
-            _markdown_to_html,
-            _text_footer,
             footer_reason,
+            markdown_to_html,
+            text_footer,
         )
-        from campaigns.services.sending import Envelope
+        from campaigns.services.messages import Envelope
 
         # The election date is ISO text in the recipients' values and shows as "6 May 2027":
         # in plain Django that is a date object and the |date filter.
@@ -304,7 +304,7 @@ class Baseline:
             WRAPPER_TEMPLATE,
             {
                 "subject": "BENCHSUBJECTX",
-                "content": mark_safe(_markdown_to_html(marked)),  # noqa: S308 - sanitised by nh3
+                "content": mark_safe(markdown_to_html(marked)),  # noqa: S308 - sanitised by nh3
                 "unsubscribe_url": "BENCHURLX",
                 "reason": "BENCHREASONX",
             },
@@ -320,7 +320,7 @@ class Baseline:
         text = (
             body.strip()
             + "\n"
-            + _text_footer(unsubscribe_url="{{ unsubscribe_url }}", reason="{{ reason }}")
+            + text_footer(unsubscribe_url="{{ unsubscribe_url }}", reason="{{ reason }}")
         )
         plain = Engine(autoescape=False)
         self.subject = plain.from_string(django_tags(mailing.subject))
@@ -452,7 +452,7 @@ def pipeline(mailing_id: int, workers: int, database_url: str, sink: Sink, profi
     from workers import worker_start, worker_stop
 
     from campaigns.models import Delivery, Mailing
-    from campaigns.services.sending import mailing_start
+    from campaigns.services.lifecycle import mailing_start
 
     procs = [worker_start(database_url=database_url, name=f"bench{i}") for i in range(workers)]
     profilers, paths = [], []

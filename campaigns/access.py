@@ -6,6 +6,10 @@ staff (all) and by regional representatives (those owned by one of their regions
 knows they exist, nor their deliveries. A representative may change their region's drafts until
 they are sent; sending and approving are for staff. The suppression list is for staff alone;
 each person may lift their own unsubscribe.
+
+Each thing a person may do to a mailing is one `may_..._mailing(user, mailing)` function below:
+the mailing's pages show its button when the function allows it, and the service that does it
+asks the same function (the mailing's state, as its model names it, is part of the answer).
 """
 
 from allauth.account.models import EmailAddress
@@ -14,11 +18,6 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from .models import Adoption, Campaign, CampaignResource, Delivery, Mailing, Suppression
-
-# States in which a representative may still edit their region's mailing.
-REP_EDITABLE = (Mailing.Status.DRAFT, Mailing.Status.AWAITING_APPROVAL)
-# States in which anyone may still change a mailing's content or audience.
-EDITABLE = (Mailing.Status.DRAFT, Mailing.Status.AWAITING_APPROVAL, Mailing.Status.SCHEDULED)
 
 
 def is_staff(user) -> bool:
@@ -50,24 +49,68 @@ def mailings_visible_to(user):
     return Mailing.objects.none()
 
 
-def may_manage_mailing(user, mailing) -> bool:
-    """Whether the person may edit the mailing's content and audience."""
+def get_mailing_for_user_or_404(user, pk):
+    return get_object_or_404(
+        mailings_visible_to(user).select_related("campaign", "owner_region"), pk=pk
+    )
+
+
+def may_edit_mailing(user, mailing) -> bool:
+    """Change its content and audience: staff until it is sending, its region's representative
+    while it is being drafted."""
     if is_staff(user):
-        return mailing.status in EDITABLE
+        return mailing.is_before_sending
     return (
         user.is_authenticated
         and mailing.owner_region_id in user.represented_region_ids
-        and mailing.status in REP_EDITABLE
+        and mailing.is_being_drafted
     )
 
 
-def get_mailing_for_user_or_404(user, pk, *, manage=False):
-    mailing = get_object_or_404(
-        mailings_visible_to(user).select_related("campaign", "owner_region"), pk=pk
-    )
-    if manage and not (is_staff(user) or may_manage_mailing(user, mailing)):
-        raise PermissionDenied
-    return mailing
+def may_test_send_mailing(user, mailing) -> bool:
+    """Send a copy to oneself: staff, and whoever may edit it."""
+    return is_staff(user) or may_edit_mailing(user, mailing)
+
+
+def may_submit_mailing(user, mailing) -> bool:
+    """Ask the national office to approve a region's draft."""
+    return may_edit_mailing(user, mailing) and mailing.can_be_submitted
+
+
+def may_approve_mailing(user, mailing) -> bool:
+    """Approve it as it stands, while it is being drafted: staff. A national mailing needs no
+    approval, but may have one (it then records who checked it)."""
+    return is_staff(user) and mailing.is_being_drafted
+
+
+def may_send_mailing(user, mailing) -> bool:
+    """Send it now or schedule it (again), approving it in passing: staff, until it is
+    sending."""
+    return is_staff(user) and mailing.is_before_sending
+
+
+def may_unschedule_mailing(user, mailing) -> bool:
+    """Take it off the schedule, back to a draft: staff."""
+    return is_staff(user) and mailing.is_scheduled
+
+
+def may_pause_mailing(user, mailing) -> bool:
+    return is_staff(user) and mailing.can_be_paused
+
+
+def may_resume_mailing(user, mailing) -> bool:
+    return is_staff(user) and mailing.can_be_resumed
+
+
+def may_cancel_mailing(user, mailing) -> bool:
+    """Stop it for good, while scheduled, sending or paused: staff."""
+    return is_staff(user) and mailing.can_be_cancelled
+
+
+def may_resend_mailing(user, mailing) -> bool:
+    """Try its failed addresses again, once sending has begun and unless it was cancelled:
+    staff."""
+    return is_staff(user) and mailing.is_sending_or_sent
 
 
 def campaigns_visible_to(user):

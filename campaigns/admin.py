@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from members.admin import ReadOnlyAdmin
+
 from .forms import ResourceForm
 from .models import (
     Adoption,
@@ -78,26 +80,13 @@ class SuppressionAdmin(admin.ModelAdmin):
             suppression_remove(suppression_id=pk)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the portal keeps for itself: shown, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SuppressionLift)
-class SuppressionLiftAdmin(_ReadOnlyAdmin):
+class SuppressionLiftAdmin(ReadOnlyAdmin):
     list_display = ["address_digest", "lifted_at"]
 
 
 @admin.register(ProviderEvent)
-class ProviderEventAdmin(_ReadOnlyAdmin):
+class ProviderEventAdmin(ReadOnlyAdmin):
     list_display = ["esp", "event_id", "received_at"]
     list_filter = ["esp"]
     search_fields = ["event_id"]

@@ -1,5 +1,6 @@
-"""Forms for campaigns and for composing mailings. Querysets are scoped to the person using
-them, so a representative can't name another region's id in a POST."""
+"""Forms for campaigns, for composing and sending mailings, and for the suppression list.
+Querysets are scoped to the person using them, so a representative can't name another region's
+id in a POST."""
 
 import re
 import unicodedata
@@ -18,12 +19,13 @@ from regions.models import Council
 from .access import campaigns_visible_to, is_staff
 from .models import RATE_LIMIT_MAX, Adoption, Campaign, CampaignResource, Mailing
 from .rendering import MERGE_FIELD_LIST, template_errors
-from .services.compose import (
+from .services.content import (
     ADOPTED_IN_FUTURE_MESSAGE,
     adoption_exists_message,
     campaign_title_taken,
     campaign_title_taken_message,
 )
+from .services.lifecycle import RETRY_ALL, RETRY_TEMPORARY
 
 RESOURCE_MAX_BYTES = 10 * 1024 * 1024
 # Characters kept of an uploaded file's name before its suffix (the column holds 100 with the
@@ -336,3 +338,43 @@ class ScheduleForm(DescribedFieldsMixin, forms.Form):
         if when <= timezone.now():
             raise ValidationError("Choose a time in the future.")
         return when
+
+
+class ResendForm(DescribedFieldsMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="Which failed addresses",
+        choices=[
+            (RETRY_TEMPORARY, "Temporary failures only (the server said try later)"),
+            (RETRY_ALL, "All failures, refused addresses included"),
+        ],
+        initial=RETRY_TEMPORARY,
+        widget=forms.RadioSelect,
+    )
+
+
+class SuppressionForm(DescribedFieldsMixin, forms.Form):
+    email = forms.EmailField(max_length=254)
+    note = forms.CharField(max_length=500, required=False, label="Reason")
+
+
+class SearchText(forms.CharField):
+    """Free text typed into a search box. Control and other unprintable characters (NUL among
+    them, which the database refuses) are dropped and runs of spaces closed up before the
+    length is checked."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())
+
+    def bound_data(self, data, initial):
+        # The box shows the text as it was searched for.
+        return self.to_python(data)
+
+
+class SuppressionSearchForm(DescribedFieldsMixin, forms.Form):
+    q = SearchText(
+        label="Search addresses",
+        max_length=254,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )

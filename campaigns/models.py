@@ -180,6 +180,89 @@ class Mailing(models.Model):
 
         return control_labels(self.controls or ())
 
+    # Where the mailing stands. A mailing goes draft -> (awaiting approval -> draft) ->
+    # (scheduled ->) sending <-> paused -> sent, and may be cancelled while scheduled, sending or
+    # paused. Pages, access rules and services ask these rather than compare statuses.
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_awaiting_approval(self) -> bool:
+        return self.status == self.Status.AWAITING_APPROVAL
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def is_sending(self) -> bool:
+        return self.status == self.Status.SENDING
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status == self.Status.SENT
+
+    @property
+    def is_being_drafted(self) -> bool:
+        """A draft or awaiting approval: its region's representative may still change it, and
+        staff may approve it."""
+        return self.status in (self.Status.DRAFT, self.Status.AWAITING_APPROVAL)
+
+    @property
+    def is_before_sending(self) -> bool:
+        """Not sending yet (a draft, awaiting approval or scheduled): it may still be changed,
+        sent or scheduled."""
+        return self.is_being_drafted or self.is_scheduled
+
+    @property
+    def is_sending_or_sent(self) -> bool:
+        """Sending, paused or sent: its messages are going or have gone out, and it was not
+        cancelled. Its failed addresses may be tried again."""
+        return self.status in (self.Status.SENDING, self.Status.PAUSED, self.Status.SENT)
+
+    @property
+    def sending_began(self) -> bool:
+        """Whether sending began, whatever became of it since: its deliveries are then the
+        record of who gets it. A mailing cancelled while only scheduled never began."""
+        if self.status == self.Status.CANCELLED:
+            return self.started_at is not None
+        return self.is_sending_or_sent
+
+    @property
+    def is_finished(self) -> bool:
+        """Sent or cancelled: nothing more will be sent."""
+        return self.status in (self.Status.SENT, self.Status.CANCELLED)
+
+    @property
+    def needs_approval(self) -> bool:
+        """A region's mailing goes out only once the national office has approved it."""
+        return self.owner_region_id is not None and self.approved_by_id is None
+
+    @property
+    def can_be_submitted(self) -> bool:
+        """A region's draft not yet approved can be sent to the national office for approval."""
+        return self.is_draft and self.needs_approval
+
+    @property
+    def can_be_started(self) -> bool:
+        """A draft or a scheduled mailing can start sending (once approved, if it needs it) or
+        be scheduled."""
+        return self.is_draft or self.is_scheduled
+
+    @property
+    def can_be_paused(self) -> bool:
+        return self.is_sending
+
+    @property
+    def can_be_resumed(self) -> bool:
+        return self.status == self.Status.PAUSED
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return self.status in (self.Status.SCHEDULED, self.Status.SENDING, self.Status.PAUSED)
+
 
 class Delivery(models.Model):
     """One message of a mailing to one address: the ledger that makes sending exactly-once."""
@@ -254,6 +337,19 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.get_reason_display()})"
+
+    @property
+    def is_unsubscribe(self) -> bool:
+        """The person asked to stop (and may ask to start again)."""
+        return self.reason == self.Reason.UNSUBSCRIBED
+
+    @property
+    def is_hard_bounce(self) -> bool:
+        return self.reason == self.Reason.HARD_BOUNCE
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.reason == self.Reason.COMPLAINT
 
 
 class SuppressionLift(models.Model):

@@ -290,7 +290,7 @@ def fields_needing_values(subject: str, body: str) -> list[str]:
     return list(names)
 
 
-def _markdown_to_html(source: str) -> str:
+def markdown_to_html(source: str) -> str:
     rendered = markdown.markdown(source, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
 
@@ -304,7 +304,7 @@ def _wrap(
             "subject": subject,
             "reason": reason,
             "note": note,
-            # Sanitised by nh3 in _markdown_to_html.
+            # Sanitised by nh3 in markdown_to_html.
             "content": mark_safe(content_html),  # noqa: S308
             "unsubscribe_url": unsubscribe_url,
         },
@@ -316,11 +316,11 @@ def _text(body: str, *, note: str, unsubscribe_url: str | None, reason: str) -> 
     """The text part: the note (if any), the body, and the footer."""
     heading = f"{note}\n\n" if note else ""
     return (
-        heading + body.strip() + "\n" + _text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
+        heading + body.strip() + "\n" + text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
     )
 
 
-def _text_footer(*, unsubscribe_url: str | None, reason: str) -> str:
+def text_footer(*, unsubscribe_url: str | None, reason: str) -> str:
     if not unsubscribe_url:
         return f"\n\n--\n{reason}\n"
     return f"\n\n--\n{reason}\nTo stop receiving these emails: {unsubscribe_url}\n"
@@ -406,7 +406,7 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str, note: 
     unsubscribe_marker = f"{_MARKER}{len(fields)}Z" if has_unsubscribe else None
     html_marked = _wrap(
         subject=subject_marked,
-        content_html=_markdown_to_html(body_marked),
+        content_html=markdown_to_html(body_marked),
         unsubscribe_url=unsubscribe_marker,
         reason=reason,
         note=note,
@@ -453,7 +453,7 @@ def render_message_simple(*, subject: str, body: str, context: dict, note: str =
     # Which fields are inside link targets: find out where they land with numbered markers.
     numbered = [f"{_MARKER}{i}Z" if isinstance(p, _Field) else p for i, p in enumerate(body_parts)]
     text_links, html_links = _link_markers(
-        markdown_source="".join(numbered), page=_markdown_to_html("".join(numbered))
+        markdown_source="".join(numbered), page=markdown_to_html("".join(numbered))
     )
     body_text = "".join(
         (_url_quote(p.value(context)) if i in text_links else p.value(context))
@@ -471,7 +471,7 @@ def render_message_simple(*, subject: str, body: str, context: dict, note: str =
     reason = footer_reason(context)
     page = _wrap(
         subject=subject_text,
-        content_html=_markdown_to_html(body_html_source),
+        content_html=markdown_to_html(body_html_source),
         unsubscribe_url=unsubscribe_url,
         reason=reason,
         note=note,

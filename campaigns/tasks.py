@@ -11,7 +11,7 @@ import uuid
 from celery import shared_task
 from django.conf import settings
 
-from .services import notifications, sending
+from .services import lifecycle, sending
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -31,16 +31,4 @@ def mailings_sweep() -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def mailings_start_due() -> None:
-    sending.mailings_start_due()
-
-
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=8,
-)
-def mailing_notify(mailing_id: int, event: str) -> None:
-    """An email about a mailing's approval or sending; retried while the mail server is away."""
-    notifications.mailing_notify_send(mailing_id=mailing_id, event=event)
+    lifecycle.mailings_start_due()

@@ -2,17 +2,17 @@
 
 National staff hear when a representative submits a draft; the representative who drafted a
 mailing hears when staff approve, schedule or start it and when it has been sent; whoever
-scheduled a mailing hears when the schedule could not start it. Each email is sent by a Celery
-task queued after the change commits (campaigns.tasks.mailing_notify), through Django's mail.
+scheduled a mailing hears when the schedule could not start it. Each email goes through the
+portal's outbox (members.services.notices), queued in the transaction that makes the change.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
-from django.db import transaction
-from django.template.loader import render_to_string
+from django.utils import timezone
+
+from members.services.notices import notices_queue_each, occasion_stamp
 
 from ..models import Mailing
 
@@ -33,19 +33,34 @@ SUBJECTS = {
 }
 
 
-def mailing_notify_on_commit(*, mailing: Mailing, event: str) -> None:
-    """Queue the email about `event` once the current transaction commits, unless there is
-    plainly nobody to tell (a national mailing's progress, say). Who exactly is worked out
-    when the email is sent."""
-    from ..tasks import mailing_notify
-
-    if event in (SUBMITTED, NOT_STARTED):
-        wanted = True
-    else:
-        wanted = bool(mailing.owner_region_id and mailing.created_by_id)
-    if wanted:
-        mailing_id = mailing.pk
-        transaction.on_commit(lambda: mailing_notify.delay(mailing_id, event))
+def mailing_notices_queue(*, mailing: Mailing, event: str) -> int:
+    """Queue the email about `event` to those it concerns, in the current transaction: it goes
+    once the change commits. Returns how many were queued (nobody is told of a national
+    mailing's progress: staff send those themselves)."""
+    mailing = (
+        Mailing.objects.select_related("created_by", "scheduled_by", "approved_by", "owner_region")
+        .filter(pk=mailing.pk)
+        .first()
+    )
+    if mailing is None or event not in SUBJECTS:
+        return 0
+    context = {
+        "mailing": mailing,
+        "event": event,
+        "subject": SUBJECTS[event].format(subject=mailing.subject),
+        "url": settings.PORTAL_URL.rstrip("/") + mailing.get_absolute_url(),
+        "counts": _counts(mailing) if event == FINISHED else None,
+        "groups_without_address": len(mailing.groups_without_address or ()),
+    }
+    # One message each: nobody sees who else was told.
+    occasion = f"{mailing.pk}:{occasion_stamp(timezone.now())}"
+    return notices_queue_each(
+        notice_recipients(mailing, event),
+        kind=f"mailing_{event}",
+        occasion=occasion,
+        template="campaigns/email/mailing_notice",
+        context=context,
+    )
 
 
 def _drafter(mailing: Mailing) -> list[str]:
@@ -68,33 +83,6 @@ def notice_recipients(mailing: Mailing, event: str) -> list[str]:
 
 
 def _counts(mailing: Mailing) -> dict:
-    from .sending import mailing_progress
+    from ..selectors import mailing_progress
 
     return mailing_progress(mailing)
-
-
-def mailing_notify_send(*, mailing_id: int, event: str) -> int:
-    """Send the email about `event`; returns how many people it went to (0 when the mailing
-    is gone or nobody is to be told)."""
-    mailing = (
-        Mailing.objects.select_related("created_by", "scheduled_by", "approved_by", "owner_region")
-        .filter(pk=mailing_id)
-        .first()
-    )
-    if mailing is None or event not in SUBJECTS:
-        return 0
-    to = notice_recipients(mailing, event)
-    if not to:
-        return 0
-    context = {
-        "mailing": mailing,
-        "event": event,
-        "url": settings.PORTAL_URL.rstrip("/") + mailing.get_absolute_url(),
-        "counts": _counts(mailing) if event == FINISHED else None,
-        "groups_without_address": len(mailing.groups_without_address or ()),
-    }
-    body = render_to_string("campaigns/email/mailing_notice.txt", context)
-    subject = " ".join(SUBJECTS[event].format(subject=mailing.subject).split())[:200]
-    # One message each, over one connection: nobody sees who else was told.
-    send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in to])
-    return len(to)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from members.services.profile import national_office_email
+from members.selectors import national_office_email
 
 from ..access import own_suppressions
 

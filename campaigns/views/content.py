@@ -27,7 +27,7 @@ from ..access import (
     resources_visible_to,
 )
 from ..forms import AdoptionForm, CampaignForm, ResourceForm
-from ..services import compose
+from ..services import content
 
 BODY_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "li", "ol", "p",
@@ -90,7 +90,7 @@ def _campaign_form(request, campaign):
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = compose.campaign_save(
+            saved = content.campaign_save(
                 campaign=campaign, data=form.cleaned_data, user=request.user
             )
         except ValidationError as error:
@@ -108,7 +108,7 @@ def resource_add(request, slug):
     campaign = get_campaign_for_user_or_404(request.user, slug, manage=True)
     form = ResourceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        compose.resource_add(campaign=campaign, data=form.cleaned_data, user=request.user)
+        content.resource_add(campaign=campaign, data=form.cleaned_data, user=request.user)
         messages.success(request, "Resource added.")
         return redirect(campaign)
     return render(
@@ -121,7 +121,7 @@ def resource_add(request, slug):
 def resource_remove(request, slug, pk):
     campaign = get_campaign_for_user_or_404(request.user, slug, manage=True)
     resource = get_resource_for_user_or_404(request.user, campaign, pk, manage=True)
-    compose.resource_remove(resource=resource, user=request.user)
+    content.resource_remove(resource=resource, user=request.user)
     messages.success(request, f"Removed “{resource.title}”.")
     return redirect(campaign)
 
@@ -152,7 +152,7 @@ def adoption_add(request, slug):
     form = AdoptionForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            adoption = compose.adoption_add(
+            adoption = content.adoption_add(
                 campaign=campaign, data=form.cleaned_data, user=request.user
             )
         except ValidationError as error:
@@ -171,6 +171,6 @@ def adoption_add(request, slug):
 def adoption_remove(request, slug, pk):
     campaign = get_campaign_for_user_or_404(request.user, slug, manage=True)
     adoption = get_adoption_for_user_or_404(request.user, campaign, pk, manage=True)
-    compose.adoption_remove(adoption=adoption, user=request.user)
+    content.adoption_remove(adoption=adoption, user=request.user)
     messages.success(request, f"Removed the adoption by {adoption.council}.")
     return redirect(campaign)

@@ -1,34 +1,39 @@
 """Watching and steering a mailing being sent, the one-click unsubscribe, and the suppression
-list. Progress is visible to whoever may see the mailing; pausing, resuming, cancelling and
-re-sending are for national staff."""
+list. Progress is visible to whoever may see the mailing. Pausing, resuming, cancelling and
+re-sending are national staff's: anyone else is refused outright, and each button is shown, and
+its service acts, as its campaigns.access rule allows, so a press that came too late (the
+mailing moved on meanwhile) is told so."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alc_portal.forms import DescribedFieldsMixin
 from members.models import ExportLogEntry
+from members.selectors import national_office_email
 from members.services.exports import export_record
-from members.services.profile import national_office_email
 
 from ..access import (
     deliveries_visible_to,
     get_mailing_for_user_or_404,
     get_suppression_for_user_or_404,
-    is_staff,
+    may_cancel_mailing,
+    may_pause_mailing,
+    may_resend_mailing,
+    may_resume_mailing,
     require_staff,
     suppressions_visible_to,
 )
+from ..forms import ResendForm, SuppressionForm, SuppressionSearchForm
 from ..models import Delivery, Mailing, Suppression
 from ..rendering import subject_title
-from ..services import report, sending
+from ..selectors import mailing_progress_shown, report_addresses
+from ..services import lifecycle, report
 from ..services.suppression import own_unsubscribe_undo, suppression_add, suppression_remove
 from ..unsubscribe import preview_token_read, unsubscribe_token_read
 
@@ -39,39 +44,21 @@ LISTED = (
     (Delivery.Status.SUPPRESSED, "suppressed_page"),
     (Delivery.Status.CANCELLED, "cancelled_page"),
 )
-# States in which the failed addresses can be tried again (not once cancelled).
-RESENDABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SENT)
 SUPPRESSIONS_PER_PAGE = 100
-FINISHED = (Mailing.Status.SENT, Mailing.Status.CANCELLED)
-# States with a Pause, Resume or Cancel button.
-CONTROLLABLE = (Mailing.Status.SENDING, Mailing.Status.PAUSED, Mailing.Status.SCHEDULED)
-# Times on these pages are 24-hour, as elsewhere in the portal.
-TIME_FORMAT = "%-d %B %Y, %H:%M"
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime(TIME_FORMAT) if moment else ""
-
-
-def progress_shown(mailing) -> dict:
-    """The progress counts as the mailing's pages and their script show them. Once finished,
-    the rate is the whole mailing's average (messages sent over the time it took) rather than
-    the last few seconds', which would read 0; `finished` and `finished_at` let the script
-    take the page out of its sending state when the mailing finishes while watched."""
-    progress = sending.mailing_progress(mailing)
-    finished = mailing.status in FINISHED
-    progress["finished"] = finished
-    progress["started_at"] = _when(mailing.started_at)
-    progress["finished_at"] = _when(mailing.finished_at) if finished else ""
-    progress["rate_label"] = "Messages per second"
-    progress["rate_intro"] = "Sending rate over the last few seconds"
-    if finished:
-        progress["rate_label"] = "Average messages per second"
-        progress["rate_intro"] = "Average sending rate"
-        if mailing.started_at and mailing.finished_at:
-            elapsed = (mailing.finished_at - mailing.started_at).total_seconds()
-            progress["rate_per_second"] = round(progress["sent"] / max(elapsed, 1.0), 1)
-    return progress
+def _controls(user, mailing, progress) -> dict:
+    """The sending page's buttons, each as its access rule says; Try again only when something
+    failed."""
+    controls = {
+        "can_pause": may_pause_mailing(user, mailing),
+        "can_resume": may_resume_mailing(user, mailing),
+        "can_cancel": may_cancel_mailing(user, mailing),
+        "can_resend": may_resend_mailing(user, mailing) and bool(progress["failed"]),
+    }
+    # The Control section only when it has something in it.
+    controls["show_controls"] = any(controls.values())
+    return controls
 
 
 @login_required
@@ -79,18 +66,13 @@ def progress_shown(mailing) -> dict:
 def mailing_sending(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
     deliveries = deliveries_visible_to(request.user, mailing)
-    lists = {}
-    for status, parameter in LISTED:
-        rows = (
-            deliveries.filter(status=status)
-            .order_by("email", "pk")
-            .values("email", "attempts", "last_error", "group__name", "group__council__name")
+    lists = {
+        status: Paginator(report_addresses(deliveries, status), FAILED_SHOWN).get_page(
+            request.GET.get(parameter)
         )
-        lists[status] = Paginator(rows, FAILED_SHOWN).get_page(request.GET.get(parameter))
-    failed = lists[Delivery.Status.FAILED]
-    progress = progress_shown(mailing)
-    may_control = is_staff(request.user)
-    show_resend = may_control and bool(progress["failed"]) and mailing.status in RESENDABLE
+        for status, parameter in LISTED
+    }
+    progress = mailing_progress_shown(mailing)
     return render(
         request,
         "campaigns/sending.html",
@@ -100,14 +82,11 @@ def mailing_sending(request, pk):
             "progress": progress,
             "groups": report.report_by_group(deliveries),
             "groups_without_address": mailing.groups_without_address,
-            "failed": failed.object_list,
-            "failed_page": failed,
+            "failed_page": lists[Delivery.Status.FAILED],
             "suppressed_page": lists[Delivery.Status.SUPPRESSED],
             "cancelled_page": lists[Delivery.Status.CANCELLED],
-            # The Control section only when it has something in it.
-            "show_controls": may_control and (mailing.status in CONTROLLABLE or show_resend),
-            "show_resend": show_resend,
             "resend_form": ResendForm(),
+            **_controls(request.user, mailing, progress),
         },
     )
 
@@ -134,7 +113,7 @@ def mailing_report_csv(request, pk):
 @require_GET
 def mailing_progress(request, pk):
     mailing = get_mailing_for_user_or_404(request.user, pk)
-    return JsonResponse(progress_shown(mailing))
+    return JsonResponse(mailing_progress_shown(mailing))
 
 
 def _control(action, done: str, nothing: str):
@@ -148,7 +127,7 @@ def _control(action, done: str, nothing: str):
             messages.success(request, done.format(count=result))
         else:
             messages.warning(request, nothing)
-        if mailing.started_at is None and mailing.status == Mailing.Status.SCHEDULED:
+        if mailing.is_scheduled:
             # Cancelled from the mailing's page before it started: there is no report to see.
             return redirect(mailing)
         return redirect("campaigns:mailing_sending", pk=mailing.pk)
@@ -158,26 +137,14 @@ def _control(action, done: str, nothing: str):
 
 
 mailing_pause = _control(
-    sending.mailing_pause, "Paused. Messages being sent now will finish.", "It is not sending."
+    lifecycle.mailing_pause, "Paused. Messages being sent now will finish.", "It is not sending."
 )
-mailing_resume = _control(sending.mailing_resume, "Sending again.", "It is not paused.")
+mailing_resume = _control(lifecycle.mailing_resume, "Sending again.", "It is not paused.")
 mailing_cancel = _control(
-    sending.mailing_cancel,
+    lifecycle.mailing_cancel,
     "Cancelled: nothing more will be sent.",
     "It can no longer be cancelled.",
 )
-
-
-class ResendForm(DescribedFieldsMixin, forms.Form):
-    kind = forms.ChoiceField(
-        label="Which failed addresses",
-        choices=[
-            (sending.RETRY_TEMPORARY, "Temporary failures only (the server said try later)"),
-            (sending.RETRY_ALL, "All failures, refused addresses included"),
-        ],
-        initial=sending.RETRY_TEMPORARY,
-        widget=forms.RadioSelect,
-    )
 
 
 @login_required
@@ -187,10 +154,10 @@ def mailing_resend_failed(request, pk):
     require_staff(request.user)
     form = ResendForm(request.POST)
     # The page always says which; a request without the choice retries every failure.
-    kind = form.cleaned_data["kind"] if form.is_valid() else sending.RETRY_ALL
-    result = sending.mailing_resend_failed(mailing_id=mailing.pk, user=request.user, kind=kind)
+    kind = form.cleaned_data["kind"] if form.is_valid() else lifecycle.RETRY_ALL
+    result = lifecycle.mailing_resend_failed(mailing_id=mailing.pk, user=request.user, kind=kind)
     if result.retried:
-        which = "temporarily failed" if kind == sending.RETRY_TEMPORARY else "failed"
+        which = "temporarily failed" if kind == lifecycle.RETRY_TEMPORARY else "failed"
         messages.success(request, f"Trying the {result.retried} {which} addresses again.")
     elif not result.skipped:
         messages.warning(request, "There are no failed addresses of that kind to try again.")
@@ -253,34 +220,6 @@ def own_mailings_resume(request):
 # --- the suppression list (staff) -------------------------------------------------------------
 
 
-class SuppressionForm(DescribedFieldsMixin, forms.Form):
-    email = forms.EmailField(max_length=254)
-    note = forms.CharField(max_length=500, required=False, label="Reason")
-
-
-class SearchText(forms.CharField):
-    """Free text typed into a search box. Control and other unprintable characters (NUL among
-    them, which the database refuses) are dropped and runs of spaces closed up before the
-    length is checked."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())
-
-    def bound_data(self, data, initial):
-        # The box shows the text as it was searched for.
-        return self.to_python(data)
-
-
-class SuppressionSearchForm(DescribedFieldsMixin, forms.Form):
-    q = SearchText(
-        label="Search addresses",
-        max_length=254,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "search"}),
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def suppression_list(request):
@@ -306,7 +245,13 @@ def suppression_list(request):
     return render(
         request,
         "campaigns/suppression_list.html",
-        {"form": form, "search": search, "page": page, "query": query},
+        {
+            "form": form,
+            "search": search,
+            "page": page,
+            "query": query,
+            "query_string": urlencode({"q": query}) if query else "",
+        },
     )
 
 
