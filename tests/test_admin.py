@@ -15,8 +15,7 @@ from factories import (
 )
 
 from members.models import EqualityMonitoring, StaffRole, User
-from members.services import staff_appoint, staff_remove
-from members.services.roles import NATIONAL_STAFF_GROUP
+from members.services.staff import NATIONAL_STAFF_GROUP, staff_appoint, staff_remove
 from regions.models import RegionalRepresentative
 
 PORTAL_APPS = ["members", "regions", "campaigns"]
@@ -28,14 +27,15 @@ MODELS = [
 ]
 # Admins that forbid adding on purpose: erasures are requested by the person and carried out
 # from the Decisions pages; equality answers are given only by the member; the export log is
-# written by the downloads themselves, and the records of the provider's reports by the
-# webhooks.
+# written by the downloads themselves, the records of the provider's reports by the webhooks,
+# and the outbox's notices by the changes they are about.
 ADD_FORBIDDEN = {
     "members.ErasureRequest",
     "members.EqualityMonitoring",
     "members.ExportLogEntry",
     "campaigns.SuppressionLift",
     "campaigns.ProviderEvent",
+    "members.Notice",
 }
 
 

@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-from celery import Celery
-from django.conf import settings
 from django.db import connection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -24,37 +22,40 @@ def current_database_url() -> str:
 
 
 def worker_start(*, database_url: str, redis_url: str | None = None, name: str = "test"):
-    """Start `celery worker` as a child process and wait until it answers a ping."""
+    """Start `celery worker` as a child process and wait until it is ready to take tasks."""
     env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_CONN_MAX_AGE": "0"}
     if redis_url:
         env["REDIS_URL"] = redis_url
+    # Readiness is read from the worker's log, which must therefore show INFO lines.
+    if env.get("LOG_LEVEL", "").strip().upper() != "DEBUG":
+        env["LOG_LEVEL"] = "INFO"
+    node = f"{name}-{os.getpid()}-{time.monotonic_ns()}@"
     log_path = LOG_DIR / f"celery-{name}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "alc_portal", "worker", "-P", "solo",
-             "-l", "info", "--without-gossip", "--without-mingle",
-             "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"],
+             "-l", "info", "--without-gossip", "--without-mingle", "-n", f"{node}%h"],
             cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    hostname = None
-    deadline = time.monotonic() + 60
-    # A separate app: control messages go out through an app's own producer pool, so the
-    # project's app would always ping the default broker.
-    probe = Celery(broker=redis_url or settings.CELERY_BROKER_URL, set_as_current=False)
-    try:
-        while hostname is None and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"Celery worker exited early; see {log_path}")
-            for reply in probe.control.ping(timeout=0.5):
-                hostname = next(iter(reply))
-    finally:
-        probe.close()
-    if hostname is None:
-        worker_stop(proc)
-        raise RuntimeError(f"Celery worker did not answer within 60 s; see {log_path}")
+    # The worker logs "<node>@<host> ready." once it consumes its queue. (Not a ping: a worker
+    # running a task answers none until the task ends, and drops pings that expired meanwhile,
+    # so one that finds work waiting may not answer for as long as the work lasts.)
+    deadline = time.monotonic() + 120
+    while not _logged_ready(log_path, node):
+        if proc.poll() is not None:
+            raise RuntimeError(f"Celery worker exited early; see {log_path}")
+        if time.monotonic() > deadline:
+            worker_stop(proc)
+            raise RuntimeError(f"Celery worker was not ready within 120 s; see {log_path}")
+        time.sleep(0.1)
     proc.log_path = log_path
     return proc
+
+
+def _logged_ready(log_path: Path, node: str) -> bool:
+    with open(log_path, errors="replace") as log:
+        return any(node in line and line.rstrip().endswith(" ready.") for line in log)
 
 
 def worker_stop(proc) -> None:

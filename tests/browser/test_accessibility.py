@@ -24,7 +24,7 @@ from polling import wait_for
 from alc_portal.mailcatcher import SmtpCatcher
 from campaigns.models import Mailing
 from members.management.commands.demo_data import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from members.services import onboarding
+from members.services import councillor_imports, invitations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -226,7 +226,7 @@ def test_joining_and_unsubscribe_pages_are_accessible(page, width):
     invited = UserFactory(email="invited@example.org", password=None, verified=False)
 
     _goto_and_check(page, "/join/thanks/")
-    _goto_and_check(page, urlsplit(onboarding.invitation_link(invited)).path)
+    _goto_and_check(page, urlsplit(invitations.invitation_link(invited)).path)
     assert page.get_by_label("New password", exact=True).is_visible()
     _goto_and_check(page, "/invitation/MQ/not-a-token/", status=400)
     _goto_and_check(page, "/unsubscribe/not-a-token/", status=400)
@@ -246,7 +246,7 @@ def test_import_detail_pages_are_accessible(page, width):
         "<script>alert(1)</script>,script@example.org,E0600001,Ward,call me maybe\n"
     )
     imports = [
-        onboarding.councillor_import_preview(
+        councillor_imports.councillor_import_preview(
             region=region, uploaded_by=rep, filename=name, raw=text.encode()
         )
         for name, text in [("good.csv", header + good), ("mixed.csv", header + good + bad)]

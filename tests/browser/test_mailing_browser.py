@@ -24,7 +24,7 @@ from workers import current_database_url, worker_start, worker_stop
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
 from campaigns.models import Delivery, Mailing
-from campaigns.services import sending
+from campaigns.services import lifecycle
 from regions.models import CouncilGroup, Election
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -319,7 +319,7 @@ def test_mailing_page_status_follows_the_mailing_as_it_finishes_while_watched(pa
     assert status.inner_text() == "Sending"
     # The last message is recorded and the mailing finished while the page is open.
     Delivery.objects.filter(mailing=mailing).update(status="sent", sent_at=timezone.now())
-    assert sending.mailing_finish_if_done(mailing_id=mailing.pk) is None
+    assert lifecycle.mailing_finish_if_done(mailing_id=mailing.pk) is None
     wait_for(lambda: status.inner_text() == "Sent", timeout=15)
     assert page.locator("#mailing-progress-summary").inner_text().startswith("Sent: ")
     assert_accessible(page)

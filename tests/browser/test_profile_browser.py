@@ -17,7 +17,8 @@ from factories import (
     UserFactory,
 )
 
-from members.services import staff_appoint, two_factor_enrol
+from members.services.accounts import two_factor_enrol
+from members.services.staff import staff_appoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

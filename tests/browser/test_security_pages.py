@@ -14,8 +14,9 @@ from factories import (
     totp_code,
 )
 
-from members.services import representative_appoint, two_factor_enrol
+from members.services.accounts import two_factor_enrol
 from members.services.exports import export_record
+from members.services.representatives import representative_appoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -121,12 +121,12 @@ def deliveries_create(mailing, count, *, domain="example.org", start=0):
 
 def sending_begin(mailing):
     """Mark a mailing with hand-made deliveries as sending and queue its tasks."""
-    from campaigns.services.sending import _queue_senders
+    from campaigns.services.lifecycle import mailing_queue_senders
 
     Mailing.objects.filter(pk=mailing.pk).update(
         status=Mailing.Status.SENDING, started_at=timezone.now()
     )
-    _queue_senders(mailing.pk)
+    mailing_queue_senders(mailing.pk)
 
 
 def received_addresses(smtp) -> list[str]:

@@ -23,8 +23,7 @@ from factories import (
 from polling import wait_for
 
 from campaigns.models import Adoption, Campaign, CampaignResource
-from campaigns.services import compose
-from campaigns.services.compose import CAMPAIGN_TITLE_LOCK, reserved_slugs
+from campaigns.services.content import CAMPAIGN_TITLE_LOCK, adoption_add, reserved_slugs
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
@@ -147,7 +146,7 @@ def test_adding_an_adoption_that_exists_is_a_validation_error_not_a_database_err
         campaign=CampaignFactory(), council=CouncilFactory(), adopted_on=datetime.date(2025, 1, 1)
     )
     with pytest.raises(ValidationError) as raised:
-        compose.adoption_add(
+        adoption_add(
             campaign=adoption.campaign,
             data={"council": adoption.council, "adopted_on": datetime.date(2025, 2, 1)},
             user=StaffFactory(),
@@ -292,7 +291,7 @@ def test_an_adoption_today_is_accepted(staff_client):
 @pytest.mark.django_db
 def test_the_service_refuses_a_future_adoption_date_too():
     with pytest.raises(ValidationError) as raised:
-        compose.adoption_add(
+        adoption_add(
             campaign=CampaignFactory(),
             data={
                 "council": CouncilFactory(),

@@ -20,7 +20,7 @@ from factories import (
 from polling import wait_for
 
 from campaigns.models import Delivery, Mailing
-from campaigns.services import sending
+from campaigns.services import lifecycle
 from regions.models import Council, CouncilGroup, Election, GroupOfficer, Region
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -115,7 +115,7 @@ def test_mailing_to_groups_with_elections_on_6_may_2027_reaches_each_address_onc
     )
     senders.start()
     senders.start()
-    assert sending.mailing_start(mailing_id=mailing.pk)
+    assert lifecycle.mailing_start(mailing_id=mailing.pk)
     wait_for(lambda: Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENT, timeout=60)
 
     counts = collections.Counter(received_addresses(senders.smtp))

@@ -1,9 +1,10 @@
 import pytest
 from factories import CouncillorFactory, ErasureRequestFactory, MailingFactory, StaffFactory
 
+from campaigns import selectors
 from campaigns.models import Delivery, Mailing
-from campaigns.services import sending
-from members.services.profile import erasure_carry_out
+from campaigns.services import claims, lifecycle, sending
+from members.services.erasure import erasure_carry_out
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_erasing_a_member_cancels_the_messages_not_yet_sent_to_them(smtp):
     someone = Delivery.objects.create(mailing=mailing, email="someone.else@example.org")
     other_mailing = MailingFactory(status=Mailing.Status.SENDING)
     claimed = Delivery.objects.create(mailing=other_mailing, email="erin.example@example.org")
-    assert [d.pk for d in sending.deliveries_claim_batch(
+    assert [d.pk for d in claims.deliveries_claim_batch(
         mailing_id=other_mailing.pk, worker="w0", size=10
     )] == [claimed.pk]  # fmt: skip
     sent = Delivery.objects.create(
@@ -45,7 +46,7 @@ def test_erasing_a_member_cancels_the_messages_not_yet_sent_to_them(smtp):
         email="erin.example@example.org",
         status=Delivery.Status.SENT,
     )
-    totals = {m: sending.mailing_progress(m)["total"] for m in (mailing, other_mailing)}
+    totals = {m: selectors.mailing_progress(m)["total"] for m in (mailing, other_mailing)}
 
     erasure_carry_out(request=ErasureRequestFactory(user=councillor.user), by=StaffFactory())
 
@@ -60,14 +61,14 @@ def test_erasing_a_member_cancels_the_messages_not_yet_sent_to_them(smtp):
     assert {waiting.email, claimed.email, sent.email} == {
         f"erased-{d.pk}@invalid" for d in (waiting, claimed, sent)
     }
-    assert {m: sending.mailing_progress(m)["total"] for m in totals} == totals
+    assert {m: selectors.mailing_progress(m)["total"] for m in totals} == totals
 
     # Neither the worker holding the claim nor any other sends to the erased address.
     for worker, each in (("w0", other_mailing), ("w1", mailing), ("w1", other_mailing)):
         sending.mailing_send_some(mailing_id=each.pk, worker=worker, seconds=10)
     smtp.wait_for(1)
     assert [rcpt for m in smtp.messages for rcpt in m.rcpt_tos] == ["someone.else@example.org"]
-    assert sending.mailing_progress(mailing)["cancelled"] == 1
+    assert selectors.mailing_progress(mailing)["cancelled"] == 1
 
 
 def test_trying_failed_addresses_again_leaves_out_erased_people():
@@ -77,7 +78,7 @@ def test_trying_failed_addresses_again_leaves_out_erased_people():
         Delivery.objects.create(mailing=mailing, email=email, status=Delivery.Status.FAILED)
     erasure_carry_out(request=ErasureRequestFactory(user=councillor.user), by=StaffFactory())
 
-    assert sending.mailing_resend_failed(mailing_id=mailing.pk) == 1
+    assert lifecycle.mailing_resend_failed(mailing_id=mailing.pk) == 1
 
     statuses = dict(Delivery.objects.values_list("email", "status"))
     assert statuses["bounced@example.org"] == Delivery.Status.PENDING

@@ -11,10 +11,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from factories import MailingFactory
+from polling import wait_for
 
 from campaigns.models import Delivery, Mailing, Suppression
-from campaigns.ratelimit import worker_heartbeat, workers_alive
-from campaigns.services import sending
+from campaigns.ratelimit import worker_gone, worker_heartbeat, workers_alive
+from campaigns.services import claims, sending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,13 +75,11 @@ def test_late_sent_on_a_reclaimed_row_is_recorded_and_never_sent_again(smtp, del
     entered, release = threading.Event(), threading.Event()
     _stall_first_acceptance(smtp, entered, release)
     first = _send_in_thread(mailing, "worker-a")
-    assert entered.wait(10)
+    assert entered.wait(30)
     # Worker A is waiting for the server's reply to person0. Its claims look abandoned: the
     # sweep returns them to pending and worker B claims all three.
-    assert sending.deliveries_sweep_stale(older_than=0, mailing_id=mailing.pk) == 3
-    assert (
-        len(sending.deliveries_claim_batch(mailing_id=mailing.pk, worker="worker-b", size=9)) == 3
-    )
+    assert claims.deliveries_sweep_stale(older_than=0, mailing_id=mailing.pk) == 3
+    assert len(claims.deliveries_claim_batch(mailing_id=mailing.pk, worker="worker-b", size=9)) == 3
     release.set()
     first.join(30)
     assert not first.is_alive()
@@ -94,7 +93,7 @@ def test_late_sent_on_a_reclaimed_row_is_recorded_and_never_sent_again(smtp, del
     }
     # B dies. Its claims are swept back; the sent row stays sent, and the next worker sends
     # only the other two.
-    assert sending.deliveries_sweep_stale(older_than=0, mailing_id=mailing.pk) == 2
+    assert claims.deliveries_sweep_stale(older_than=0, mailing_id=mailing.pk) == 2
     assert sending.mailing_send_some(mailing_id=mailing.pk, worker="worker-c", seconds=30) is None
     smtp.wait_for(3)
     counts = collections.Counter(m.rcpt_tos[0] for m in smtp.messages)
@@ -109,7 +108,7 @@ def test_worker_stops_sending_rows_taken_over_by_another_worker(smtp, deliveries
     entered, release = threading.Event(), threading.Event()
     _stall_first_acceptance(smtp, entered, release)
     first = _send_in_thread(mailing, "worker-a")
-    assert entered.wait(10)
+    assert entered.wait(30)
     # Only the rows A has not started are taken over (as if B swept and claimed them).
     Delivery.objects.filter(mailing=mailing).exclude(email="person0@example.org").update(
         claimed_by="worker-b"
@@ -130,11 +129,9 @@ def test_late_failure_leaves_the_other_workers_claim_alone(smtp, deliveries_crea
     entered, release = threading.Event(), threading.Event()
     smtp.reply_error = StalledReply(reply, entered, release)
     first = _send_in_thread(mailing, "worker-a")
-    assert entered.wait(10)
-    assert sending.deliveries_sweep_stale(older_than=0, mailing_id=mailing.pk) == 1
-    assert (
-        len(sending.deliveries_claim_batch(mailing_id=mailing.pk, worker="worker-b", size=9)) == 1
-    )
+    assert entered.wait(30)
+    assert claims.deliveries_sweep_stale(older_than=0, mailing_id=mailing.pk) == 1
+    assert len(claims.deliveries_claim_batch(mailing_id=mailing.pk, worker="worker-b", size=9)) == 1
     release.set()
     first.join(30)
     delivery = Delivery.objects.get(mailing=mailing)
@@ -155,15 +152,26 @@ def test_the_sweep_leaves_a_live_workers_stalled_batch_alone(smtp, deliveries_cr
     well inside the claim timeout the sweep uses, which allows for the longest possible send."""
     settings.MAILING_CLAIM_TIMEOUT = 0.5
     settings.EMAIL_TIMEOUT = 2
-    assert sending.claim_timeout() > sending.hold_seconds() + 11 * settings.EMAIL_TIMEOUT
+    assert claims.claim_timeout() > claims.hold_seconds() + 11 * settings.EMAIL_TIMEOUT
     mailing = MailingFactory(status=Mailing.Status.SENDING)
     deliveries_create(mailing, 3)
     entered, release = threading.Event(), threading.Event()
     _stall_first_acceptance(smtp, entered, release)
     first = _send_in_thread(mailing, "worker-a")
-    assert entered.wait(10)
-    time.sleep(1.5)
-    assert sending.deliveries_sweep_stale(older_than=sending.claim_timeout()) == 0
+    assert entered.wait(30)
+    stalled_at = time.monotonic()  # A took its batch, and started its hold on it, before this
+    # Wait, however long it takes, until A has held its batch past hold_seconds() by its own
+    # clock and its claims are older than MAILING_CLAIM_TIMEOUT as the sweep measures them.
+    too_old = datetime.timedelta(seconds=settings.MAILING_CLAIM_TIMEOUT)
+    wait_for(
+        lambda: (
+            time.monotonic() - stalled_at > claims.hold_seconds()
+            and not Delivery.objects.filter(
+                mailing=mailing, status="claimed", claimed_at__gte=timezone.now() - too_old
+            ).exists()
+        )
+    )
+    assert claims.deliveries_sweep_stale(older_than=claims.claim_timeout()) == 0
     assert set(_states(mailing).values()) == {("claimed", "worker-a")}
     release.set()
     first.join(30)
@@ -198,14 +206,14 @@ def test_claims_of_a_task_whose_heartbeat_lapsed_go_back_long_before_the_claim_t
 ):
     mailing = MailingFactory(status=Mailing.Status.SENDING)
     deliveries_create(mailing, 10)
-    age = sending.HEARTBEAT_LIFETIME + 5  # far younger than claim_timeout()
-    assert age < sending.claim_timeout()
+    age = claims.HEARTBEAT_LIFETIME + 5  # far younger than claim_timeout()
+    assert age < claims.claim_timeout()
     dead = _claim(mailing, 3, "host:101:dead", age)
     live = _claim(mailing, 2, "host:102:live", age)
     just_claimed = _claim(mailing, 2, "host:103:starting", 0)
     worker_heartbeat(worker="host:102:live", seconds=30)
 
-    sending.deliveries_sweep_stale(older_than=sending.claim_timeout())
+    claims.deliveries_sweep_stale(older_than=claims.claim_timeout())
 
     status = dict(Delivery.objects.values_list("pk", "status"))
     assert {status[pk] for pk in dead} == {"pending"}
@@ -215,9 +223,14 @@ def test_claims_of_a_task_whose_heartbeat_lapsed_go_back_long_before_the_claim_t
 
 
 def test_a_running_task_keeps_beating_while_it_waits_and_stops_when_it_ends(monkeypatch):
-    monkeypatch.setattr(sending, "HEARTBEAT_EVERY", 0.1)
-    monkeypatch.setattr(sending, "HEARTBEAT_LIFETIME", 0.4)
-    with sending.WorkerHeartbeat("host:104:waiting"):
-        time.sleep(1.0)  # longer than a lifetime: only the thread's beats keep it alive
-        assert workers_alive(["host:104:waiting", "host:105:never"]) == {"host:104:waiting"}
-    assert workers_alive(["host:104:waiting"]) == set()
+    monkeypatch.setattr(claims, "HEARTBEAT_EVERY", 0.05)
+    task, never = "host:104:waiting", "host:105:never"
+    with claims.WorkerHeartbeat(task):
+        assert workers_alive([task, never]) == {task}
+        # The task does nothing here but wait. Each time its key goes (as if it had expired),
+        # only the heartbeat thread can bring it back, and does, again and again.
+        for _ in range(3):
+            worker_gone(worker=task)
+            wait_for(lambda: workers_alive([task, never]) == {task}, interval=0.01)
+    # The thread has stopped before the key is removed, so nothing brings it back.
+    assert workers_alive([task]) == set()

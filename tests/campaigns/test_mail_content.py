@@ -16,7 +16,7 @@ from factories import (
 )
 
 from campaigns.models import Delivery, Suppression
-from campaigns.services import sending
+from campaigns.services import lifecycle, messages
 from campaigns.unsubscribe import unsubscribe_token_read
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ BODY = (
 def as_sent(delivery):
     """The message the sender makes for a delivery row."""
     mailing = delivery.mailing
-    envelope = sending.envelope_for(mailing)
+    envelope = messages.envelope_for(mailing)
     message, _ = envelope.message(email=delivery.email, context=delivery.context)
     return message
 
@@ -40,7 +40,7 @@ def test_election_dates_are_recorded_as_iso_and_formatted_as_the_message_asks():
     group = CouncilGroupFactory()
     ElectionFactory(council=group.council, date=POLLING_DAY)
     mailing = MailingFactory(election_date=POLLING_DAY, recipients=["contact"], body=BODY)
-    assert sending.mailing_start(mailing_id=mailing.pk)
+    assert lifecycle.mailing_start(mailing_id=mailing.pk)
     delivery = Delivery.objects.get(mailing=mailing)
     assert delivery.context["election"]["date"] == "2027-05-06"
     assert "Polling day is Thursday 6 May (6 May 2027)." in as_sent(delivery).body
@@ -68,7 +68,7 @@ def test_an_officer_without_a_name_is_greeted_as_colleague_not_with_a_blank():
     group = CouncilGroupFactory()
     ServingOfficerFactory(group=group, role="leader", user=UserFactory(full_name=""))
     mailing = MailingFactory(recipients=["leader"], body="Dear {{ recipient.full_name }},")
-    assert sending.mailing_start(mailing_id=mailing.pk)
+    assert lifecycle.mailing_start(mailing_id=mailing.pk)
     assert "Dear colleague," in as_sent(Delivery.objects.get(mailing=mailing)).body
 
 
@@ -101,7 +101,7 @@ def test_a_test_copys_unsubscribe_link_and_one_click_post_suppress_nobody(client
     assert "Nobody has been unsubscribed." in client.post(path).text
     assert not Suppression.objects.exists()
     # A real message to the same audience does carry a working one-click link.
-    sending.mailing_start(mailing_id=mailing.pk)
+    lifecycle.mailing_start(mailing_id=mailing.pk)
     real = as_sent(Delivery.objects.get(mailing=mailing, email=group.contact_email))
     assert real.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
@@ -124,7 +124,7 @@ def test_the_live_count_equals_the_deliveries_when_officers_opted_out_or_left(cl
     count = client.get(
         reverse("campaigns:audience_count"), {"recipients": "leader", "fall_back_to_contact": "on"}
     ).json()["count"]
-    assert sending.mailing_start(mailing_id=mailing.pk)
+    assert lifecycle.mailing_start(mailing_id=mailing.pk)
     recorded = set(mailing.deliveries.values_list("email", flat=True))
     assert recorded == {serving.email, groups[1].contact_email, groups[2].contact_email}
     assert opted_out.email not in recorded and former.email not in recorded

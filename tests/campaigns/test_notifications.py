@@ -18,8 +18,9 @@ from factories import (
 from polling import wait_for
 
 from campaigns.models import Mailing
-from campaigns.services import compose, sending
-from campaigns.services.notifications import mailing_notify_send
+from campaigns.services import compose, lifecycle
+from campaigns.services.notifications import mailing_notices_queue
+from members.services.notices import notices_send_due
 
 
 def mail_to(catcher, address, words):
@@ -81,7 +82,7 @@ def test_rep_hears_when_staff_approve_schedule_start_and_finish(
     [scheduled] = wait_for(lambda: mail_to(worker_smtp, rep.email, "scheduled"), timeout=30)
     assert f"{timezone.localtime(when):%-d %B %Y}" in body(scheduled)
 
-    sending.mailing_unschedule(mailing_id=draft.pk, user=staff)
+    lifecycle.mailing_unschedule(mailing_id=draft.pk, user=staff)
     assert compose.mailing_send_now(mailing=Mailing.objects.get(pk=draft.pk), user=staff)
     wait_for(lambda: mail_to(worker_smtp, rep.email, "is being sent"), timeout=30)
     [finished] = wait_for(lambda: mail_to(worker_smtp, rep.email, "has been sent"), timeout=60)
@@ -93,7 +94,8 @@ def test_rep_hears_when_staff_approve_schedule_start_and_finish(
 @pytest.mark.django_db
 def test_nobody_is_told_about_a_national_mailing_being_approved_or_sent(smtp):
     mailing = MailingFactory(created_by=StaffFactory())
-    assert mailing_notify_send(mailing_id=mailing.pk, event="finished") == 0
+    assert mailing_notices_queue(mailing=mailing, event="finished") == 0
+    assert notices_send_due() == 0
     assert smtp.messages == []
 
 
@@ -103,7 +105,8 @@ def test_finished_email_counts_what_became_of_each_address(smtp, rep, draft):
     draft.deliveries.create(email="a@example.org", status="sent")
     draft.deliveries.create(email="b@example.org", status="failed")
     draft.deliveries.create(email="c@example.org", status="suppressed")
-    assert mailing_notify_send(mailing_id=draft.pk, event="finished") == 1
+    assert mailing_notices_queue(mailing=draft, event="finished") == 1
+    assert notices_send_due() == 1
     [message] = smtp.messages
     assert message.rcpt_tos == [rep.email]
     assert "Sent: 1" in body(message) and "Failed: 1" in body(message)

@@ -1,11 +1,11 @@
 import collections
-import time
 
 import pytest
+from django.db.models import Sum
 from factories import MailingFactory
 from polling import wait_for
 
-from campaigns.models import Mailing
+from campaigns.models import Delivery, Mailing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,10 @@ def test_smtp_outage_mid_mailing_delivers_everything_once(
     sending_begin(mailing)
     wait_for(lambda: len(smtp.messages) >= 100, timeout=60, interval=0.01)
     smtp.stop()
-    time.sleep(5)
+    # Keep the server down until the worker has been refused twice: a send, and a later try
+    # (a row still pending has failed every attempt it has had).
+    pending = Delivery.objects.filter(mailing=mailing, status=Delivery.Status.PENDING)
+    wait_for(lambda: (pending.aggregate(tries=Sum("attempts"))["tries"] or 0) >= 2, timeout=60)
     assert len(smtp.messages) < 600
     smtp.start()
     wait_for(lambda: Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENT, timeout=120)

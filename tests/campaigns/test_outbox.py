@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 from workers import free_port
 
 from campaigns.models import Mailing
-from campaigns.services.sending import Envelope
+from campaigns.services.messages import Envelope
 from campaigns.smtp import PERMANENT, Outbox, SendFailure
 
 BODY = """Dear {{ recipient.first_name }},

@@ -194,7 +194,7 @@ def test_unsubscribe_link_is_not_url_encoded_again():
 
 def _envelope(**fields):
     from campaigns.models import Mailing
-    from campaigns.services.sending import Envelope
+    from campaigns.services.messages import Envelope
 
     mailing = Mailing(
         pk=7,

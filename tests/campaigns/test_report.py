@@ -20,7 +20,7 @@ from factories import (
 )
 
 from campaigns.models import Delivery, Mailing
-from campaigns.services import sending
+from campaigns.services import lifecycle
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def started(wales):
     mailing.approved_by = StaffFactory()
     mailing.save()
     # A second address for Cardiff, written to directly rather than through the rule.
-    assert sending.mailing_start(mailing_id=mailing.pk)
+    assert lifecycle.mailing_start(mailing_id=mailing.pk)
     Delivery.objects.create(
         mailing=mailing, email="leader@cardiff.example.org", group=cardiff, status="failed"
     )
@@ -116,7 +116,7 @@ def test_report_folds_the_groups_without_address_under_a_summary_with_their_coun
 
 
 def test_report_lists_suppressed_and_cancelled_addresses_as_well_as_failed(client, started):
-    sending.mailing_cancel(mailing_id=started.pk)
+    lifecycle.mailing_cancel(mailing_id=started.pk)
     Delivery.objects.create(mailing=started, email="late@example.org", status="cancelled")
     client.force_login(StaffFactory())
     html = report_page(client, started).text

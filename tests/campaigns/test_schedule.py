@@ -21,7 +21,7 @@ from factories import (
 from polling import wait_for
 
 from campaigns.models import Mailing
-from campaigns.services import sending
+from campaigns.services import lifecycle
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +45,7 @@ def test_beat_starts_a_scheduled_mailing_at_its_time_and_not_before(
 
     senders.smtp._received = timed
     when = timezone.now() + timedelta(seconds=AHEAD)
-    sending.mailing_schedule(mailing_id=mailing.pk, when=when)
+    lifecycle.mailing_schedule(mailing_id=mailing.pk, when=when)
     # Beat looks for due mailings every second here (every minute by default).
     monkeypatch.setenv("MAILING_SCHEDULE_CHECK_SECONDS", "1")
     senders.start()
@@ -90,7 +90,7 @@ def scheduled_mailing(*, late_by: timedelta, scheduler):
         council=CouncilFactory(region=region), contact_email=f"{uuid.uuid4().hex[:8]}@ex.org"
     )
     mailing = MailingFactory(recipients=["contact"], regions=[region])
-    sending.mailing_schedule(mailing_id=mailing.pk, when=timezone.now(), user=scheduler)
+    lifecycle.mailing_schedule(mailing_id=mailing.pk, when=timezone.now(), user=scheduler)
     Mailing.objects.filter(pk=mailing.pk).update(scheduled_for=timezone.now() - late_by)
     return mailing, group
 
@@ -101,7 +101,7 @@ def test_a_due_mailing_that_cannot_start_goes_back_to_draft_with_the_reason_show
     scheduler = StaffFactory()
     mailing, group = scheduled_mailing(late_by=timedelta(minutes=1), scheduler=scheduler)
     group.delete()
-    assert sending.mailings_start_due() == []
+    assert lifecycle.mailings_start_due() == []
     mailing.refresh_from_db()
     assert mailing.status == Mailing.Status.DRAFT and mailing.scheduled_for is None
     assert "Nobody to send to" in mailing.schedule_problem
@@ -122,8 +122,8 @@ def test_a_mailing_more_than_the_allowed_lateness_late_is_not_started(
     scheduler = StaffFactory()
     late, _ = scheduled_mailing(late_by=timedelta(minutes=61), scheduler=scheduler)
     on_time, _ = scheduled_mailing(late_by=timedelta(minutes=59), scheduler=StaffFactory())
-    assert sending.mailings_start_due() == [on_time.pk]
-    sending.mailing_cancel(mailing_id=on_time.pk)
+    assert lifecycle.mailings_start_due() == [on_time.pk]
+    lifecycle.mailing_cancel(mailing_id=on_time.pk)
     late.refresh_from_db()
     assert late.status == Mailing.Status.DRAFT
     assert late.schedule_problem == "Not started: more than 60 minutes late"

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from factories import CouncilGroupFactory, MailingFactory, StaffFactory, SuppressionFactory
 
+from campaigns import exceptions, selectors
 from campaigns.models import Delivery, Mailing, Suppression
-from campaigns.services import sending
+from campaigns.services import claims, lifecycle, messages, sending
 from campaigns.unsubscribe import unsubscribe_token_read
 
 pytestmark = pytest.mark.django_db
@@ -150,8 +151,8 @@ def test_an_outage_longer_than_all_attempts_does_not_fail_the_mailing(smtp, deli
 def test_claims_never_overlap_between_workers(deliveries_create):
     mailing = _sending_mailing()
     deliveries_create(mailing, 50)
-    first = sending.deliveries_claim_batch(mailing_id=mailing.pk, worker="a", size=30)
-    second = sending.deliveries_claim_batch(mailing_id=mailing.pk, worker="b", size=30)
+    first = claims.deliveries_claim_batch(mailing_id=mailing.pk, worker="a", size=30)
+    second = claims.deliveries_claim_batch(mailing_id=mailing.pk, worker="b", size=30)
     assert len(first) == 30 and len(second) == 20
     assert not {d.pk for d in first} & {d.pk for d in second}
     assert Delivery.objects.filter(status="claimed", claimed_by="a").count() == 30
@@ -175,7 +176,7 @@ def test_claims_skip_rows_locked_by_another_transaction(deliveries_create):
                 [mailing.pk],
             )
             locked = {row[0] for row in cursor.fetchall()}
-        claimed = sending.deliveries_claim_batch(mailing_id=mailing.pk, worker="a", size=10)
+        claimed = claims.deliveries_claim_batch(mailing_id=mailing.pk, worker="a", size=10)
         assert len(claimed) == 6
         assert not locked & {d.pk for d in claimed}
     finally:
@@ -186,11 +187,11 @@ def test_claims_skip_rows_locked_by_another_transaction(deliveries_create):
 def test_stale_claims_return_to_pending(deliveries_create):
     mailing = _sending_mailing()
     deliveries_create(mailing, 3)
-    sending.deliveries_claim_batch(mailing_id=mailing.pk, worker="dead", size=3)
+    claims.deliveries_claim_batch(mailing_id=mailing.pk, worker="dead", size=3)
     Delivery.objects.filter(email="person0@example.org").update(
         claimed_at=timezone.now() - timedelta(seconds=120)
     )
-    assert sending.deliveries_sweep_stale(older_than=60) == 1
+    assert claims.deliveries_sweep_stale(older_than=60) == 1
     assert Delivery.objects.get(email="person0@example.org").status == "pending"
     assert Delivery.objects.filter(status="claimed").count() == 2
 
@@ -200,11 +201,11 @@ def test_pause_stops_claiming_and_resume_carries_on(
 ):
     mailing = _sending_mailing()
     deliveries_create(mailing, 4)
-    assert sending.mailing_pause(mailing_id=mailing.pk)
+    assert lifecycle.mailing_pause(mailing_id=mailing.pk)
     assert sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=5) is None
     assert Delivery.objects.filter(status="pending").count() == 4
     with django_capture_on_commit_callbacks() as callbacks:
-        assert sending.mailing_resume(mailing_id=mailing.pk)
+        assert lifecycle.mailing_resume(mailing_id=mailing.pk)
     assert len(callbacks) == 1  # the send tasks are queued once the change is committed
     assert sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=5) is None
     assert Delivery.objects.filter(status="sent").count() == 4
@@ -214,7 +215,7 @@ def test_cancel_stops_what_has_not_been_sent(deliveries_create):
     mailing = _sending_mailing()
     deliveries_create(mailing, 4)
     Delivery.objects.filter(email="person0@example.org").update(status="sent")
-    assert sending.mailing_cancel(mailing_id=mailing.pk)
+    assert lifecycle.mailing_cancel(mailing_id=mailing.pk)
     assert (
         dict(Delivery.objects.values_list("status").annotate().values_list("email", "status"))[
             "person0@example.org"
@@ -224,7 +225,7 @@ def test_cancel_stops_what_has_not_been_sent(deliveries_create):
     assert Delivery.objects.filter(status="cancelled").count() == 3
     mailing.refresh_from_db()
     assert mailing.status == Mailing.Status.CANCELLED
-    assert not sending.mailing_cancel(mailing_id=mailing.pk)
+    assert not lifecycle.mailing_cancel(mailing_id=mailing.pk)
 
 
 def test_resend_failed_tries_failed_addresses_again(smtp, deliveries_create):
@@ -235,7 +236,7 @@ def test_resend_failed_tries_failed_addresses_again(smtp, deliveries_create):
     )
     Delivery.objects.exclude(email="person1@example.org").update(status="sent")
     Mailing.objects.filter(pk=mailing.pk).update(status=Mailing.Status.SENT)
-    assert sending.mailing_resend_failed(mailing_id=mailing.pk, kind="all").retried == 1
+    assert lifecycle.mailing_resend_failed(mailing_id=mailing.pk, kind="all").retried == 1
     mailing.refresh_from_db()
     assert mailing.status == Mailing.Status.SENDING
     sending.mailing_send_some(mailing_id=mailing.pk, worker="w1", seconds=5)
@@ -260,7 +261,7 @@ def _failed_mailing(deliveries_create, errors: dict[int, str]):
 def test_resend_skips_addresses_suppressed_since_and_says_how_many(deliveries_create):
     mailing = _failed_mailing(deliveries_create, {0: "451 busy", 1: "451 busy"})
     SuppressionFactory(email="PERSON1@example.org")
-    result = sending.mailing_resend_failed(mailing_id=mailing.pk, kind="all")
+    result = lifecycle.mailing_resend_failed(mailing_id=mailing.pk, kind="all")
     assert (result.retried, result.skipped) == (1, 1)
     assert Delivery.objects.get(email="person0@example.org").status == "pending"
     assert Delivery.objects.get(email="person1@example.org").status == "suppressed"
@@ -270,7 +271,7 @@ def test_resend_keeps_the_earlier_error_until_the_new_result_and_notes_it_in_his
     deliveries_create,
 ):
     mailing = _failed_mailing(deliveries_create, {0: "451 mailbox busy"})
-    sending.mailing_resend_failed(mailing_id=mailing.pk, user=StaffFactory(), kind="all")
+    lifecycle.mailing_resend_failed(mailing_id=mailing.pk, user=StaffFactory(), kind="all")
     delivery = Delivery.objects.get(email="person0@example.org")
     assert (delivery.status, delivery.last_error, delivery.attempts) == (
         "pending",
@@ -285,12 +286,12 @@ def test_resend_of_temporary_failures_leaves_refused_addresses_failed(deliveries
     mailing = _failed_mailing(
         deliveries_create, {0: "451 try later", 1: "550 no such user", 2: "Cannot connect: x"}
     )
-    result = sending.mailing_resend_failed(mailing_id=mailing.pk, kind="temporary")
+    result = lifecycle.mailing_resend_failed(mailing_id=mailing.pk, kind="temporary")
     assert result.retried == 2
     statuses = dict(Delivery.objects.values_list("email", "status"))
     assert statuses["person0@example.org"] == statuses["person2@example.org"] == "pending"
     assert statuses["person1@example.org"] == "failed"
-    assert sending.mailing_resend_failed(mailing_id=mailing.pk, kind="all").retried == 1
+    assert lifecycle.mailing_resend_failed(mailing_id=mailing.pk, kind="all").retried == 1
 
 
 def test_resend_page_says_how_many_were_skipped(client, deliveries_create):
@@ -313,7 +314,7 @@ def test_progress_counts_every_state(deliveries_create):
     Delivery.objects.filter(pk__in=ids[:2]).update(status="sent", sent_at=timezone.now())
     Delivery.objects.filter(pk=ids[2]).update(status="failed")
     Delivery.objects.filter(pk=ids[3]).update(status="suppressed")
-    progress = sending.mailing_progress(mailing)
+    progress = selectors.mailing_progress(mailing)
     assert progress["sent"] == 2
     assert progress["failed"] == 1
     assert progress["suppressed"] == 1
@@ -325,7 +326,7 @@ def test_progress_counts_every_state(deliveries_create):
 
 def test_test_send_delivers_one_marked_copy(smtp):
     mailing = _sending_mailing()
-    sending.test_send(
+    messages.mailing_test_send(
         mailing=mailing,
         to_email="me@alc.example.org",
         context={"recipient": {"first_name": "Me"}, "group": {"name": "Test Group"}},
@@ -338,8 +339,8 @@ def test_test_send_delivers_one_marked_copy(smtp):
 def test_start_refuses_a_mailing_whose_from_name_cannot_go_in_a_header():
     CouncilGroupFactory()
     mailing = MailingFactory(from_name="ALC\r\nBcc: all@example.org")
-    with pytest.raises(sending.MailingError, match="sender's name"):
-        sending.mailing_start(mailing_id=mailing.pk)
+    with pytest.raises(exceptions.MailingError, match="sender's name"):
+        lifecycle.mailing_start(mailing_id=mailing.pk)
     mailing.refresh_from_db()
     assert mailing.status == Mailing.Status.DRAFT
     assert not mailing.deliveries.exists()
@@ -349,8 +350,8 @@ def test_start_refuses_an_audience_with_nobody_to_write_to():
     CouncilGroupFactory(contact_email="gone@example.org")
     SuppressionFactory(email="gone@example.org")
     mailing = MailingFactory()
-    with pytest.raises(sending.MailingError, match="Nobody to send to"):
-        sending.mailing_start(mailing_id=mailing.pk)
+    with pytest.raises(exceptions.MailingError, match="Nobody to send to"):
+        lifecycle.mailing_start(mailing_id=mailing.pk)
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
     assert not Delivery.objects.exists()
 
@@ -359,13 +360,13 @@ def test_a_due_mailing_that_cannot_start_goes_back_to_draft_with_the_reason():
     mailing = MailingFactory(
         status=Mailing.Status.SCHEDULED, scheduled_for=timezone.now() - timedelta(minutes=1)
     )
-    assert sending.mailings_start_due() == []
+    assert lifecycle.mailings_start_due() == []
     mailing.refresh_from_db()
     assert (mailing.status, mailing.scheduled_for) == (Mailing.Status.DRAFT, None)
     reason = mailing.history.order_by("-history_id").first().history_change_reason
     assert reason.startswith("Not started at its time: Nobody to send to")
     # Not tried again at the next look.
-    assert sending.mailings_start_due() == []
+    assert lifecycle.mailings_start_due() == []
 
 
 def test_unschedule_keeps_the_approval_and_only_applies_to_scheduled_mailings():
@@ -375,14 +376,14 @@ def test_unschedule_keeps_the_approval_and_only_applies_to_scheduled_mailings():
         scheduled_for=timezone.now() + timedelta(days=1),
         approved_by=approver,
     )
-    assert sending.mailing_unschedule(mailing_id=mailing.pk, user=approver)
+    assert lifecycle.mailing_unschedule(mailing_id=mailing.pk, user=approver)
     mailing.refresh_from_db()
     assert (mailing.status, mailing.scheduled_for, mailing.approved_by) == (
         Mailing.Status.DRAFT,
         None,
         approver,
     )
-    assert not sending.mailing_unschedule(mailing_id=mailing.pk, user=approver)
+    assert not lifecycle.mailing_unschedule(mailing_id=mailing.pk, user=approver)
 
 
 def test_a_mailing_already_sending_with_an_unusable_from_name_is_paused_not_retried(

@@ -13,7 +13,7 @@ from polling import wait_for
 from workers import PROJECT_DIR, current_database_url
 
 from campaigns.models import Delivery, Mailing
-from campaigns.services import sending
+from campaigns.services import lifecycle
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +26,14 @@ RUN_SETTINGS = {
     "MAILING_RETRY_MAX_SECONDS": "3600",
     "EMAIL_TIMEOUT": "20",
 }
+# Finished by the task that records its last message, as it should be, a mailing is marked sent
+# a few queries later: milliseconds, a second or two on a very busy machine. Otherwise only a
+# later look finishes it: the other task's, which found rows still claimed and comes back a
+# quarter of MAILING_CLAIM_TIMEOUT later (15 s after it looked, so nearly 15 s after the last
+# message), or the sweep's (every 30 s, and not running here). Half the quarter-minute tells the
+# two apart with room to spare either way, where a bound of one second could fail on a busy
+# machine.
+PROMPT_SECONDS = float(RUN_SETTINGS["MAILING_CLAIM_TIMEOUT"]) / 4 / 2
 
 
 def _two_address_mailing():
@@ -50,20 +58,22 @@ def _prefork_worker(senders, tmp_path):
     return proc
 
 
-def test_mailing_is_marked_sent_within_a_second_of_its_last_message(senders, settings, tmp_path):
+def test_mailing_is_marked_sent_when_its_last_message_is_recorded(senders, settings, tmp_path):
     settings.MAILING_PARALLEL_TASKS = 2
     _prefork_worker(senders, tmp_path)
     for attempt in range(3):
         mailing = _two_address_mailing()
-        assert sending.mailing_start(mailing_id=mailing.pk)
+        assert lifecycle.mailing_start(mailing_id=mailing.pk)
         wait_for(
             lambda m=mailing: Mailing.objects.get(pk=m.pk).status == Mailing.Status.SENT,
             # The first waits for the worker to start as well.
-            timeout=60,
+            timeout=120,
         )
         mailing.refresh_from_db()
         deliveries = Delivery.objects.filter(mailing=mailing)
         assert sorted(deliveries.values_list("status", flat=True)) == ["sent", "sent"]
         last_sent = deliveries.aggregate(last=Max("sent_at"))["last"]
         lag = (mailing.finished_at - last_sent).total_seconds()
-        assert lag < 1.0, f"attempt {attempt}: marked sent {lag:.1f} s after its last message"
+        assert lag < PROMPT_SECONDS, (
+            f"attempt {attempt}: marked sent {lag:.1f} s after its last message"
+        )

@@ -101,7 +101,7 @@ def test_postmark_virus_notification_does_not_suppress():
 
 # SendGrid: a "bounce" event's "type" is "bounce" (permanent) or "blocked" (the receiving
 # server would not take it for now). Anymail still takes SendGrid's reports but warns that it
-# no longer supports SendGrid officially (see the README).
+# no longer supports SendGrid officially (see docs/mailings.md).
 sendgrid_warning = pytest.mark.filterwarnings(
     "ignore::anymail.exceptions.AnymailNotSupportedWarning"
 )

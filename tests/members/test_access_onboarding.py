@@ -30,7 +30,7 @@ from factories import (
 
 from members.access import councillors_listed_for
 from members.models import Councillor, CouncillorImport, JoinRequest, User
-from members.services import onboarding
+from members.services import councillor_imports, invitations
 from regions.models import GroupOfficer, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
@@ -113,8 +113,8 @@ def world():
         user=w["target"].user,
         start_date=datetime.date(2024, 5, 9),
     )
-    w["invitation"] = urlsplit(onboarding.invitation_link(invitee)).path
-    w["import_x"] = onboarding.councillor_import_preview(
+    w["invitation"] = urlsplit(invitations.invitation_link(invitee)).path
+    w["import_x"] = councillor_imports.councillor_import_preview(
         region=region_x, uploaded_by=w["rep_x"], filename="x.csv", raw=CSV
     )
     return w

@@ -36,7 +36,7 @@ from members.models import (
     ProfileChange,
     User,
 )
-from members.services import staff_appoint
+from members.services.staff import staff_appoint
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from members import imports
 from members.forms.onboarding import CouncillorEditForm, JoinForm
 from members.forms.profile import PositionForm, ProfileForm
 from members.models import ProfileChange
-from members.services import profile_change_decide
+from members.services.profile_changes import profile_change_decide
 
 pytestmark = pytest.mark.django_db
 

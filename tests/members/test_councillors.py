@@ -24,7 +24,7 @@ from factories import (
 from polling import wait_for
 
 from members.models import Councillor, JoinRequest, User
-from members.services import onboarding
+from members.services import councillors
 from members.tokens import invitation_token_generator
 from regions.models import CouncilGroup, GroupOfficer
 
@@ -191,7 +191,7 @@ def test_the_service_refuses_a_confirmed_second_address_too(council):
     member = UserFactory(email="ada@example.org")
     EmailAddress.objects.create(user=member, email="mary@example.org", verified=True)
     with pytest.raises(ValidationError):
-        onboarding.councillor_add(
+        councillors.councillor_add(
             council=council, full_name="Mary", email="MARY@example.org", ward="S", phone="", by=None
         )
     assert not User.objects.filter(email="mary@example.org").exists()
@@ -235,7 +235,7 @@ def test_an_office_that_began_after_the_leaving_date_ends_the_day_it_began(counc
     began = timezone.localdate() - datetime.timedelta(days=3)
     office = GroupOfficerFactory(group=group, user=target.user, start_date=began)
 
-    onboarding.councillor_mark_left(councillor=target, left_on=datetime.date(2024, 1, 1))
+    councillors.councillor_mark_left(councillor=target, left_on=datetime.date(2024, 1, 1))
 
     office.refresh_from_db()
     assert office.end_date == began
@@ -270,7 +270,7 @@ def test_marking_as_left_refuses_a_future_date_next_to_the_field(rep_client, cou
 def test_the_service_refuses_a_future_leaving_date_too(council):
     target = CouncillorFactory(council=council)
     with pytest.raises(ValidationError) as refused:
-        onboarding.councillor_mark_left(
+        councillors.councillor_mark_left(
             councillor=target, left_on=timezone.localdate() + datetime.timedelta(days=30)
         )
     assert "left_on" in refused.value.message_dict
@@ -602,7 +602,7 @@ def test_the_service_refuses_to_change_the_email_of_someone_who_has_logged_in(co
     User.objects.filter(pk=target.user_id).update(last_login=timezone.now())
     target.user.refresh_from_db()
     with pytest.raises(ValidationError) as refused:
-        onboarding.councillor_email_correct(
+        councillors.councillor_email_correct(
             councillor=target, email="mary@example.org", by=UserFactory()
         )
     assert "email" in refused.value.message_dict

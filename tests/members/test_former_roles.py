@@ -29,11 +29,12 @@ from members.models import (
     Councillor,
     Decision,
     ErasureRequest,
-    JoinRequest,
     LevyWaiver,
     ProfileChange,
     User,
 )
+from members.services import invitations
+from members.services.notices import notices_send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +188,7 @@ def test_the_profile_service_refuses_a_move_for_a_former_councillor(world):
         "wants_training_events": True,
     }
     with pytest.raises(PermissionDenied):
-        services.profile_update(councillor=councillor, changes=changes, positions=[])
+        services.profiles.profile_update(councillor=councillor, changes=changes, positions=[])
     assert not ProfileChange.objects.exists()
 
 
@@ -211,7 +212,7 @@ def test_a_former_councillor_reads_their_waivers_but_cannot_apply(client, world)
 def test_the_waiver_service_refuses_a_former_councillor(world):
     _leave(world["councillor"])
     with pytest.raises(PermissionDenied):
-        services.levy_waiver_apply(
+        services.waivers.levy_waiver_apply(
             councillor=world["councillor"], year=2026, circumstances="Low income"
         )
     assert not LevyWaiver.objects.exists()
@@ -254,7 +255,7 @@ def test_marking_a_councillor_left_closes_their_pending_requests(client, world):
 def test_a_closed_change_cannot_then_be_approved(client, world):
     councillor = world["councillor"]
     change = ProfileChangeFactory(councillor=councillor, council=world["other_council"])
-    services.councillor_mark_left(councillor=councillor, by=world["rep"])
+    services.councillors.councillor_mark_left(councillor=councillor, by=world["rep"])
     client.force_login(world["rep"])
     url = reverse("decisions_change", args=[change.pk])
     client.post(url, {"decision": "approved", "reason": ""})
@@ -267,7 +268,7 @@ def test_a_change_left_pending_for_a_former_councillor_is_not_applied(world):
     change = ProfileChangeFactory(councillor=councillor, council=world["other_council"])
     _leave(councillor)  # recorded without the service, so the change is still pending
     with pytest.raises(ValidationError, match=LEFT):
-        services.profile_change_decide(change=change, by=world["rep"], approve=True)
+        services.profile_changes.profile_change_decide(change=change, by=world["rep"], approve=True)
     councillor.refresh_from_db()
     change.refresh_from_db()
     assert councillor.council == world["council"]
@@ -279,7 +280,9 @@ def test_staff_can_still_refuse_a_change_left_pending_for_a_former_councillor(wo
     change = ProfileChangeFactory(councillor=councillor, ward="Riverside")
     _leave(councillor)
     staff = StaffFactory()
-    services.profile_change_decide(change=change, by=staff, approve=False, reason="Has left")
+    services.profile_changes.profile_change_decide(
+        change=change, by=staff, approve=False, reason="Has left"
+    )
     change.refresh_from_db()
     assert change.status == Decision.REFUSED
 
@@ -302,21 +305,16 @@ def test_an_appointment_from_a_future_date_is_listed_and_can_be_withdrawn(client
     assert client.get(reverse("regions:region", args=[world["region"].slug])).status_code == 404
 
 
-def test_the_sweep_does_not_invite_again_someone_who_has_left(world):
-    """An approved join request whose invitation never went is sent again by the sweep, unless
-    the person has been marked as left meanwhile (they could no longer accept it)."""
-    hour_ago = timezone.now() - datetime.timedelta(hours=1)
-    requests = {}
+def test_an_invitation_not_yet_sent_is_withdrawn_when_the_person_leaves(world, mailoutbox):
+    """Someone marked as left could no longer accept an invitation: one still waiting in the
+    outbox does not go."""
     for name in ("staying", "leaving"):
         councillor = CouncillorFactory(council=world["council"], user__email=f"{name}@example.org")
         User.objects.filter(pk=councillor.user_id).update(password="!never-set", last_login=None)
-        requests[name] = JoinRequest.objects.create(
-            full_name=name.title(),
-            email=f"{name}@example.org",
-            council=world["council"],
-            ward="Castle",
-            status=Decision.APPROVED,
-            decided_at=hour_ago,
+        invitations.invitation_record_and_queue(
+            councillor=councillor, user=User.objects.get(pk=councillor.user_id), by=None, reason=""
         )
-    _leave(Councillor.objects.get(user__email="leaving@example.org"))
-    assert services.onboarding.invitations_requeue_unsent() == [requests["staying"].pk]
+    leaving = Councillor.objects.get(user__email="leaving@example.org")
+    services.councillors.councillor_mark_left(councillor=leaving, by=world["rep"])
+    assert notices_send_due() == 1
+    assert [m.to for m in mailoutbox] == [["staying@example.org"]]

@@ -93,7 +93,7 @@ def test_one_person_may_hold_several_roles(client, camden):
     person = CouncillorFactory(council=camden).user
     RegionalRepresentative.objects.create(user=person, region=camden.region)
     StaffRole.objects.create(user=person)
-    from members.services import two_factor_enrol
+    from members.services.accounts import two_factor_enrol
 
     two_factor_enrol(user=person, totp_secret=TOTP_SECRET)
     client.force_login(person)

@@ -25,7 +25,7 @@ from factories import (
 from polling import wait_for
 
 from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
-from members.services import onboarding
+from members.services import councillor_imports
 
 pytestmark = pytest.mark.django_db
 
@@ -393,12 +393,16 @@ def test_large_import_runs_in_the_worker_to_completion(celery_worker, worker_smt
     assert imp.status == CouncillorImport.Status.DONE
     assert imp.processed_rows == imp.total_rows == 1_200
     assert Councillor.objects.filter(council__region=region).count() == 1_200
-    # Every new councillor is invited, once, through the real SMTP server.
-    wait_for(lambda: len(worker_smtp.messages) >= 1_200, timeout=180, interval=0.5)
+    # Every new councillor is invited, once, through the real SMTP server, and whoever
+    # uploaded the file is told it is done.
+    wait_for(lambda: len(worker_smtp.messages) >= 1_201, timeout=180, interval=0.5)
     assert {m["To"] for m in worker_smtp.messages} == {
         f"person-{n}@example.org" for n in range(1_200)
-    }
-    assert len(worker_smtp.messages) == 1_200
+    } | {rep.user.email}
+    assert len(worker_smtp.messages) == 1_201
+    [done] = [m for m in worker_smtp.messages if m["To"] == rep.user.email]
+    assert "is done" in done["Subject"]
+    assert "1200 added" in done.get_body(("plain",)).get_content()
     progress = client.get(reverse("import_progress", args=[imp.pk])).json()
     assert progress == {
         "status": "done",
@@ -462,7 +466,7 @@ def test_the_progress_bar_follows_the_import_in_a_browser(page):
     CouncilFactory(region=region, gss_code="E0900001")
     rep = RepresentativeFactory(region=region, user__email="rep.p@example.org")
     rows = "".join(f"Person {n},p-{n}@example.org,E0900001,Ward\n" for n in range(1_200))
-    imp = onboarding.councillor_import_preview(
+    imp = councillor_imports.councillor_import_preview(
         region=region, uploaded_by=rep.user, filename="big.csv", raw=(HEADER + rows).encode()
     )
     # As a worker leaves it when it has started.

@@ -4,7 +4,6 @@ fails half-way, a job lost with its worker."""
 
 import datetime
 import os
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -13,7 +12,6 @@ from accessibility import assert_accessible
 from browsing import log_in
 from celery import Celery
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
@@ -24,7 +22,6 @@ from factories import (
     CouncillorFactory,
     RegionFactory,
     RepresentativeFactory,
-    UserFactory,
 )
 from polling import wait_for
 from workers import current_database_url, free_port, worker_start, worker_stop
@@ -32,8 +29,9 @@ from workers import current_database_url, free_port, worker_start, worker_stop
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
 from members import imports
-from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
-from members.services import onboarding
+from members.models import Councillor, CouncillorImport, JoinRequest, User
+from members.services import councillor_imports, invitations
+from members.tasks import notices_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +231,7 @@ def test_an_import_that_cannot_be_queued_stays_confirmable_with_a_message(
     assert "background job service is not answering" in response.text
     imp.refresh_from_db()
     assert imp.status == CouncillorImport.Status.FAILED
-    assert imp.report["error"] == onboarding.IMPORT_NOT_STARTED
+    assert imp.report["error"] == councillor_imports.IMPORT_NOT_STARTED
     assert imp.content  # the file is kept for the next try
     assert "Try again</button>" in response.text
     assert not Councillor.objects.exists()
@@ -244,7 +242,7 @@ def test_a_recoverable_failed_import_can_be_confirmed_again(
 ):
     upload(rep_client, _big_file("E0600001"))
     imp = latest_import()
-    report = {**imp.report, "error": onboarding.IMPORT_INTERRUPTED}
+    report = {**imp.report, "error": councillor_imports.IMPORT_INTERRUPTED}
     CouncillorImport.objects.filter(pk=imp.pk).update(
         status=CouncillorImport.Status.FAILED, report=report
     )
@@ -282,13 +280,13 @@ def test_a_failed_import_is_explained_and_tried_again_by_keyboard(page, width, b
     CouncilFactory(region=region, gss_code="E0600001")
     rep = RepresentativeFactory(region=region).user
     raw = (HEADER + "Zoë Brontë,zoe@example.org,E0600001,Saint Hélier,\n").encode("cp1252")
-    warned = onboarding.councillor_import_preview(
+    warned = councillor_imports.councillor_import_preview(
         region=region, uploaded_by=rep, filename="windows.csv", raw=raw
     )
-    imp = onboarding.councillor_import_preview(
+    imp = councillor_imports.councillor_import_preview(
         region=region, uploaded_by=rep, filename="big.csv", raw=_big_file("E0600001")
     )
-    report = {**imp.report, "error": onboarding.IMPORT_INTERRUPTED}
+    report = {**imp.report, "error": councillor_imports.IMPORT_INTERRUPTED}
     CouncillorImport.objects.filter(pk=imp.pk).update(
         status=CouncillorImport.Status.FAILED, report=report
     )
@@ -310,7 +308,7 @@ def test_a_failed_import_is_explained_and_tried_again_by_keyboard(page, width, b
     assert_accessible(page)
     imp.refresh_from_db()
     assert imp.status == CouncillorImport.Status.FAILED
-    assert imp.report["error"] == onboarding.IMPORT_NOT_STARTED
+    assert imp.report["error"] == councillor_imports.IMPORT_NOT_STARTED
 
 
 # Background imports in a real worker, which writes in small chunks
@@ -358,7 +356,7 @@ def chunked_worker(transactional_db, django_db_blocker):
 
 
 def _queued_import(region, rep, raw: bytes) -> CouncillorImport:
-    imp = onboarding.councillor_import_preview(
+    imp = councillor_imports.councillor_import_preview(
         region=region, uploaded_by=rep.user, filename="big.csv", raw=raw
     )
     assert not imp.report["counts"]["error"]
@@ -438,7 +436,7 @@ def test_a_write_failing_half_way_saves_nothing_keeps_the_file_and_can_be_retrie
             cursor.execute("DROP FUNCTION test_refuse_broken_ward()")
 
     assert imp.status == CouncillorImport.Status.FAILED
-    assert imp.report["error"] == onboarding.IMPORT_INTERRUPTED
+    assert imp.report["error"] == councillor_imports.IMPORT_INTERRUPTED
     assert imp.processed_rows == 0
     assert imp.content.count("\n") == 1_201  # the file is kept
     assert not Councillor.objects.exists()
@@ -450,7 +448,7 @@ def test_a_write_failing_half_way_saves_nothing_keeps_the_file_and_can_be_retrie
     assert "Try again</button>" in page
 
     # The cause gone, the same import is confirmed again and completes.
-    onboarding.councillor_import_confirm(councillor_import=imp)
+    councillor_imports.councillor_import_confirm(councillor_import=imp)
     chunked_worker.send("members.tasks.councillor_import_run", imp.pk)
 
     def done():
@@ -486,56 +484,51 @@ def test_the_sweep_requeues_an_import_whose_job_was_lost_but_not_one_a_worker_ho
 
     with connection.cursor() as cursor:
         # As a worker applying `held` would: it holds the import's advisory lock.
-        cursor.execute("SELECT pg_advisory_lock(%s)", [onboarding.IMPORT_LOCK_BASE + held.pk])
+        cursor.execute(
+            "SELECT pg_advisory_lock(%s)", [councillor_imports.IMPORT_LOCK_BASE + held.pk]
+        )
     try:
         chunked_worker.send("members.tasks.onboarding_sweep")
-        lost.refresh_from_db()
         wait_for(lambda: CouncillorImport.objects.get(pk=lost.pk).status == "done", timeout=60)
+        # The job the sweep queued has run, so the sweep itself has finished.
         held.refresh_from_db()
-        recent.refresh_from_db()
         assert held.status == CouncillorImport.Status.RUNNING
+        # The worker runs jobs one at a time, in the order they were queued: once a job queued
+        # now is done, any other job the sweep queued has run too, and `recent` would be done.
+        marker = _queued_import(big_region, rep, _big_file("E0800001", 1, prefix="marker"))
+        chunked_worker.send("members.tasks.councillor_import_run", marker.pk)
+        wait_for(lambda: CouncillorImport.objects.get(pk=marker.pk).status == "done", timeout=60)
+        recent.refresh_from_db()
         assert recent.status == CouncillorImport.Status.QUEUED
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [onboarding.IMPORT_LOCK_BASE + held.pk])
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s)", [councillor_imports.IMPORT_LOCK_BASE + held.pk]
+            )
     emails = set(Councillor.objects.values_list("user__email", flat=True))
-    assert emails == {f"lost-{n}@example.org" for n in range(5)}
+    assert emails == {f"lost-{n}@example.org" for n in range(5)} | {"marker-0@example.org"}
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_the_sweep_sends_invitations_whose_job_was_lost(chunked_worker, big_region):
+def test_the_sweep_sends_invitations_whose_job_was_lost(
+    chunked_worker, big_region, django_capture_on_commit_callbacks
+):
+    """An invitation is a row in the outbox from the moment it is made: if the task that was to
+    send it is lost, beat's sweep sends it, once."""
     council = big_region.councils.get()
     chunked_worker.smtp.clear()
-    hour_ago = timezone.now() - datetime.timedelta(hours=1)
-
-    def approved(email, *, decided_at=hour_ago, password=None):
-        User.objects.create(
-            email=email, full_name="Invited Person", password=make_password(password)
+    councillor = CouncillorFactory(council=council, user__email="lost@example.org")
+    with django_capture_on_commit_callbacks():  # the task that would send it: never queued
+        record = invitations.invitation_record_and_queue(
+            councillor=councillor, user=councillor.user, by=None, reason="Invited."
         )
-        return JoinRequest.objects.create(
-            full_name="Invited Person", email=email, council=council, ward="Ward",
-            status=Decision.APPROVED, decided_at=decided_at,
-        )  # fmt: skip
 
-    lost = approved("lost@example.org")
-    just_now = approved("just-now@example.org", decided_at=timezone.now())
-    has_password = approved("has-password@example.org", password="a long passphrase here")
-    UserFactory(email="logged-in@example.org")
-    logged_in = JoinRequest.objects.create(
-        full_name="Logged In", email="logged-in@example.org", council=council, ward="Ward",
-        status=Decision.APPROVED, decided_at=hour_ago,
-    )  # fmt: skip
-
-    chunked_worker.send("members.tasks.onboarding_sweep")
+    chunked_worker.send("members.tasks.notices_sweep")
 
     messages = chunked_worker.smtp.wait_for(1, timeout=60)
     assert [m["To"] for m in messages] == ["lost@example.org"]
-    wait_for(lambda: JoinRequest.objects.get(pk=lost.pk).invited_at is not None, timeout=30)
-    # Sent once: a second sweep finds nothing left to send.
-    chunked_worker.send("members.tasks.onboarding_sweep")
-    time.sleep(3)
-    for other in (just_now, has_password, logged_in):
-        other.refresh_from_db()
-        assert other.invited_at is None
+    wait_for(lambda: JoinRequest.objects.get(pk=record.pk).invited_at is not None, timeout=30)
+    # Sent once: a second sweep, run here to its end, finds nothing left to send.
+    assert notices_sweep() == 0
     assert len(chunked_worker.smtp.messages) == 1

@@ -15,7 +15,8 @@ from django.utils.http import urlsafe_base64_encode
 from factories import CouncilFactory, CouncillorFactory, UserFactory
 
 from members.models import Decision, JoinRequest, User
-from members.services import onboarding
+from members.services import councillors, invitations
+from members.services.notices import notices_send_due
 from members.tokens import invitation_token_generator
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,8 @@ def test_the_invitation_email_states_when_the_link_expires(invitee, mailoutbox, 
         ward="Riverside",
         status=Decision.APPROVED,
     )
-    assert onboarding.invitation_send(join_request_id=record.pk)
+    assert invitations.invitation_queue(join_request=record, user=invitee.user)
+    assert notices_send_due() == 1
 
     expires = timezone.localtime() + datetime.timedelta(days=14)
     [message] = mailoutbox
@@ -84,7 +86,7 @@ def test_a_password_reset_token_is_not_an_invitation(client, invitee):
 
 
 def test_a_sent_invitation_link_uses_the_invitation_token(invitee):
-    link = urlsplit(onboarding.invitation_link(invitee.user)).path
+    link = urlsplit(invitations.invitation_link(invitee.user)).path
     token = link.rstrip("/").rsplit("/", 1)[1]
     assert invitation_token_generator.check_token(invitee.user, token)
     assert not default_token_generator.check_token(invitee.user, token)
@@ -198,7 +200,7 @@ def test_a_bad_address_is_explained_next_to_the_field(client, email, message):
 
 def test_someone_who_left_before_accepting_cannot_accept(client, invitee):
     link = _link_for(invitee.user)
-    onboarding.councillor_mark_left(councillor=invitee)
+    councillors.councillor_mark_left(councillor=invitee)
 
     page = client.get(link)
     assert page.status_code == 403
@@ -217,8 +219,9 @@ def test_no_invitation_is_sent_to_someone_who_has_left(invitee, mailoutbox):
         ward="Riverside",
         status=Decision.APPROVED,
     )
-    onboarding.councillor_mark_left(councillor=invitee)
-    assert not onboarding.invitation_send(join_request_id=record.pk)
+    councillors.councillor_mark_left(councillor=invitee)
+    assert not invitations.invitation_queue(join_request=record, user=invitee.user)
+    assert notices_send_due() == 0
     assert mailoutbox == []
 
 

@@ -19,7 +19,8 @@ from workers import current_database_url, worker_start, worker_stop
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
 from members.models import Councillor, Decision, JoinRequest, User
-from members.services import onboarding
+from members.services import councillor_imports, councillors, invitations, join_requests
+from members.services.notices import notices_send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -136,9 +137,10 @@ def test_the_note_goes_to_a_verified_second_address_but_not_an_unconfirmed_one(m
     _second_address(member, "ada.work@example.org")
     _second_address(member, "ada.unconfirmed@example.org", verified=False)
 
-    assert onboarding.existing_account_notice_send(email="ada.work@example.org")
-    assert not onboarding.existing_account_notice_send(email="ada.unconfirmed@example.org")
-    assert not onboarding.existing_account_notice_send(email="nobody@example.org")
+    assert join_requests.existing_account_notice_queue(email="ada.work@example.org")
+    assert not join_requests.existing_account_notice_queue(email="ada.unconfirmed@example.org")
+    assert not join_requests.existing_account_notice_queue(email="nobody@example.org")
+    notices_send_due()
 
     [note] = mailoutbox
     assert note.to == ["ada.work@example.org"]
@@ -165,7 +167,7 @@ def test_a_request_for_an_address_that_became_someone_elses_second_address_canno
     assert "already has an account" in response.text
     assert not User.objects.filter(email__iexact="grace@example.org").exists()
     request.refresh_from_db()
-    assert (request.status, request.reason) == (Decision.REFUSED, onboarding.JOIN_ADDRESS_TAKEN)
+    assert (request.status, request.reason) == (Decision.REFUSED, join_requests.JOIN_ADDRESS_TAKEN)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +264,7 @@ def test_refusing_a_request_decided_already_says_so_instead_of_a_404(client, cou
         full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
     )
     rep = RepresentativeFactory(region=council.region)
-    onboarding.join_request_refuse(join_request=request, by=rep.user, reason="Not Labour.")
+    join_requests.join_request_refuse(join_request=request, by=rep.user, reason="Not Labour.")
     client.force_login(rep.user)
 
     url = reverse("join_request_refuse", args=[request.pk])
@@ -279,7 +281,7 @@ def test_approving_a_request_refused_already_says_so_and_creates_nobody(client, 
         full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
     )
     rep = RepresentativeFactory(region=council.region)
-    onboarding.join_request_refuse(join_request=request, by=rep.user, reason="Not Labour.")
+    join_requests.join_request_refuse(join_request=request, by=rep.user, reason="Not Labour.")
     client.force_login(rep.user)
 
     response = client.post(reverse("join_request_approve", args=[request.pk]), follow=True)
@@ -292,7 +294,7 @@ def test_a_decided_request_of_another_region_is_still_a_404(client, council):
     request = JoinRequest.objects.create(
         full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
     )
-    onboarding.join_request_refuse(join_request=request, by=UserFactory(), reason="No.")
+    join_requests.join_request_refuse(join_request=request, by=UserFactory(), reason="No.")
     client.force_login(RepresentativeFactory().user)
 
     assert client.post(reverse("join_request_approve", args=[request.pk])).status_code == 404
@@ -315,7 +317,7 @@ def test_a_second_request_after_a_refusal_or_for_another_council_is_recorded(cli
     assert JoinRequest.objects.filter(email="grace@example.org").count() == 2
 
     for request in JoinRequest.objects.all():
-        onboarding.join_request_refuse(join_request=request, by=UserFactory(), reason="No.")
+        join_requests.join_request_refuse(join_request=request, by=UserFactory(), reason="No.")
     client.post(reverse("join"), join_data())
     assert JoinRequest.objects.filter(status=Decision.PENDING).get().council == council
     assert JoinRequest.objects.filter(council=other).count() == 1
@@ -332,9 +334,10 @@ def test_invitation_is_sent_only_once(council, settings):
         request = JoinRequest.objects.create(
             full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
         )
-        onboarding.join_request_approve(join_request=request, by=UserFactory())
-        assert onboarding.invitation_send(join_request_id=request.pk)
-        assert not onboarding.invitation_send(join_request_id=request.pk)
+        join_requests.join_request_approve(join_request=request, by=UserFactory())
+        user = User.objects.get(email="grace@example.org")
+        assert not invitations.invitation_queue(join_request=request, user=user)
+        assert (notices_send_due(), notices_send_due()) == (1, 0)
         catcher.wait_for(1)
         assert len(catcher.messages) == 1
         request.refresh_from_db()
@@ -437,11 +440,11 @@ def test_the_public_join_form_is_rate_limited_per_address(client):
 
 def test_recently_decided_lists_only_people_who_asked_to_join(client, council):
     rep = RepresentativeFactory(region=council.region)
-    asked = onboarding.join_request_submit(
+    asked = join_requests.join_request_submit(
         full_name="Grace Hopper", email="grace@example.org", council=council, ward="Riverside"
     )
-    onboarding.join_request_approve(join_request=asked, by=rep.user)
-    onboarding.councillor_add(
+    join_requests.join_request_approve(join_request=asked, by=rep.user)
+    councillors.councillor_add(
         council=council,
         full_name="Added Byhand",
         email="added@example.org",
@@ -449,7 +452,7 @@ def test_recently_decided_lists_only_people_who_asked_to_join(client, council):
         phone="",
         by=rep.user,
     )
-    imp = onboarding.councillor_import_preview(
+    imp = councillor_imports.councillor_import_preview(
         region=council.region,
         uploaded_by=rep.user,
         filename="gooda.csv",
@@ -457,7 +460,7 @@ def test_recently_decided_lists_only_people_who_asked_to_join(client, council):
         + council.gss_code.encode()
         + b",South\n",
     )
-    onboarding.councillor_import_confirm(councillor_import=imp)
+    councillor_imports.councillor_import_confirm(councillor_import=imp)
     assert Councillor.objects.count() == 3
     client.force_login(rep.user)
 
@@ -467,7 +470,7 @@ def test_recently_decided_lists_only_people_who_asked_to_join(client, council):
     assert "Grace Hopper" in decided
     assert "Added Byhand" not in page and "Added by a representative" not in page
     assert "Imported Person" not in page and "gooda.csv" not in page
-    assert "The last 1 decisions" in page
+    assert "the last 1 decision" in page
 
 
 def test_a_council_name_matching_several_suggests_them(client, gb_councils):

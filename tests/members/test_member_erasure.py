@@ -14,7 +14,7 @@ from factories import (
 )
 
 from members.models import Decision
-from members.services import erasure_carry_out
+from members.services.erasure import erasure_carry_out
 from regions.models import CouncilGroup
 
 pytestmark = pytest.mark.django_db

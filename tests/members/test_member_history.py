@@ -12,7 +12,8 @@ from factories import CouncillorFactory, ErasureRequestFactory, StaffFactory
 
 from members.history import councillor_changes
 from members.models import User
-from members.services import erasure_carry_out, staff_appoint, staff_remove
+from members.services.erasure import erasure_carry_out
+from members.services.staff import staff_appoint, staff_remove
 
 pytestmark = pytest.mark.django_db
 

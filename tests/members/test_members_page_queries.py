@@ -24,7 +24,7 @@ from members.models import (
     ProfileChange,
     User,
 )
-from members.services import onboarding
+from members.services import councillor_imports
 from regions.models import Council
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_import_detail_page(client, council, rows, django_assert_max_num_queries
     rep = RepresentativeFactory(region=council.region).user
     lines = ["full_name,email,council,ward"]
     lines += [f"Imported {n},imported-{n}@example.org,E0600001,Ward {n}" for n in range(rows)]
-    councillor_import = onboarding.councillor_import_preview(
+    councillor_import = councillor_imports.councillor_import_preview(
         region=council.region,
         uploaded_by=rep,
         filename="councillors.csv",

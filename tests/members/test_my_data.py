@@ -44,7 +44,10 @@ from members.models import (
     StaffRole,
     User,
 )
-from members.services import onboarding, personal_data_collect, staff_appoint, two_factor_enrol
+from members.services import councillor_imports
+from members.services.accounts import two_factor_enrol
+from members.services.personal_data import personal_data_collect
+from members.services.staff import staff_appoint
 from regions.models import CouncilGroup, Region, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
@@ -206,7 +209,7 @@ def _rows_mentioning(needle: str) -> list[str]:
 
 
 def _import(council, by, text):
-    return onboarding.councillor_import_preview(
+    return councillor_imports.councillor_import_preview(
         region=council.region, uploaded_by=by, filename="may.csv", raw=text.encode()
     )
 
@@ -233,7 +236,7 @@ def test_carrying_out_erasure_removes_personal_data_but_keeps_counts(client, cou
         f"Quentin Blakewell,QUENTIN@example.org,{council.gss_code},Castle,020 7946 0789\n"
         f"Olive Other,olive@example.org,{council.gss_code},Hill,\n"
     )
-    onboarding.councillor_import_confirm(councillor_import=_import(council, staff, rows))
+    councillor_imports.councillor_import_confirm(councillor_import=_import(council, staff, rows))
     waiting = _import(council, staff, rows)
     finished = _import(council, staff, rows)
     CouncillorImport.objects.filter(pk=finished.pk).update(status=CouncillorImport.Status.DONE)
@@ -329,7 +332,7 @@ def test_erasure_refuses_the_persons_pending_requests(client, councillor):
         councillor=councillor, year=2025, status=Decision.APPROVED, reason="Agreed by Ann."
     )
     erasure = ErasureRequestFactory(user=councillor.user)
-    services.erasure_carry_out(request=erasure, by=staff)
+    services.erasure.erasure_carry_out(request=erasure, by=staff)
 
     for request in [ProfileChange.objects.get(pk=change.pk), LevyWaiver.objects.get(pk=waiver.pk)]:
         assert request.status == Decision.REFUSED
@@ -354,7 +357,7 @@ def test_erasure_ends_the_persons_roles(client):
     person = RepresentativeFactory().user
     staff_appoint(user=person)
     erasure = ErasureRequestFactory(user=person)
-    services.erasure_carry_out(request=erasure, by=StaffFactory())
+    services.erasure.erasure_carry_out(request=erasure, by=StaffFactory())
     person = User.objects.get(pk=person.pk)
     assert not (person.is_staff or person.is_superuser or person.groups.exists())
     assert not StaffRole.objects.filter(user=person).exists()
@@ -369,7 +372,9 @@ def test_erasure_ends_the_persons_group_offices(client, councillor):
     secretary = GroupOfficerFactory(group=other_group, role="secretary", user=councillor.user)
     colleague = GroupOfficerFactory(group=group, role="chief_whip")
     staff = StaffFactory()
-    services.erasure_carry_out(request=ErasureRequestFactory(user=councillor.user), by=staff)
+    services.erasure.erasure_carry_out(
+        request=ErasureRequestFactory(user=councillor.user), by=staff
+    )
 
     for office in (leader, secretary):
         office.refresh_from_db()
@@ -486,7 +491,7 @@ def test_download_has_the_history_of_their_positions_and_requests(client, counci
     gone = PositionFactory(councillor=councillor, title="Treasurer")
     gone.delete()
     change = ProfileChange.objects.get(councillor=councillor)
-    services.profile_change_decide(
+    services.profile_changes.profile_change_decide(
         change=change, by=StaffFactory(), approve=False, reason="Riverside is not a ward here."
     )
     PositionFactory(title="Someone else's office")

@@ -21,7 +21,7 @@ from factories import (
 )
 
 from members.models import Councillor, Decision, Position, ProfileChange
-from members.services import profile_change_decide
+from members.services.profile_changes import profile_change_decide
 from regions.models import GroupOfficer
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from factories import CouncilFactory, RegionFactory, RepresentativeFactory
 from polling import wait_for
 
 from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
-from members.services import onboarding
+from members.services import councillors, join_requests
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -116,7 +116,7 @@ def test_a_second_add_while_the_first_is_still_saving_waits_and_explains(council
     client.force_login(rep)
     with transaction.atomic():
         # The first click has created the account but not yet committed.
-        onboarding.councillor_add(
+        councillors.councillor_add(
             council=council, full_name="Grace Hopper", email=EMAIL, ward="W", phone="", by=rep
         )
         finish = _in_background(_add(client, council))
@@ -162,7 +162,7 @@ def test_approving_two_requests_for_one_address_at_once_creates_one_account(coun
     notices = sorted(n for r in responses for n in _notices(r))
     assert notices == sorted(
         [
-            f"Grace Hopper: {onboarding.JOIN_ADDRESS_TAKEN}",
+            f"Grace Hopper: {join_requests.JOIN_ADDRESS_TAKEN}",
             "Grace Hopper has been added and an invitation is on its way.",
         ]
     )
@@ -181,16 +181,16 @@ def test_approving_a_request_while_another_for_the_address_is_being_approved_exp
     client.force_login(rep)
     url = reverse("join_request_approve", args=[second.pk])
     with transaction.atomic():
-        onboarding.join_request_approve(join_request=first, by=rep)
+        join_requests.join_request_approve(join_request=first, by=rep)
         finish = _in_background(lambda: client.post(url))
         wait_for(_someone_is_waiting_for_a_lock)
 
     response = finish()
     assert response.status_code == 302
-    assert _notices(response) == [f"Grace Hopper: {onboarding.JOIN_ADDRESS_TAKEN}"]
+    assert _notices(response) == [f"Grace Hopper: {join_requests.JOIN_ADDRESS_TAKEN}"]
     assert User.objects.filter(email=EMAIL).count() == 1
     second.refresh_from_db()
-    assert (second.status, second.reason) == (Decision.REFUSED, onboarding.JOIN_ADDRESS_TAKEN)
+    assert (second.status, second.reason) == (Decision.REFUSED, join_requests.JOIN_ADDRESS_TAKEN)
 
 
 def test_a_double_submitted_join_form_makes_one_request(council):

@@ -8,7 +8,9 @@ from factories import RegionFactory, RepresentativeFactory, UserFactory
 from polling import wait_for
 
 from members.models import User
-from members.services import onboarding, representative_appoint, roles
+from members.services import representatives
+from members.services.notices import notices_send_due
+from members.services.representatives import representative_appoint
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +49,7 @@ def test_an_appointment_removed_today_is_listed_as_former(staff_client):
     appointment = RepresentativeFactory(
         region=RegionFactory(name="Wales"), user__full_name="Rhian Rep"
     )
-    onboarding.representative_remove(representative=appointment)
+    representatives.representative_remove(representative=appointment)
     current_cell, former_cell = _cell(staff_client.get(reverse("representatives")).text, "Wales")
     assert "None appointed." in current_cell
     assert "Rhian Rep" in former_cell
@@ -138,7 +140,7 @@ def test_a_failed_removal_leaves_the_appointment_as_it_was(break_saving):
     appointment = RepresentativeFactory()
     break_saving()
     with pytest.raises(HistoryDown):
-        onboarding.representative_remove(representative=appointment)
+        representatives.representative_remove(representative=appointment)
     appointment.refresh_from_db()
     assert appointment.end_date is None
 
@@ -190,7 +192,7 @@ def test_remove_asks_staff_to_confirm_naming_the_person_and_region(staff_client)
 
 def test_confirming_an_ended_appointment_goes_back_to_the_list_and_says_why(staff_client):
     appointment = RepresentativeFactory(user__full_name="Old Rep")
-    onboarding.representative_remove(representative=appointment)
+    representatives.representative_remove(representative=appointment)
     response = staff_client.get(
         reverse("representative_remove", args=[appointment.pk]), follow=True
     )
@@ -205,11 +207,10 @@ def test_a_removed_representative_is_told_by_email_once(
         region=RegionFactory(name="Wales"), user__email="rhian@example.org"
     )
     with django_capture_on_commit_callbacks() as callbacks:
-        onboarding.representative_remove(representative=appointment)
+        representatives.representative_remove(representative=appointment)
     assert len(callbacks) == 1
 
-    assert roles.representative_removal_notify(appointment_id=appointment.pk)
-    assert not roles.representative_removal_notify(appointment_id=appointment.pk)
+    assert (notices_send_due(), notices_send_due()) == (1, 0)
 
     assert [m.to for m in mailoutbox] == [["rhian@example.org"]]
     assert "no longer a regional representative for Wales" in mailoutbox[0].subject
@@ -218,8 +219,8 @@ def test_a_removed_representative_is_told_by_email_once(
 
 
 def test_a_current_appointment_gets_no_removal_notice(mailoutbox):
-    appointment = RepresentativeFactory()
-    assert not roles.representative_removal_notify(appointment_id=appointment.pk)
+    RepresentativeFactory()
+    assert notices_send_due() == 0
     assert mailoutbox == []
 
 

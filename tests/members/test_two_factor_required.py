@@ -6,7 +6,7 @@ from django.urls import reverse
 from factories import PASSWORD, CouncillorFactory, RegionFactory, UserFactory
 
 from members.models import StaffRole
-from members.services import two_factor_enrol
+from members.services.accounts import two_factor_enrol
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ from factories import (
 
 import members.urls
 import regions.urls
-from members.services import staff_appoint
+from members.services.staff import staff_appoint
 from regions.models import Council, CouncilGroup, GroupOfficer, RegionalRepresentative
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from factories import (
     StaffFactory,
 )
 
-from members.services import roles
+from members.services.staff import staff_appoint
 from regions import services
 from regions.models import RegionalRepresentative
 
@@ -140,7 +140,7 @@ def test_councillor_history_shows_positions_and_roles(client, staff):
     position.title = "Deputy leader of the council"
     position._history_user = staff
     position.save()
-    roles.staff_appoint(user=councillor.user, job_title="Policy officer")
+    staff_appoint(user=councillor.user, job_title="Policy officer")
     appointment = RepresentativeFactory(user=councillor.user, region=councillor.council.region)
 
     changes = client.get(reverse("councillor_history", args=[councillor.pk])).context["changes"]

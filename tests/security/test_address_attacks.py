@@ -6,6 +6,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -23,7 +24,8 @@ from mailreading import text_of
 from polling import wait_for
 
 from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
-from members.services import onboarding
+from members.services import councillors, join_requests
+from members.services.notices import notices_send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +58,7 @@ def rep(council):
 
 
 def _accept_invitation(join_request, smtp_server):
-    onboarding.invitation_send(join_request_id=join_request.pk)
+    notices_send_due()
     [invitation] = [m for m in smtp_server.messages if m.rcpt_tos == [OWNER]]
     link = re.search(r"http://127.0.0.1:8000(/invitation/\S+/\S+/)", text_of(invitation)).group(1)
     owner = Client()
@@ -112,7 +114,7 @@ def test_the_squatter_cannot_confirm_the_address_once_the_owner_has(
     join_request = JoinRequest.objects.create(
         full_name="Grace Hopper", email=OWNER, council=council, ward="Riverside"
     )
-    onboarding.join_request_approve(join_request=join_request, by=rep)
+    join_requests.join_request_approve(join_request=join_request, by=rep)
     _accept_invitation(join_request, smtp_server)
     intruder = Client()
     intruder.force_login(squatter)
@@ -204,8 +206,8 @@ def test_a_representative_cannot_repoint_an_account_whose_invitation_still_works
     response = _repoint(client, councillor)
     assert "only the national office can point the account at another address" in response.text
     _still_the_owners(councillor)
-    with pytest.raises(onboarding.ValidationError):
-        onboarding.councillor_email_correct(councillor=councillor, email=ATTACKER, by=rep)
+    with pytest.raises(ValidationError):
+        councillors.councillor_email_correct(councillor=councillor, email=ATTACKER, by=rep)
     _still_the_owners(councillor)
 
 
@@ -217,7 +219,7 @@ def test_a_representative_corrects_an_address_no_invitation_has_gone_to(client, 
 
 
 def test_the_national_office_corrects_an_address_an_invitation_went_to(client, council, rep):
-    onboarding.councillor_add(
+    councillors.councillor_add(
         council=council,
         full_name="Grace Hopper",
         email="grace@exmaple.org",

@@ -15,7 +15,8 @@ from factories import (
 )
 from mailreading import login_code_in
 
-from members.services import representative_appoint, two_factor_enrol
+from members.services.accounts import two_factor_enrol
+from members.services.representatives import representative_appoint
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db

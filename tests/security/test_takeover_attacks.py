@@ -16,7 +16,8 @@ from factories import (
 )
 
 from members.models import StaffRole, User
-from members.services import representative_appoint, staff_appoint
+from members.services.representatives import representative_appoint
+from members.services.staff import staff_appoint
 from regions.models import RegionalRepresentative
 
 pytestmark = pytest.mark.django_db
