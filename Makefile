@@ -50,7 +50,7 @@ pytest: $(INSTALLED) browser-deps
 
 test: lint pytest
 
-# The mailing benchmark (not a test; see the README): its own services under var/bench.
+# The mailing benchmark (not a test; see docs/benchmarks.md): its own services under var/bench.
 # Options: make bench BENCH_ARGS="--count 10000 --sink postfix --profile var/bench/profile"
 bench: export ALC_VAR_DIR ?= $(CURDIR)/var/bench
 bench: $(INSTALLED)

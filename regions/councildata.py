@@ -26,8 +26,8 @@ from django.utils.text import slugify
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_CSV_PATH = DATA_DIR / "councils.csv"
 README_PATH = DATA_DIR / "README.md"
-# The project README states the same counts.
-PROJECT_README_PATH = DATA_DIR.parent.parent / "README.md"
+# The project's data notes (docs/data.md) state the same counts.
+PROJECT_README_PATH = DATA_DIR.parent.parent / "docs" / "data.md"
 
 MYSOCIETY_FILE = "uk_local_authorities.csv"
 HISTORY_FILE = "history2016-26.csv"

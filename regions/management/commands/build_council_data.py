@@ -45,11 +45,11 @@ class Command(BaseCommand):
         councildata.write_councils_csv(result.records, output)
         self.stdout.write(self.style.SUCCESS(f"Wrote {len(result.records)} councils to {output}"))
 
-        # Keep the summary tables in the data notes and the project README in step with it.
+        # Keep the summary tables in the data notes and in docs/data.md in step with it.
         table = councildata.summary_table(councildata.council_data_summary(output))
         readmes = [Path(output).parent / councildata.README_PATH.name]
         if output.resolve() == Path(councildata.DEFAULT_CSV_PATH).resolve():
-            # Only the project's own data file is described by the project README.
+            # Only the project's own data file is described by docs/data.md.
             readmes.append(councildata.PROJECT_README_PATH)
         for readme in readmes:
             text = readme.read_text(encoding="utf-8") if readme.exists() else ""
