@@ -64,3 +64,11 @@ council-data: $(INSTALLED)
 
 clean:
 	rm -rf var/test
+
+# The production rehearsal (not part of `make test`; see docs/operations.md, "Production"): the
+# files in deploy/ run with Debian's PostgreSQL, Redis, nginx and smtp-sink (installed with apt
+# when missing, as root) in a temporary folder, then checked end to end. Takes several minutes.
+# Keep its files (logs, database, backups) afterwards: make prod-check PROD_CHECK_ARGS=--keep
+.PHONY: prod-check
+prod-check: $(INSTALLED)
+	$(PY) -m deploy.rehearsal $(PROD_CHECK_ARGS)

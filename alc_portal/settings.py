@@ -348,6 +348,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each job's last run to the database as it goes, not every three minutes.
+CELERY_BEAT_SYNC_EVERY = 1
+# A task running when the broker connection drops (Redis restarting) carries on: the mailing
+# ledger and the outbox make that safe, and the task acknowledges once Redis is back.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Workers consume (and tasks go to) this queue; separate deployments or test runs sharing one
 # Redis can use different names.
@@ -382,6 +387,11 @@ NOTICE_SWEEP_SECONDS = _number("NOTICE_SWEEP_SECONDS", 60, float, minimum=0.1)
 NOTICE_CLAIM_TIMEOUT = _number("NOTICE_CLAIM_TIMEOUT", 300, float, minimum=0.1)
 NOTICE_MAX_ATTEMPTS = _number("NOTICE_MAX_ATTEMPTS", 8, minimum=1)
 NOTICE_RETRY_BASE_SECONDS = _number("NOTICE_RETRY_BASE_SECONDS", 60, float)
+# Retention (docs/operations.md, "Retention"): days each kind of personal data is kept.
+IMPORT_FILE_DAYS = _number("IMPORT_FILE_DAYS", 30, minimum=1)
+JOIN_REQUEST_DAYS = _number("JOIN_REQUEST_DAYS", 180, minimum=1)
+NOTICE_DAYS = _number("NOTICE_DAYS", 365, minimum=1)
+DELIVERY_ADDRESS_DAYS = _number("DELIVERY_ADDRESS_DAYS", 2 * 365, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
     "mailings-start-scheduled": {
@@ -390,6 +400,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "onboarding-sweep": {"task": "members.tasks.onboarding_sweep", "schedule": 5 * 60},
     "notices-sweep": {"task": "members.tasks.notices_sweep", "schedule": NOTICE_SWEEP_SECONDS},
+    "retention-members": {"task": "members.tasks.retention_run", "schedule": 24 * 60 * 60},
+    "retention-campaigns": {"task": "campaigns.tasks.retention_run", "schedule": 24 * 60 * 60},
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.
@@ -436,14 +448,48 @@ if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     raise ImproperlyConfigured(
         "The environment variable LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
     )
+# Logs are lines of text, or JSON objects one per line for a log shipper (LOG_FORMAT=json).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("The environment variable LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "alc_portal.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # How long /healthz waits for a Celery worker to answer a ping.
 HEALTHZ_CELERY_TIMEOUT = _number("HEALTHZ_CELERY_TIMEOUT", 1.0, float, minimum=0.1)
+# Workers write a heartbeat to Redis this often; one not heard from for WORKER_STALE_SECONDS
+# counts as gone (/healthz and the status page).
+WORKER_HEARTBEAT_SECONDS = _number("WORKER_HEARTBEAT_SECONDS", 5, float, minimum=0.1)
+WORKER_STALE_SECONDS = _number("WORKER_STALE_SECONDS", 30, float, minimum=0.5)
+# The status page's JSON twin (/status.json) answers a monitor that sends this token
+# ("Authorization: Bearer <token>") as well as signed-in national staff. Unset: staff only.
+STATUS_TOKEN = env.str("STATUS_TOKEN", default="").strip()
+# A periodic job more than three of its intervals plus this many seconds late is red.
+STATUS_JOB_GRACE_SECONDS = _number("STATUS_JOB_GRACE_SECONDS", 60, float)
+# Disk space below this many megabytes under MEDIA_ROOT turns the status page red.
+STATUS_DISK_MIN_MB = _number("STATUS_DISK_MIN_MB", 1024)
+
+# Errors go to Sentry when SENTRY_DSN is set (web requests and Celery tasks alike).
+SENTRY_DSN = env.str("SENTRY_DSN", default="").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=_number("SENTRY_TRACES_SAMPLE_RATE", 0.0, float),
+        # People's details stay out of error reports.
+        send_default_pii=False,
+    )

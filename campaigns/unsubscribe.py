@@ -25,8 +25,8 @@ def unsubscribe_token(*, delivery_id: int) -> str:
 
 
 def unsubscribe_token_read(token: str) -> tuple[str, int | None] | None:
-    """The (email, mailing id) a token was made for, or None if it is not one of ours (or its
-    delivery is no longer recorded)."""
+    """The (email, mailing id) a token was made for, or None if it is not one of ours, or its
+    delivery no longer records an address (erased, or kept past DELIVERY_ADDRESS_DAYS)."""
     from .models import Delivery
 
     try:
@@ -35,8 +35,8 @@ def unsubscribe_token_read(token: str) -> tuple[str, int | None] | None:
         return _legacy_token_read(token)
     if not (reference.startswith("d") and reference[1:].isdigit()):
         return None
-    found = Delivery.objects.filter(pk=int(reference[1:])).values_list("email", "mailing_id")
-    return found.first()
+    found = Delivery.objects.filter(pk=int(reference[1:])).exclude(email__endswith="@invalid")
+    return found.values_list("email", "mailing_id").first()
 
 
 def _legacy_token_read(token: str) -> tuple[str, int | None] | None:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from members.access import councillors_managed_by
 from members.models import StaffRole, User
-from regions.access import groups_visible_to, officers_visible_to
+from regions.access import groups_visible_to
 from regions.models import GroupOfficer, RegionalRepresentative
 
 
@@ -100,8 +100,9 @@ GROUPS_HEADER = [
 
 def region_groups_table(user, region) -> tuple[list[str], list[tuple]]:
     """The Labour groups of a region, with their contact details and current officers."""
-    officers = officers_visible_to(user).current().select_related("user")
-    officers = officers.order_by("start_date", "pk")
+    # The groups are scoped to what the person may see; their officers come with them (an
+    # officer scoped again here would repeat the visibility subquery for every row).
+    officers = GroupOfficer.objects.current().select_related("user").order_by("start_date", "pk")
     groups = (
         groups_visible_to(user)
         .filter(council__region=region)

@@ -3,7 +3,7 @@ run twice."""
 
 from celery import shared_task
 
-from members.services import councillor_imports, notices
+from members.services import councillor_imports, notices, retention
 
 
 @shared_task
@@ -31,3 +31,10 @@ def notices_sweep() -> int:
     due, so that a notice whose task Redis lost still goes."""
     notices.notices_sweep()
     return notices.notices_send_due()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def retention_run() -> dict:
+    """Daily: remove what the retention table (docs/operations.md) says has been kept long
+    enough."""
+    return retention.retention_apply()

@@ -49,9 +49,11 @@ def get_region_for_user_or_404(user, slug, *, manage=False):
     return region
 
 
-def get_council_for_user_or_404(user, slug, *, manage=False):
+def get_council_for_user_or_404(user, slug=None, *, pk=None, manage=False):
+    """The council with this slug (or id), former councils included, if the person may see it."""
+    found = {"slug": slug} if pk is None else {"pk": pk}
     council = get_object_or_404(
-        councils_visible_to(user).select_related("region").with_next_election(), slug=slug
+        councils_visible_to(user).select_related("region").with_next_election(), **found
     )
     if manage and not manages_region(user, council.region_id):
         raise PermissionDenied
@@ -104,3 +106,9 @@ def get_representative_for_user_or_404(user, pk):
     return get_object_or_404(
         representatives_visible_to(user).select_related("region", "user"), pk=pk
     )
+
+
+def may_correct_council(user) -> bool:
+    """Council figures (seats, Labour seats, control, elections) are the national office's to
+    correct between releases of the council data."""
+    return user.is_authenticated and user.is_national_staff

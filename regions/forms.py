@@ -190,3 +190,77 @@ class OfficerEndForm(DescribedFieldsMixin, forms.Form):
             kwargs.setdefault("auto_id", f"id_officer{officer.pk}_%s")
         super().__init__(*args, **kwargs)
         self.fields["end_date"].initial = timezone.localdate
+
+
+# British dates as typed, besides the ISO dates a date picker sends.
+DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"]
+
+
+class CouncilCorrectionForm(DescribedFieldsMixin, forms.ModelForm):
+    """A council's figures as the national office corrects them after a by-election, a
+    defection or an election night."""
+
+    reason = forms.CharField(
+        label="What changed",
+        max_length=300,
+        help_text="For the council's history, e.g. “By-election in Castle ward, 3 June 2027”.",
+    )
+
+    class Meta:
+        model = Council
+        fields = ["total_seats", "labour_seats", "control"]
+        labels = {"total_seats": "Seats", "labour_seats": "Labour seats"}
+        help_texts = {"control": "As the data writes it: LAB, LAB min, NOC, LD/IND..."}
+
+    def clean_control(self):
+        return plain_text(self.cleaned_data["control"])
+
+    def clean_reason(self):
+        return plain_text(self.cleaned_data["reason"])
+
+    def clean(self):
+        data = super().clean()
+        seats, labour = data.get("total_seats"), data.get("labour_seats")
+        if seats is not None and labour is not None and labour > seats:
+            self.add_error("labour_seats", "There cannot be more Labour seats than seats.")
+        return data
+
+
+class ElectionForm(DescribedFieldsMixin, forms.Form):
+    date = forms.DateField(label="Date", widget=DATE_WIDGET, input_formats=DATE_INPUTS)
+    seats_up = forms.IntegerField(label="Seats up", min_value=0)
+    labour_seats_up = forms.IntegerField(label="Labour seats up", min_value=0)
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day < timezone.localdate():
+            raise ValidationError("Only upcoming elections are corrected here: give a later date.")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        seats, labour = data.get("seats_up"), data.get("labour_seats_up")
+        if seats is not None and labour is not None and labour > seats:
+            self.add_error("labour_seats_up", "There cannot be more Labour seats up than seats up.")
+        return data
+
+
+class _ElectionFormSetBase(forms.BaseFormSet):
+    def clean(self):
+        days = [f.cleaned_data["date"] for f in self.forms if f.cleaned_data.get("date")
+                and not f.cleaned_data.get("DELETE")]  # fmt: skip
+        if len(days) != len(set(days)):
+            raise ValidationError("Each election date once, please.")
+
+    def elections(self) -> list[dict]:
+        """The upcoming elections as the service takes them."""
+        return [
+            {key: form.cleaned_data[key] for key in ("date", "seats_up", "labour_seats_up")}
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+ElectionFormSet = forms.formset_factory(
+    ElectionForm, formset=_ElectionFormSetBase, extra=1, can_delete=True, max_num=6
+)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 
-from .models import CouncilGroup, GroupOfficer, RegionalRepresentative
+from .models import Council, CouncilGroup, Election, GroupOfficer, RegionalRepresentative
 
 # How far back a page reads; older changes stay in the database and the admin site.
 RECORD_LIMIT = 500
@@ -186,3 +186,17 @@ def representative_changes(appointment: RegionalRepresentative) -> list[Change]:
         )
     )
     return describe(records, lambda r: f"Representative for {r.region}")
+
+
+def council_changes(council: Council) -> list[Change]:
+    """The council's figures and its elections, as loaded from the data and corrected."""
+    council_records = latest_records(
+        Council.history.filter(id=council.pk).select_related("history_user", "region")
+    )
+    election_records = latest_records(
+        Election.history.filter(council_id=council.pk).select_related("history_user")
+    )
+    return newest_first(
+        describe(council_records, lambda r: "Council"),
+        describe(election_records, lambda r: f"Election on {r.date:%-d %B %Y}"),
+    )

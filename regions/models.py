@@ -90,12 +90,19 @@ class Region(models.Model):
 
 class CouncilQuerySet(models.QuerySet):
     def current(self, on=None):
-        """Councils in being on a date (today by default): started and not yet abolished."""
+        """Councils in being on a date (today by default): started and not yet abolished. A
+        council's end date is its last day (the Surrey districts' is 31 March 2027; their
+        successors take over on 1 April)."""
         on = on or timezone.localdate()
         return self.filter(
             models.Q(start_date__isnull=True) | models.Q(start_date__lte=on),
-            models.Q(end_date__isnull=True) | models.Q(end_date__gt=on),
+            models.Q(end_date__isnull=True) | models.Q(end_date__gte=on),
         )
+
+    def former(self, on=None):
+        """Councils that have ceased to exist by a date (today by default): abolished or merged
+        into others. Their groups and history stay readable."""
+        return self.filter(end_date__lt=on or timezone.localdate())
 
     def for_region(self, region):
         return self.filter(region=region)
@@ -155,8 +162,11 @@ class Council(models.Model):
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # What the council data file said when it was last loaded (regions.services.councils).
+    file_values = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = CouncilQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["file_values"])
 
     class Meta:
         ordering = ["short_name"]
@@ -166,6 +176,10 @@ class Council(models.Model):
 
     def get_absolute_url(self):
         return reverse("regions:council", args=[self.slug])
+
+    def is_former(self, on=None) -> bool:
+        """Whether the council has ceased to exist (abolished or merged), by `on` or today."""
+        return self.end_date is not None and self.end_date < (on or timezone.localdate())
 
     @property
     def next_election(self):
@@ -189,6 +203,7 @@ class Election(models.Model):
     labour_seats_up = models.PositiveIntegerField()
 
     objects = ElectionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date"]

@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,11 +18,19 @@ from .access import (
     get_region_for_user_or_404,
     get_representative_for_user_or_404,
     manages_region,
+    may_correct_council,
     regions_visible_to,
     require_national_staff,
 )
 from .charts import bar_chart
-from .forms import CouncilFilterForm, GroupContactForm, OfficerAppointForm, OfficerEndForm
+from .forms import (
+    CouncilCorrectionForm,
+    CouncilFilterForm,
+    ElectionFormSet,
+    GroupContactForm,
+    OfficerAppointForm,
+    OfficerEndForm,
+)
 from .models import GroupOfficer
 
 # Sortable columns of the region dashboard: GET value -> (label, ordering field, numeric?).
@@ -97,6 +105,7 @@ def region_detail(request, slug):
         "totals": _region_totals(councils),
         "chart": bar_chart([(c.short_name, c.next_labour_seats_up) for c in chart_rows]),
         "representatives": current_representatives_visible_to(request.user, region),
+        "former_councils": region.councils.former().select_related("labour_group"),
         "can_manage": manages_region(request.user, region.pk),
         "is_staff": request.user.is_national_staff,
     }
@@ -107,7 +116,35 @@ def region_detail(request, slug):
 @require_safe
 def council_detail(request, slug):
     council = get_council_for_user_or_404(request.user, slug)
-    return render(request, "regions/council_detail.html", {"council": council})
+    context = {"council": council, "may_correct": may_correct_council(request.user)}
+    return render(request, "regions/council_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def council_correct(request, slug):
+    council = get_council_for_user_or_404(request.user, slug)
+    if not may_correct_council(request.user):
+        raise PermissionDenied
+    form = CouncilCorrectionForm(request.POST or None, instance=council)
+    upcoming = [
+        {"date": e.date, "seats_up": e.seats_up, "labour_seats_up": e.labour_seats_up}
+        for e in council.upcoming_elections
+    ]
+    elections = ElectionFormSet(request.POST or None, initial=upcoming, prefix="elections")
+    if request.method == "POST" and form.is_valid() and elections.is_valid():
+        try:
+            services.council_correct(
+                council=council, by=request.user, elections=elections.elections(),
+                **{k: form.cleaned_data[k] for k in form.Meta.fields + ["reason"]},
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{council.name}'s figures are corrected.")
+            return redirect(council.get_absolute_url())
+    context = {"council": council, "form": form, "elections": elections}
+    return render(request, "regions/council_correct.html", context)
 
 
 def _officer_rows(officers):
@@ -232,6 +269,11 @@ def national_dashboard(request):
 
 
 HISTORY_KINDS = {
+    "council": (
+        lambda user, pk: get_council_for_user_or_404(user, pk=pk),
+        history.council_changes,
+        "Council",
+    ),
     "group": (get_group_for_user_or_404, history.group_changes, "Labour group"),
     "officer": (get_officer_for_user_or_404, history.officer_changes, "Group officer"),
     "representative": (

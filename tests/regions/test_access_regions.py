@@ -39,6 +39,7 @@ ROLES = ["anonymous", "councillor_a", "councillor_b", "rep_x", "rep_y", "staff",
 COVERED_URL_NAMES = {
     "regions:region",
     "regions:council",
+    "regions:council_correct",
     "regions:group",
     "regions:group_edit",
     "regions:group_officers",
@@ -116,6 +117,10 @@ def _snapshot():
         ),
         "group_history": CouncilGroup.history.count(),
         "officer_history": GroupOfficer.history.count(),
+        "councils": list(
+            Council.objects.order_by("pk").values_list("pk", "total_seats", "labour_seats")
+        ),
+        "council_history": Council.history.count(),
     }
 
 
@@ -143,6 +148,14 @@ READS = {
     "unknown council": (
         lambda w: reverse("regions:council", args=["no-such-council"]),
         ["login", 404, 404, 404, 404, 404, 404],
+    ),
+    "council correction page": (
+        lambda w: reverse("regions:council_correct", args=[w["council_a"].slug]),
+        ["login", 403, 404, 403, 404, 200, 404],
+    ),
+    "council history": (
+        lambda w: reverse("regions:history", args=["council", w["council_a"].pk]),
+        ["login", 403, 404, 403, 404, 200, 404],
     ),
     "group page": (
         lambda w: reverse("regions:group", args=[w["group_a"].pk]),
@@ -209,8 +222,23 @@ def _end_post(world):
     )
 
 
+def _correct_post(world):
+    return (
+        reverse("regions:council_correct", args=[world["council_a"].slug]),
+        {
+            "total_seats": 60,
+            "labour_seats": 31,
+            "control": "LAB",
+            "reason": "By-election",
+            "elections-TOTAL_FORMS": "0",
+            "elections-INITIAL_FORMS": "0",
+        },
+    )
+
+
 # Expected status per role; 302 is the redirect after a successful change.
 WRITES = {
+    "correct a council's figures": (_correct_post, ["login", 403, 404, 403, 404, 302, 404]),
     "edit contact details": (_contact_post, ["login", 403, 404, 302, 404, 302, 404]),
     "appoint an officer": (_appoint_post, ["login", 403, 404, 302, 404, 302, 404]),
     "end an officer's term": (_end_post, ["login", 403, 404, 302, 404, 302, 404]),
@@ -475,6 +503,7 @@ ACCEPTS_POST = {
     "decisions_change",
     "decisions_waiver",
     "decisions_erasure",
+    "regions:council_correct",
     "regions:group_edit",
     "regions:group_officers",
     "regions:officer_end",

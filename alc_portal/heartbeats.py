@@ -1,0 +1,149 @@
+"""What the workers say about themselves, for /healthz and the status page: each Celery worker
+writes a heartbeat to Redis every WORKER_HEARTBEAT_SECONDS; each run of a periodic job (the ones
+beat starts) and each failed task is noted too. These are observations, kept briefly in Redis;
+nothing that decides what is sent depends on them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+
+import redis
+from celery.signals import task_failure, task_prerun, worker_ready, worker_shutdown
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+WORKER_KEY = "alc:status:worker:"
+JOB_KEY = "alc:status:job:"
+FAILURES_KEY = "alc:status:task-failures"
+FAILURES_KEPT = 500
+
+
+def _redis():
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1, retry_on_timeout=False
+    )
+
+
+def worker_heartbeat_write(name: str) -> None:
+    """Note that the worker `name` is alive now; the note lapses unless written again."""
+    client = _redis()
+    try:
+        ttl = max(int(settings.WORKER_STALE_SECONDS * 4), 10)
+        client.set(WORKER_KEY + name, json.dumps({"at": time.time(), "pid": os.getpid()}), ex=ttl)
+    finally:
+        client.close()
+
+
+def workers_seen() -> dict[str, float]:
+    """Each worker that has written a heartbeat lately, and when (seconds since the epoch)."""
+    client = _redis()
+    try:
+        keys = list(client.scan_iter(match=WORKER_KEY + "*", count=500))
+        values = client.mget(keys) if keys else []
+    finally:
+        client.close()
+    seen = {}
+    for key, value in zip(keys, values, strict=True):
+        if value:
+            seen[key.decode()[len(WORKER_KEY) :]] = json.loads(value)["at"]
+    return seen
+
+
+def jobs_last_run() -> dict[str, float]:
+    """When each periodic job last started in a worker (seconds since the epoch)."""
+    client = _redis()
+    try:
+        keys = list(client.scan_iter(match=JOB_KEY + "*", count=500))
+        values = client.mget(keys) if keys else []
+    finally:
+        client.close()
+    return {
+        key.decode()[len(JOB_KEY) :]: float(value)
+        for key, value in zip(keys, values, strict=True)
+        if value
+    }
+
+
+def task_failures_since(since: float) -> list[dict]:
+    client = _redis()
+    try:
+        entries = [json.loads(raw) for raw in client.lrange(FAILURES_KEY, 0, FAILURES_KEPT)]
+    finally:
+        client.close()
+    return [entry for entry in entries if entry["at"] >= since]
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, name: str):
+        super().__init__(name="alc-heartbeat", daemon=True)
+        self.worker = name
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.is_set():
+            try:
+                worker_heartbeat_write(self.worker)
+            except redis.RedisError:
+                log.warning("Could not write the worker's heartbeat", exc_info=True)
+            self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
+
+
+_beating: _Heartbeat | None = None
+
+
+@worker_ready.connect(dispatch_uid="alc-heartbeat-start")
+def _start_heartbeat(sender=None, **kwargs):
+    global _beating
+    name = getattr(sender, "hostname", None) or socket.gethostname()
+    _beating = _Heartbeat(name)
+    _beating.start()
+
+
+@worker_shutdown.connect(dispatch_uid="alc-heartbeat-stop")
+def _stop_heartbeat(sender=None, **kwargs):
+    if _beating is None:
+        return
+    _beating.stopped.set()
+    client = _redis()
+    try:
+        client.delete(WORKER_KEY + _beating.worker)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
+
+
+def _scheduled_tasks() -> set[str]:
+    return {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+@task_prerun.connect(dispatch_uid="alc-job-run")
+def _note_job_run(sender=None, **kwargs):
+    if sender is None or sender.name not in _scheduled_tasks():
+        return
+    client = _redis()
+    try:
+        client.set(JOB_KEY + sender.name, time.time(), ex=7 * 24 * 60 * 60)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
+
+
+@task_failure.connect(dispatch_uid="alc-task-failure")
+def _note_failure(sender=None, exception=None, **kwargs):
+    entry = {"at": time.time(), "task": getattr(sender, "name", "?"), "error": repr(exception)}
+    client = _redis()
+    try:
+        client.lpush(FAILURES_KEY, json.dumps(entry)[:2000])
+        client.ltrim(FAILURES_KEY, 0, FAILURES_KEPT - 1)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
