@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from celery import Celery
 from django.db import connection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +57,19 @@ def worker_start(*, database_url: str, redis_url: str | None = None, name: str =
 def _logged_ready(log_path: Path, node: str) -> bool:
     with open(log_path, errors="replace") as log:
         return any(node in line and line.rstrip().endswith(" ready.") for line in log)
+
+
+def worker_answers(broker_url: str) -> bool:
+    """Whether a worker on this broker answers a ping within a second. A worker is ready to
+    take tasks a little before it hears control messages, and a worker running a task answers
+    none until the task ends."""
+    # A separate app: control messages go out through an app's own producer pool, so the
+    # project's app would always ping the default broker.
+    probe = Celery(broker=broker_url, set_as_current=False)
+    try:
+        return bool(probe.control.ping(timeout=1.0))
+    finally:
+        probe.close()
 
 
 def worker_stop(proc) -> None:
