@@ -56,6 +56,14 @@ bench: export ALC_VAR_DIR ?= $(CURDIR)/var/bench
 bench: $(INSTALLED)
 	$(EMBEDDED) $(PY) bench/mailing.py $(BENCH_ARGS)
 
+# The pages benchmark (docs/benchmarks.md): each role's main pages under gunicorn with production
+# settings, measured with wrk (Debian: apt-get install wrk) against Django's hello world.
+# Options: make bench-pages BENCH_PAGES_ARGS="--councillors 2400 --seconds 5 --profile DIR"
+.PHONY: bench-pages
+bench-pages: export ALC_VAR_DIR ?= $(CURDIR)/var/bench
+bench-pages: $(INSTALLED)
+	$(EMBEDDED) $(PY) bench/pages.py $(BENCH_PAGES_ARGS)
+
 # Rebuild regions/data/councils.csv from ../shared/data, or as COUNCIL_DATA_ARGS say, e.g.
 # make council-data COUNCIL_DATA_ARGS="--source DIR --output FILE". It reads and writes files
 # only (manage.py gives it development settings).

@@ -19,6 +19,9 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 WORKER_KEY = "alc:status:worker:"
+# Every worker's last heartbeat in one sorted set (name -> time), so that /healthz can count the
+# fresh ones in a single command.
+WORKERS_KEY = "alc:status:workers"
 JOB_KEY = "alc:status:job:"
 FAILURES_KEY = "alc:status:task-failures"
 FAILURES_KEPT = 500
@@ -32,12 +35,23 @@ def _redis():
 
 def worker_heartbeat_write(name: str) -> None:
     """Note that the worker `name` is alive now; the note lapses unless written again."""
+    now = time.time()
+    ttl = max(int(settings.WORKER_STALE_SECONDS * 4), 10)
     client = _redis()
     try:
-        ttl = max(int(settings.WORKER_STALE_SECONDS * 4), 10)
-        client.set(WORKER_KEY + name, json.dumps({"at": time.time(), "pid": os.getpid()}), ex=ttl)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(WORKER_KEY + name, json.dumps({"at": now, "pid": os.getpid()}), ex=ttl)
+        pipe.zadd(WORKERS_KEY, {name: now})
+        pipe.zremrangebyscore(WORKERS_KEY, "-inf", now - ttl)
+        pipe.expire(WORKERS_KEY, ttl)
+        pipe.execute()
     finally:
         client.close()
+
+
+def fresh_workers_count(pipe, *, since: float) -> None:
+    """Add to the Redis pipeline `pipe` the count of workers heard from since `since`."""
+    pipe.zcount(WORKERS_KEY, since, "+inf")
 
 
 def workers_seen() -> dict[str, float]:
@@ -113,6 +127,7 @@ def _stop_heartbeat(sender=None, **kwargs):
     client = _redis()
     try:
         client.delete(WORKER_KEY + _beating.worker)
+        client.zrem(WORKERS_KEY, _beating.worker)
     except redis.RedisError:
         pass
     finally:

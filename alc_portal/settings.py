@@ -464,8 +464,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# How long /healthz waits for a Celery worker to answer a ping.
-HEALTHZ_CELERY_TIMEOUT = _number("HEALTHZ_CELERY_TIMEOUT", 1.0, float, minimum=0.1)
 # Workers write a heartbeat to Redis this often; one not heard from for WORKER_STALE_SECONDS
 # counts as gone (/healthz and the status page).
 WORKER_HEARTBEAT_SECONDS = _number("WORKER_HEARTBEAT_SECONDS", 5, float, minimum=0.1)

@@ -18,7 +18,6 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -27,6 +26,7 @@ from members.models import CouncillorImport, Notice
 from regions.access import require_national_staff
 
 from . import heartbeats
+from .health import may_read_details
 
 # Thresholds (docs/operations.md, "The status page").
 QUEUE_MAX = 1000  # tasks waiting in a queue
@@ -200,15 +200,6 @@ def status_report() -> dict:
 # The pages.
 
 
-def _may_read(request) -> bool:
-    """National staff, or a monitor sending STATUS_TOKEN."""
-    token = settings.STATUS_TOKEN
-    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if token and sent and constant_time_compare(sent, token):
-        return True
-    return request.user.is_authenticated and request.user.is_national_staff
-
-
 @never_cache
 @require_GET
 def status_page(request):
@@ -222,7 +213,7 @@ def status_page(request):
 @require_GET
 def status_json(request):
     """The same report for monitoring: 200 when all is well, 503 and the reasons when not."""
-    if not _may_read(request):
+    if not may_read_details(request):
         raise PermissionDenied
     report = status_report()
     return JsonResponse(report, status=200 if report["ok"] else 503)

@@ -15,9 +15,14 @@ one mailing to them, then:
   each message is rendered with Django's template engine and sent with EmailMultiAlternatives
   over one SMTP connection. Before timing, its first message is checked to have the same
   subject, text and HTML as the pipeline's.
+- raw: the baseline's messages rendered beforehand, then written over one SMTP connection
+  with PIPELINING (one round trip per message): the most the sink can take, the limit.
 - pipeline: `mailing_start` (the audience snapshot) and two `celery worker` processes sending
   from the Delivery ledger, timed from calling mailing_start until the last delivery is
   recorded as sent.
+
+It prints the figures, then checks that the sink accepted every message, and stops the sink
+(SIGTERM, then SIGKILL) and the workers whatever happens.
 
 The sink is Postfix's smtp-sink when installed (Debian's postfix package), otherwise
 bench/smtp_sink.py. `--profile DIR` samples the worker processes with py-spy while the pipeline
@@ -29,8 +34,6 @@ import collections
 import datetime
 import os
 import re
-import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,20 +41,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-# As in production (DEBUG off: no query log kept in every process), with throwaway values.
-for _name, _value in {
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
-    "ALLOWED_HOSTS": "localhost",
-    "PORTAL_URL": "https://alc.example.org",
-    "DEFAULT_FROM_EMAIL": "ALC Portal <portal@alc.example.org>",
-    "DJANGO_SETTINGS_MODULE": "alc_portal.settings",
-}.items():
-    os.environ.setdefault(_name, _value)
+
+from bench.support import (  # noqa: E402 - found through the paths above
+    bench_database_url,
+    free_port,
+    production_environment,
+    profile_summary,
+    profiler_start,
+)
+
+production_environment()
 BENCH_DB = "alc_portal_bench"
 QUEUE = "mailing-bench"
 POSTFIX_SINK = "/usr/sbin/smtp-sink"
@@ -73,29 +75,6 @@ The national office has a campaign pack for **{{ group.name }}** in {{ region.na
 
 > Every seat counts. Thank you for all you do.
 """
-
-
-# --- services ---------------------------------------------------------------------------------
-
-
-def bench_database_url() -> str:
-    url = urlsplit(os.environ["DATABASE_URL"])
-    admin = urlunsplit(url._replace(path="/postgres"))
-    import psycopg2
-
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-    conn.close()
-    return urlunsplit(url._replace(path=f"/{BENCH_DB}"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Sink:
@@ -139,24 +118,39 @@ class Sink:
                 time.sleep(0.05)
         raise RuntimeError("smtp-sink did not start")
 
-    def stop(self) -> int:
-        """Stop the sink (once); returns how many messages it accepted."""
-        if self.accepted is not None:
-            return self.accepted
-        if self.kind == "postfix":
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(timeout=10)
-            self.output.seek(0)
-            report = self.output.read()
-            self.output.close()
-            counts = re.findall(r"mesg=(\d+)", report)
-            if not counts:
-                raise RuntimeError(f"smtp-sink reported no message count: {report[-200:]!r}")
-            self.accepted = int(counts[-1])
-        else:
+    def _postfix_count(self) -> int | None:
+        """smtp-sink -c keeps running counters on its output ("sess=1 quit=1 mesg=3\r")."""
+        self.output.seek(0)
+        counts = re.findall(r"mesg=(\d+)", self.output.read())
+        return int(counts[-1]) if counts else None
+
+    def count(self, expected: int) -> int:
+        """How many messages the sink has accepted, waiting a little for `expected`. Postfix's
+        sink is asked while it runs; the Python sink tells only as it stops."""
+        if self.kind != "postfix":
+            return self.stop()
+        deadline = time.monotonic() + 10
+        while (self._postfix_count() or 0) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self._postfix_count() or 0
+
+    def stop(self) -> int | None:
+        """Stop the sink (SIGTERM, then SIGKILL after five seconds) and return how many
+        messages it accepted, when it said. Safe to call more than once."""
+        if self.proc.poll() is None:
             self.proc.terminate()
-            out, _ = self.proc.communicate(timeout=10)
-            self.accepted = int(out.split()[-1])
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.accepted is None:
+            if self.kind == "postfix":
+                self.accepted = self._postfix_count()
+                self.output.close()
+            else:
+                out = self.proc.stdout.read().split()
+                self.accepted = int(out[-1]) if out else None
         return self.accepted
 
 
@@ -405,45 +399,59 @@ class Baseline:
         return len(recipients) / (time.perf_counter() - start)
 
 
+# --- the raw transfer limit -------------------------------------------------------------------
+
+
+def smtp_payloads(baseline: Baseline, recipients) -> list[tuple[bytes, bytes, bytes]]:
+    """Each recipient's message as the baseline builds it, ready for the wire: (MAIL FROM
+    address, RCPT TO address, data with CRLF line ends and leading dots doubled)."""
+    from email.utils import parseaddr
+
+    sender = parseaddr(baseline.from_email)[1].encode()
+    payloads = []
+    for recipient in recipients:
+        data = baseline.message(recipient.email, recipient.context).message()
+        data = re.sub(rb"(?m)^\.", b"..", data.as_bytes(linesep="\r\n"))
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        payloads.append((sender, recipient.email.encode(), data))
+    return payloads
+
+
+def raw_transfer(port: int, payloads) -> float:
+    """Messages/s sending already rendered messages over one SMTP connection with PIPELINING
+    (RFC 2920): each message's end of data travels with the next one's MAIL, RCPT and DATA, so
+    one round trip per message. Nothing is rendered or stored: the most the sink can take."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    replies = sock.makefile("rb")
+
+    def read(count: int) -> None:
+        for _ in range(count):
+            line = replies.readline()
+            while line[3:4] == b"-":
+                line = replies.readline()
+            if line[:1] not in (b"2", b"3"):
+                raise RuntimeError(f"the sink answered {line!r}")
+
+    start = time.perf_counter()
+    read(1)
+    sock.sendall(b"EHLO bench.example.org\r\n")
+    read(1)
+    pending = b""
+    for sender, recipient, data in payloads:
+        sock.sendall(pending + b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, recipient))
+        read(4 if pending else 3)
+        pending = data + b".\r\n"
+    sock.sendall(pending + b"QUIT\r\n")
+    read(2)
+    elapsed = time.perf_counter() - start
+    replies.close()
+    sock.close()
+    return len(payloads) / elapsed
+
+
 # --- pipeline ---------------------------------------------------------------------------------
-
-
-def profiler_start(pid: int, path: Path):
-    return subprocess.Popen(
-        [shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record",
-         "--pid", str(pid), "--rate", "200", "--gil", "--format", "raw",
-         "--output", str(path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def profile_summary(paths: list[Path], top: int = 25) -> str:
-    """Where the sampled time went: each function's share of samples, inclusive and self."""
-    inclusive, own = collections.Counter(), collections.Counter()
-    total = 0
-    for path in paths:
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines():
-            stack, _, count = line.rpartition(" ")
-            if not stack:
-                continue
-            n = int(count)
-            frames = [re.sub(r" \(.*?/(site-packages|lib/python3\.\d+)/", " (", f) for f in
-                      stack.split(";")]  # fmt: skip
-            total += n
-            own[frames[-1]] += n
-            for frame in set(frames):
-                inclusive[frame] += n
-    if not total:
-        return "no samples"
-    # Leave out the frames every sample shares (Celery's worker loop down to the task).
-    shown = [(f, n) for f, n in inclusive.most_common() if n < 0.8 * total][:top]
-    lines = [f"{total} samples; inclusive (below the task's own frame):"]
-    lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in shown]
-    lines.append("self:")
-    lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in own.most_common(top)]
-    return "\n".join(lines)
 
 
 def pipeline(mailing_id: int, workers: int, database_url: str, sink: Sink, profile_dir):
@@ -474,7 +482,11 @@ def pipeline(mailing_id: int, workers: int, database_url: str, sink: Sink, profi
     finally:
         for profiler in profilers:
             profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=30)
+            try:
+                profiler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                profiler.kill()
+                profiler.wait()
         for proc in procs:
             worker_stop(proc)
     sent = Delivery.objects.filter(mailing_id=mailing_id, status="sent")
@@ -495,7 +507,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="py-spy the workers; summaries go here")
     args = parser.parse_args()
 
-    database_url = bench_database_url()
+    database_url = bench_database_url(BENCH_DB)
     sink = Sink(args.sink)
     os.environ.update(
         DATABASE_URL=database_url,
@@ -526,14 +538,14 @@ def main() -> None:
         baseline.check_same_as_pipeline(mailing, recipients[0])
         base = baseline.run(recipients)
         render_ms, build_ms = baseline.breakdown(recipients[:1000])
-        first = recipients[0]
-        size = len(baseline.message(first.email, first.context).message().as_bytes())
+        payloads = smtp_payloads(baseline, recipients)
+        size = len(payloads[0][2])
+        raw = raw_transfer(sink.port, payloads)
+        del payloads
         sent, pipe, elapsed, snapshot, cpu, paths = pipeline(
             mailing_id, args.workers, database_url, sink, args.profile
         )
         assert sent == args.count, f"only {sent} of {args.count} sent"
-        accepted = sink.stop()
-        assert accepted == 2 * args.count, f"the sink accepted {accepted}, not {2 * args.count}"
         if paths:
             summary = profile_summary(paths)
             (args.profile / "summary.txt").write_text(summary + "\n")
@@ -549,14 +561,24 @@ def main() -> None:
             f"pipeline: {pipe:8.0f} messages/s ({args.workers} celery workers, {elapsed:.2f} s"
             f" from mailing_start to the last delivery recorded; snapshot {snapshot:.2f} s)"
         )
+        print(
+            f"raw:      {raw:8.0f} messages/s (the same messages already rendered, one pipelined"
+            " SMTP connection: the limit)"
+        )
         print(f"ratio:    {pipe / base:8.2f} x the baseline")
+        print(f"share:    {100 * pipe / raw:7.0f} % of the raw transfer limit")
         print(f"(resolving the audience alone, before the baseline: {resolve:.2f} s)")
         print(
             "CPU during the pipeline (user + system): "
             + ", ".join(f"{name} {u:.1f} + {s:.1f} s" for name, (u, s) in cpu.items())
         )
+        sys.stdout.flush()
+        expected = 3 * args.count
+        accepted = sink.count(expected)
+        print(f"sink accepted {accepted} messages (baseline, raw transfer and pipeline)")
+        assert accepted == expected, f"the sink accepted {accepted}, not {expected}"
     finally:
-        print(f"sink accepted {sink.stop()} messages (baseline and pipeline)")
+        sink.stop()
 
 
 if __name__ == "__main__":

@@ -126,10 +126,12 @@ def _tasks_stay_with_their_test(request, monkeypatch, settings):
 
     queue = f"unconsumed-{uuid.uuid4().hex[:8]}"
     monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    # The broker's URL now: a test may point REDIS_URL at a server it stops before teardown.
+    broker = settings.REDIS_URL
     yield
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = redis.Redis.from_url(broker)
     client.delete(queue, f"_kombu.binding.{queue}")
     client.close()
 

@@ -1,7 +1,6 @@
 """`make run` as a newcomer uses it: it prepares an empty database, serves the login page with a
 worker answering, and Ctrl-C stops everything it started, embedded servers included."""
 
-import json
 import os
 import re
 import shutil
@@ -63,7 +62,8 @@ def test_make_run_serves_the_portal_on_its_own_services_and_ctrl_c_stops_all():
                 break
             time.sleep(1)
         assert status == 200, body
-        assert json.loads(body)["celery_worker"] == "ok"
+        # 200 means a worker's heartbeat is fresh; anonymous callers are told no more.
+        assert body == "ok"
         processes = psutil.Process(proc.pid).children(recursive=True)
         commands = " ".join(" ".join(p.cmdline()) for p in processes)
         for part in ("runserver", "worker", "beat", "mailcatcher"):

@@ -86,7 +86,7 @@ def test_production_refuses_to_start_without(name):
         ("TRUSTED_PROXY_COUNT", "one"),
         ("MAILING_BATCH_SIZE", "1e3"),
         ("MAILING_CLAIM_TIMEOUT", "soon"),
-        ("HEALTHZ_CELERY_TIMEOUT", "0"),
+        ("WORKER_STALE_SECONDS", "0"),
         ("EMAIL_URL", "smtp://"),
         ("EMAIL_HOST", " "),
         ("REDIS_URL", "redis:///"),

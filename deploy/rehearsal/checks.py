@@ -74,7 +74,7 @@ def run_all(r) -> None:
 
 
 def https_basics(r) -> None:
-    r.visitor = visitor = Visitor(r.nginx.base, r.cert)
+    r.visitor = visitor = Visitor(r.nginx.base, r.cert, monitor_token=r.env["STATUS_TOKEN"])
     wait_for(lambda: visitor.healthz()[0], 120, "/healthz to answer 200 through nginx", interval=1)
     r.check(True, f"GET {r.nginx.base}/healthz, certificate verified: {visitor.healthz()[1]}")
     login = visitor.get("/accounts/login/")

@@ -111,8 +111,9 @@ class Visitor:
     """A browser-like HTTPS client: cookies, CSRF tokens, Referer, and the test certificate as
     the only trusted one."""
 
-    def __init__(self, base: str, cert: Path):
+    def __init__(self, base: str, cert: Path, monitor_token: str = ""):
         self.base = base
+        self.monitor_token = monitor_token
         self.session = requests.Session()
         # Only the test certificate, whatever REQUESTS_CA_BUNDLE or a proxy variable says.
         self.session.trust_env = False
@@ -131,8 +132,9 @@ class Visitor:
         return self.session.post(self.base + path, data=data, headers=headers, **kwargs)
 
     def healthz(self) -> tuple[bool, str]:
-        """Whether /healthz answers 200 with every check ok, and what it said."""
-        response = self.get("/healthz")
+        """Whether /healthz answers 200 with every check ok, and what it said (its details, as
+        a monitor with STATUS_TOKEN reads them)."""
+        response = self.get("/healthz", headers={"Authorization": f"Bearer {self.monitor_token}"})
         try:
             body = response.json()
         except ValueError:

@@ -214,7 +214,7 @@ def restored_portal(r) -> None:
     r.worker_start(r.service("alc-portal-worker@.service", instance="restored", **env))
     offset = web.log_size()
     r.nginx.reload([f"{LOOPBACK}:{port}"])
-    visitor = Visitor(r.nginx.base, r.cert)
+    visitor = Visitor(r.nginx.base, r.cert, monitor_token=r.env["STATUS_TOKEN"])
     wait_for(
         lambda: visitor.healthz()[0] and web.log_has("GET /healthz", offset),
         120,

@@ -210,6 +210,8 @@ class Rehearsal:
                 "CELERY_CONCURRENCY": "1",
                 "BACKUP_DIR": str(self.backup_dir),
                 "BACKUP_KEEP_DAYS": "7",
+                # The rehearsal reads /healthz's details as a monitor would.
+                "STATUS_TOKEN": secrets.token_urlsafe(32),
             },
         )
         self.env = parse_environment_file(self.env_file)
