@@ -12,8 +12,6 @@ anyone who may enter the admin site.
 import time
 
 from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -99,7 +97,7 @@ class PrivilegedSessionMiddleware:
         _session_seen(request)
         if request.path.startswith(OPEN_PREFIXES):
             return self.get_response(request)
-        if not is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]):
+        if not user.has_two_factor:
             messages.warning(
                 request,
                 "Your role gives you access to other people's details, so set up two-factor "

@@ -13,6 +13,9 @@ from django.utils.functional import cached_property
 from simple_history import register
 from simple_history.models import HistoricalRecords
 
+# The kinds of second factor that count as two-factor authentication (recovery codes alone do not).
+TWO_FACTOR_TYPES = ("totp", "webauthn")
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -37,6 +40,27 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, email):
         return self.get(email__iexact=email)
+
+    def with_roles(self):
+        """People with their roles read in the same query (see User.is_national_staff and the
+        properties after it): how each request loads the person signed in (members.backends),
+        so that the navigation and the access checks of every page ask nothing more."""
+        from allauth.mfa.models import Authenticator
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        from regions.models import RegionalRepresentative
+
+        person = models.OuterRef("pk")
+        return self.annotate(
+            roles_staff=models.Exists(StaffRole.objects.filter(user=person)),
+            roles_region_ids=ArraySubquery(
+                RegionalRepresentative.objects.current().filter(user=person).values("region_id")
+            ),
+            roles_councillor=models.Exists(Councillor.objects.filter(user=person)),
+            roles_two_factor=models.Exists(
+                Authenticator.objects.filter(user=person, type__in=TWO_FACTOR_TYPES)
+            ),
+        )
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -98,13 +122,35 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     # Roles. Each is a row of its own (StaffRole, regions.RegionalRepresentative, Councillor),
     # so a person can hold several and every appointment keeps its dates and history.
+    # Each is read from the annotations of UserManager.with_roles when the person was loaded with
+    # them (the person signed in is), and asked of the database otherwise.
     @cached_property
     def is_national_staff(self) -> bool:
+        if hasattr(self, "roles_staff"):
+            return self.roles_staff
         return StaffRole.objects.filter(user=self).exists()
 
     @cached_property
     def represented_region_ids(self) -> frozenset[int]:
+        if hasattr(self, "roles_region_ids"):
+            return frozenset(self.roles_region_ids)
         return frozenset(self.representative_roles.current().values_list("region_id", flat=True))
+
+    @cached_property
+    def is_councillor(self) -> bool:
+        """Whether the person has a councillor's profile (serving or not)."""
+        if hasattr(self, "roles_councillor"):
+            return self.roles_councillor
+        return Councillor.objects.filter(user=self).exists()
+
+    @cached_property
+    def has_two_factor(self) -> bool:
+        """Whether the person has enrolled an authenticator app or a security key."""
+        if hasattr(self, "roles_two_factor"):
+            return self.roles_two_factor
+        from allauth.mfa.models import Authenticator
+
+        return Authenticator.objects.filter(user=self, type__in=TWO_FACTOR_TYPES).exists()
 
     @property
     def is_representative(self) -> bool:
@@ -129,6 +175,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def councillor_or_none(self):
+        if not self.is_councillor:
+            return None
         return Councillor.objects.select_related("council__region").filter(user=self).first()
 
 

@@ -40,7 +40,7 @@ def invitation_accept(request, uidb64, token):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="members.backends.ModelBackend")
             messages.success(request, "Welcome to the portal. Your password is set.")
             return redirect("home")
     return render(request, "members/join_invitation.html", {"form": form, "invited": user})

@@ -1,0 +1,24 @@
+"""The authentication backends: Django's and allauth's, loading the person signed in with their
+roles in the same query (UserManager.with_roles), once per request."""
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
+
+from members.models import User
+
+
+class _WithRoles:
+    def get_user(self, user_id):
+        try:
+            user = User.objects.with_roles().get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+class ModelBackend(_WithRoles, DjangoModelBackend):
+    pass
+
+
+class AuthenticationBackend(_WithRoles, AllauthBackend):
+    pass
