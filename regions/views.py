@@ -6,8 +6,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from alc_portal import fragments
 
 from . import history, services
 from .access import (
@@ -45,9 +48,9 @@ COUNCIL_COLUMNS = {
 }
 
 
-def _sort_columns(request, sort, descending):
+def _sort_columns(query, sort, descending):
     """Header links that sort by each column, keeping the filters, with aria-sort on one."""
-    params = {k: v for k, v in request.GET.items() if k not in ("sort", "order")}
+    params = {k: v for k, v in query.items() if k not in ("sort", "order")}
     columns = []
     for key, (label, _field, numeric) in COUNCIL_COLUMNS.items():
         current = key == sort
@@ -73,21 +76,23 @@ def _region_totals(councils):
     }
 
 
-@login_required
-@require_safe
-def region_detail(request, slug):
-    region = get_region_for_user_or_404(request.user, slug)
-    in_being = region.councils.current()
-    control_labels = in_being.order_by().values_list("control", flat=True).distinct()
-    form = CouncilFilterForm(request.GET or None, control_labels=control_labels)
-    sort = request.GET.get("sort", "council")
+# The query parameters the region dashboard reads; a page asked for with others is not cached.
+REGION_PARAMETERS = {"sort", "order", *CouncilFilterForm.base_fields}
+
+
+def _region_councils(region, query) -> dict:
+    """The region dashboard's parts drawn from the council data alone: the totals, and the
+    filters, table, chart and former councils, for the filters and order in `query`."""
+    control_labels = region.councils.current().order_by().values_list("control", flat=True)
+    form = CouncilFilterForm(query or None, control_labels=control_labels.distinct())
+    sort = query.get("sort", "council")
     if sort not in COUNCIL_COLUMNS:
         sort = "council"
-    descending = request.GET.get("order") == "desc"
+    descending = query.get("order") == "desc"
     field = F(COUNCIL_COLUMNS[sort][1])
     ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
     councils = list(
-        form.filter(in_being)
+        form.filter(region.councils.current())
         .with_next_election_figures()
         .select_related("labour_group")
         .order_by(ordering, "short_name", "pk")
@@ -101,11 +106,33 @@ def region_detail(request, slug):
         "form": form,
         "filtered": bool(form.applied()),
         "councils": councils,
-        "columns": _sort_columns(request, sort, descending),
+        "columns": _sort_columns(query, sort, descending),
+        "sort_param": query.get("sort", ""),
+        "order_param": query.get("order", ""),
         "totals": _region_totals(councils),
         "chart": bar_chart([(c.short_name, c.next_labour_seats_up) for c in chart_rows]),
-        "representatives": current_representatives_visible_to(request.user, region),
         "former_councils": region.councils.former().select_related("labour_group"),
+    }
+    return {
+        "totals": render_to_string("regions/_region_totals.html", context),
+        "councils": render_to_string("regions/_region_councils.html", context),
+    }
+
+
+@login_required
+@require_safe
+def region_detail(request, slug):
+    region = get_region_for_user_or_404(request.user, slug)
+    query = request.GET
+    if set(query) <= REGION_PARAMETERS:
+        key = (region.pk, sorted(query.lists()))
+        parts = fragments.cached("region", key, lambda: _region_councils(region, query))
+    else:
+        parts = _region_councils(region, query)
+    context = {
+        "region": region,
+        "parts": parts,
+        "representatives": current_representatives_visible_to(request.user, region),
         "can_manage": manages_region(request.user, region.pk),
         "is_staff": request.user.is_national_staff,
     }
@@ -248,11 +275,9 @@ def officer_end(request, pk):
     )
 
 
-@login_required
-@require_safe
-def national_dashboard(request):
-    require_national_staff(request.user)
-    regions = list(regions_visible_to(request.user).with_national_figures())
+def _national_overview(user) -> str:
+    """The national overview's figures and table: every region, as staff see them all."""
+    regions = list(regions_visible_to(user).with_national_figures())
     figures = [
         "council_count",
         "group_count",
@@ -265,7 +290,17 @@ def national_dashboard(request):
     totals["representatives"] = len(
         {rep.user_id for r in regions for rep in r.current_representatives}
     )
-    return render(request, "regions/national.html", {"regions": regions, "totals": totals})
+    context = {"regions": regions, "totals": totals}
+    return render_to_string("regions/_national_overview.html", context)
+
+
+@login_required
+@require_safe
+def national_dashboard(request):
+    require_national_staff(request.user)
+    # Staff see every region: the overview is the same for each of them.
+    overview = fragments.cached("national", (), lambda: _national_overview(request.user))
+    return render(request, "regions/national.html", {"overview": overview})
 
 
 HISTORY_KINDS = {
