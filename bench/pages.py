@@ -231,7 +231,7 @@ class Run:
     wrong: int
 
 
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def wrk(url: str, *, connections: int, seconds: float, cookie: str | None) -> Run:
@@ -246,7 +246,10 @@ def wrk(url: str, *, connections: int, seconds: float, cookie: str | None) -> Ru
     ).stdout
 
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
+        found = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        if found is None:
+            raise RuntimeError(f"wrk gave no {percent}th percentile for {url}:\n{output}")
+        value, unit = found.groups()
         return float(value) * UNITS[unit]
 
     return Run(
