@@ -33,8 +33,8 @@ graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests (with jitter, so not all at once): a guard
 # against slow memory growth.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = 20000
+max_requests_jitter = 2000
 
 # nginx in front: the scheme and the client's address come from its headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
