@@ -14,6 +14,7 @@ asks the same function (the mailing's state, as its model names it, is part of t
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
@@ -190,10 +191,13 @@ def own_suppressions(user):
     they have verified (an unverified one could be anybody's)."""
     if not user.is_authenticated:
         return Suppression.objects.none()
-    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-    emails = {user.email.lower(), *(email.lower() for email in verified)}
+    verified = (
+        EmailAddress.objects.filter(user=user, verified=True)
+        .annotate(email_lower=Lower("email"))
+        .values("email_lower")
+    )
     return (
         Suppression.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=emails)
+        .filter(Q(email_lower=user.email.lower()) | Q(email_lower__in=verified))
         .order_by("email_lower")
     )

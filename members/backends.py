@@ -1,5 +1,5 @@
 """The authentication backends: Django's and allauth's, loading the person signed in with their
-roles in the same query (UserManager.with_roles), once per request."""
+roles in the same query (UserManager.get_with_roles), once per request."""
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
@@ -9,11 +9,8 @@ from members.models import User
 
 class _WithRoles:
     def get_user(self, user_id):
-        try:
-            user = User.objects.with_roles().get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = User.objects.get_with_roles(int(user_id))
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class ModelBackend(_WithRoles, DjangoModelBackend):

@@ -1,6 +1,8 @@
 """People and their roles: the account (an email address is the login), national staff, and
 councillors with their positions."""
 
+import functools
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -15,6 +17,20 @@ from simple_history.models import HistoricalRecords
 
 # The kinds of second factor that count as two-factor authentication (recovery codes alone do not).
 TWO_FACTOR_TYPES = ("totp", "webauthn")
+
+
+# A value no person's id takes: where it falls among the compiled query's parameters is where
+# each request's id goes.
+_ANY_PERSON = -7_000_001
+
+
+@functools.lru_cache(maxsize=2)
+def _roles_query(on) -> tuple[str, tuple, int]:
+    """with_roles's SQL for one person on a date, its parameters, and the index of the id."""
+    query = User.objects.with_roles(on).filter(pk=_ANY_PERSON).query
+    sql, params = query.sql_with_params()
+    (at,) = [i for i, value in enumerate(params) if value == _ANY_PERSON]
+    return sql, params, at
 
 
 class UserManager(BaseUserManager):
@@ -41,10 +57,9 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, email):
         return self.get(email__iexact=email)
 
-    def with_roles(self):
-        """People with their roles read in the same query (see User.is_national_staff and the
-        properties after it): how each request loads the person signed in (members.backends),
-        so that the navigation and the access checks of every page ask nothing more."""
+    def with_roles(self, on=None):
+        """People with their roles (on a date, today by default) read in the same query: see
+        User.is_national_staff and the properties after it."""
         from allauth.mfa.models import Authenticator
         from django.contrib.postgres.expressions import ArraySubquery
 
@@ -54,13 +69,25 @@ class UserManager(BaseUserManager):
         return self.annotate(
             roles_staff=models.Exists(StaffRole.objects.filter(user=person)),
             roles_region_ids=ArraySubquery(
-                RegionalRepresentative.objects.current().filter(user=person).values("region_id")
+                RegionalRepresentative.objects.current(on)
+                .filter(user=person)
+                .order_by()
+                .values("region_id")
             ),
             roles_councillor=models.Exists(Councillor.objects.filter(user=person)),
             roles_two_factor=models.Exists(
                 Authenticator.objects.filter(user=person, type__in=TWO_FACTOR_TYPES)
             ),
         )
+
+    def get_with_roles(self, pk):
+        """The person with this id and their roles, or None: how each request loads the person
+        signed in (members.backends), so that the navigation and the access checks of every
+        page ask nothing more. The query is with_roles's, compiled once a day rather than for
+        every request (building it is most of its cost)."""
+        sql, params, at = _roles_query(timezone.localdate())
+        params = [*params[:at], pk, *params[at + 1 :]]
+        return next(iter(self.model.objects.raw(sql, params)), None)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
