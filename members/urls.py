@@ -52,6 +52,16 @@ urlpatterns = [
         name="councillor_reinstate",
     ),
     path(
+        "councils/<slug:slug>/councillors/invitations/",
+        councillors.council_invitations_resend,
+        name="council_invitations_resend",
+    ),
+    path(
+        "invitations/region/<slug:slug>/",
+        councillors.region_invitations_resend,
+        name="region_invitations_resend",
+    ),
+    path(
         "councils/<slug:slug>/councillors/<int:pk>/invitation/",
         councillors.councillor_invitation_resend,
         name="councillor_invitation_resend",

@@ -9,8 +9,10 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -203,3 +205,46 @@ def councillor_invitation_resend(*, councillor: Councillor, by: User) -> JoinReq
     return invitation_record_and_queue(
         councillor=councillor, user=user, by=by, reason="Invitation sent again."
     )
+
+
+def invitations_not_taken_up(councillors):
+    """Of these councillors, the serving ones who have yet to take up their invitation (never
+    signed in, no password), leaving out anyone invited in the last few minutes (queued or
+    sent): a second click, or a second representative, sends them nothing more."""
+    recently = timezone.now() - timedelta(seconds=INVITATION_RESEND_INTERVAL)
+    invited_recently = JoinRequest.objects.filter(
+        email__iexact=OuterRef("user__email"), status=Decision.APPROVED, decided_at__gte=recently
+    )
+    return (
+        councillors.filter(
+            left_on__isnull=True, user__is_active=True, user__last_login__isnull=True
+        )
+        .filter(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(Exists(invited_recently))
+    )
+
+
+@transaction.atomic
+def invitations_resend(*, councillors, by: User) -> int:
+    """Invite again, in one go, every councillor of `councillors` (already scoped to what `by`
+    manages) that invitations_not_taken_up gives. Returns how many were invited."""
+    chosen = list(invitations_not_taken_up(councillors).select_related("user").order_by("pk"))
+    now = timezone.now()
+    records = JoinRequest.objects.bulk_create(
+        [
+            JoinRequest(
+                full_name=c.user.full_name,
+                email=c.user.email,
+                council_id=c.council_id,
+                ward=c.ward,
+                status=Decision.APPROVED,
+                asked_to_join=False,
+                decided_by=by,
+                decided_at=now,
+                reason="Invitation sent again to everyone not yet signed in.",
+            )
+            for c in chosen
+        ]
+    )
+    invitations_queue_many(zip(records, [c.user for c in chosen], strict=True))
+    return len(chosen)

@@ -2,11 +2,14 @@
 changed by the region's representatives and staff; a councillor's change history is for staff.
 Who sees what is decided in members.access (see its docstring)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import history, services
@@ -18,8 +21,9 @@ from members.access import (
     require_national_staff,
 )
 from members.forms.onboarding import CouncillorAddForm, CouncillorEditForm, CouncillorLeaveForm
+from members.invitation_status import account_statuses
 from members.models import Councillor
-from regions.access import get_council_for_user_or_404, manages_region
+from regions.access import get_council_for_user_or_404, get_region_for_user_or_404, manages_region
 
 
 def _councillor_on_council(user, council, pk):
@@ -36,8 +40,11 @@ def council_councillors(request, slug):
     # Names and wards are listed for everyone who can see the council; contact details and
     # changes are for the region's representatives and staff (the template checks `manages`).
     councillors = councillors_listed_for(request.user).filter(council=council)
-    councillors = councillors.select_related("user")
+    councillors = list(councillors.select_related("user"))
     manages = manages_region(request.user, council.region_id)
+    statuses = account_statuses(councillors) if manages else {}
+    for councillor in councillors:
+        councillor.account_status = statuses.get(councillor.pk)
     # Those who have left are listed only for the people who manage them, to be corrected or
     # reinstated: to colleagues they are gone.
     former = Councillor.objects.none()
@@ -53,6 +60,7 @@ def council_councillors(request, slug):
         "councillors": councillors,
         "former": former,
         "manages": manages,
+        "waiting": sum(1 for status in statuses.values() if status.waiting),
         "is_staff": request.user.is_national_staff,
     }
     return render(request, "members/councillors_list.html", context)
@@ -120,6 +128,44 @@ def councillor_edit(request, slug, pk):
         "is_staff": request.user.is_national_staff,
     }
     return render(request, "members/councillors_edit.html", context)
+
+
+def _invitations_resend(request, councillors, *, place: str, back: str):
+    """Ask to confirm, then send, invitations again to everyone of `councillors` (scoped to what
+    the person manages) who has yet to sign in."""
+    waiting = services.invitations.invitations_not_taken_up(councillors).count()
+    if request.method == "POST":
+        sent = services.invitations.invitations_resend(councillors=councillors, by=request.user)
+        if sent:
+            text = f"Invitations are on their way to {sent} councillor{pluralize(sent)} on {place}"
+            messages.success(request, f"{text} who had yet to sign in.")
+        else:
+            text = f"Everyone on {place} has signed in, or was invited minutes ago."
+            messages.info(request, text)
+        return redirect(back)
+    days = settings.INVITATION_DAYS
+    context = {"place": place, "waiting": waiting, "back": back, "invitation_days": days}
+    return render(request, "members/invitations_resend.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def council_invitations_resend(request, slug):
+    council = get_council_for_user_or_404(request.user, slug, manage=True)
+    councillors = councillors_managed_by(request.user).filter(council=council)
+    back = reverse("council_councillors", args=[council.slug])
+    return _invitations_resend(request, councillors, place=council.name, back=back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def region_invitations_resend(request, slug):
+    region = get_region_for_user_or_404(request.user, slug, manage=True)
+    councillors = councillors_managed_by(request.user).filter(council__region=region)
+    back = region.get_absolute_url()
+    return _invitations_resend(
+        request, councillors, place=f"the councils of {region.name}", back=back
+    )
 
 
 @login_required

@@ -59,6 +59,8 @@ COVERED_URL_NAMES = {
     "councillor_leave",
     "councillor_reinstate",
     "councillor_invitation_resend",
+    "council_invitations_resend",
+    "region_invitations_resend",
     "import_upload",
     "import_detail",
     "import_confirm",
@@ -185,6 +187,16 @@ def get_cases():
             lambda w: reverse("councillor_leave", args=["council-x", w["target"].pk]),
             manage_x,
         ),
+        (
+            "council_invitations",
+            lambda w: reverse("council_invitations_resend", args=["council-x"]),
+            manage_x,
+        ),
+        (
+            "region_invitations",
+            lambda w: reverse("region_invitations_resend", args=["region-x"]),
+            manage_x,
+        ),
         ("import_upload", lambda w: reverse("import_upload", args=["region-x"]), manage_x),
         (
             "import_detail",
@@ -294,6 +306,18 @@ def post_cases():
             lambda w: reverse(
                 "councillor_invitation_resend", args=["council-x", w["invitee"].councillor.pk]
             ),
+            lambda w: {},
+            manage_x,
+        ),
+        (
+            "council_invitations",
+            lambda w: reverse("council_invitations_resend", args=["council-x"]),
+            lambda w: {},
+            manage_x,
+        ),
+        (
+            "region_invitations",
+            lambda w: reverse("region_invitations_resend", args=["region-x"]),
             lambda w: {},
             manage_x,
         ),

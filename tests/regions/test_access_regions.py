@@ -490,6 +490,8 @@ ACCEPTS_POST = {
     "councillor_leave",
     "councillor_reinstate",
     "councillor_invitation_resend",
+    "council_invitations_resend",
+    "region_invitations_resend",
     "import_upload",
     "import_confirm",
     "representatives",
