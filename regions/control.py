@@ -137,3 +137,40 @@ def control_choices_present(labels: Iterable[str]) -> list[tuple[str, str]]:
     """The control choices that some of these control labels fall under, in the usual order."""
     present = {control_choice(label) for label in labels}
     return [(code, name) for code, name in CONTROL_CHOICES if code in present]
+
+
+def control_described(label: str) -> str:
+    """A council's control label in words: "LAB min" is "Labour minority", "GRN/LD" "Green and
+    Liberal Democrat: shared control", "CON Mayor" "Conservative mayor". Parts that are not
+    party codes are kept as they are."""
+    text = label.strip()
+    if not text:
+        return "Not recorded"
+    suffix = ""
+    lowered = text.lower()
+    if lowered.endswith(" min"):
+        text, suffix = text[:-4].strip(), " minority"
+    elif lowered.endswith(" mayor"):
+        text, suffix = text[:-6].strip(), " mayor"
+    codes = [code.strip() for code in text.split("/")]
+    if len(codes) == 1:
+        code = codes[0]
+        if code.upper() == "TBC":
+            return "To be confirmed"
+        if code.upper() not in PARTIES:
+            return code + suffix
+        return PARTIES[code.upper()] + (suffix or " majority")
+    parties = [PARTIES.get(code.upper(), code) for code in codes]
+    named = ", ".join(parties[:-1]) + " and " + parties[-1]
+    return f"{named}: a shared minority" if suffix == " minority" else f"{named}: shared control"
+
+
+def party_codes_in(labels: Iterable[str]) -> list[tuple[str, str]]:
+    """The party codes these control labels use, with their names, in the usual order."""
+    used = {
+        code.strip().upper()
+        for label in labels
+        for code in re.split(r"[/\s]+", label or "")
+        if code.strip().upper() in PARTIES
+    }
+    return [(code, name) for code, name in PARTIES.items() if code in used]

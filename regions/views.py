@@ -26,6 +26,7 @@ from .access import (
     require_national_staff,
 )
 from .charts import bar_chart
+from .control import party_codes_in
 from .forms import (
     CouncilCorrectionForm,
     CouncilFilterForm,
@@ -112,6 +113,7 @@ def _region_councils(region, query) -> dict:
         "totals": _region_totals(councils),
         "chart": bar_chart([(c.short_name, c.next_labour_seats_up) for c in chart_rows]),
         "former_councils": region.councils.former().select_related("labour_group"),
+        "party_codes": party_codes_in(c.control for c in councils),
     }
     return {
         "totals": render_to_string("regions/_region_totals.html", context),

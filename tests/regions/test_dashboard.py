@@ -17,6 +17,7 @@ from factories import (
     StaffFactory,
 )
 
+from regions.control import control_described
 from regions.models import Council, CouncilGroup, Election
 
 pytestmark = pytest.mark.django_db
@@ -336,3 +337,30 @@ def test_dashboard_query_count_for_a_representative_does_not_grow_with_councils(
     assert response.status_code == 200
     assert response.context["totals"]["councils"] == rows
     assert response.context["can_manage"]
+
+
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [
+        ("LAB", "Labour majority"),
+        ("LAB min", "Labour minority"),
+        ("GRN/LD", "Green and Liberal Democrat: shared control"),
+        ("IND/LAB/PC", "Independent, Labour and Plaid Cymru: shared control"),
+        ("LD/LAB min", "Liberal Democrat and Labour: a shared minority"),
+        ("REF", "Reform UK majority"),
+        ("CON Mayor", "Conservative mayor"),
+        ("Aspire Mayor", "Aspire mayor"),
+        ("TBC", "To be confirmed"),
+    ],
+)
+def test_each_party_code_is_explained(label, words):
+    assert control_described(label) == words
+
+
+def test_the_table_explains_the_party_codes_it_shows(client, region):
+    client.force_login(StaffFactory())
+    page = client.get(reverse("regions:region", args=["northshire"])).text
+    assert '<abbr title="Labour minority">LAB min</abbr>' in page
+    legend = re.search(r'<p class="table-note">Party codes: (.*?)</p>', page, re.S).group(1)
+    assert "LAB</abbr> Labour" in legend and "CON</abbr> Conservative" in legend
+    assert "Green" not in legend
