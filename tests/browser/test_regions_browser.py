@@ -130,3 +130,21 @@ def test_table_captions_wrap_on_a_phone(page, gb_councils, path, caption):
     # It stays in view when the table is scrolled sideways.
     box.evaluate("caption => { caption.closest('.table-scroll').scrollLeft = 400; }")
     assert box.evaluate("caption => caption.getBoundingClientRect().left") >= 0
+
+
+def test_a_table_wider_than_a_phone_says_it_scrolls_and_shows_its_party_codes(page, wales_rep):
+    _log_in(page, wales_rep)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto("/regions/wales/")
+    councils = page.locator(".table-scroll", has=page.locator("table.councils"))
+    cue = councils.locator("xpath=preceding-sibling::*[1]")
+    assert cue.get_attribute("class") == "scroll-cue" and cue.is_visible()
+    assert cue.inner_text() == "Scroll sideways to see every column →"
+    assert page.locator("p.table-note", has_text="Party codes:").is_visible()
+    # Wide enough for every column: the cue goes.
+    page.set_viewport_size({"width": 1900, "height": 900})
+    page.wait_for_function(
+        "() => !document.querySelector('table.councils').parentElement"
+        ".previousElementSibling.classList.contains('scroll-cue')"
+    )
+    assert_accessible(page)
