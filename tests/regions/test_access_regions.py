@@ -491,6 +491,7 @@ ACCEPTS_POST = {
     "councillor_reinstate",
     "councillor_invitation_resend",
     "import_upload",
+    "group_import_upload",
     "import_confirm",
     "representatives",
     "representative_remove",
