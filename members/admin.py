@@ -271,8 +271,10 @@ class JoinRequestAdmin(admin.ModelAdmin):
 
 @admin.register(CouncillorImport)
 class CouncillorImportAdmin(admin.ModelAdmin):
-    list_display = ["filename", "region", "status", "processed_rows", "total_rows", "uploaded_at"]
-    list_filter = ["status", "region"]
+    list_display = [
+        "filename", "kind", "region", "status", "processed_rows", "total_rows", "uploaded_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "status", "region"]
     list_select_related = ["region"]
     readonly_fields = ["content", "report"]
     raw_id_fields = ["uploaded_by"]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
+from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -25,25 +25,57 @@ from django.db.models.functions import Lower
 from django.utils.formats import date_format
 
 from alc_portal.validators import PHONE_MAX, phone_validate
+from members.import_checks import councillor_sanity_check
 from members.models import Councillor, User
-from regions.models import Council
+from regions.names import CouncilNames
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
 # Above this many rows an import runs as a background job with a progress bar.
 BACKGROUND_ROWS = 1_000
 
-REQUIRED_COLUMNS = ("full_name", "email", "council", "ward")
-OPTIONAL_COLUMNS = ("phone",)
-# Header names as people write them, reduced to letters and digits (see _column_key).
-COLUMN_ALIASES = {
-    "full_name": ("fullname", "name", "councillorname"),
-    "email": ("email", "emailaddress"),
-    "council": ("council", "councilname", "authority", "localauthority"),
-    "ward": ("ward", "wardname", "division", "warddivision", "wardordivision", "electoralward"),
-    "phone": ("phone", "phonenumber", "telephone", "telephonenumber", "tel", "mobile"),
-}
-_COLUMN_FOR_KEY = {key: name for name, keys in COLUMN_ALIASES.items() for key in keys}
+
+@dataclass(frozen=True)
+class FileLayout:
+    """The columns of one kind of import file: those it must have, those it may have, and the
+    header names people write for each, reduced to letters and digits (see _column_key)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    aliases: dict
+    # How the upload page and errors describe the columns, and what one row is.
+    described: str
+    rows_are: str
+    # At least one of these must be there (a group file names its council either way).
+    one_of: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+    def column_for(self, header_name: str) -> str:
+        key = _column_key(header_name)
+        for name in self.columns:
+            if key == _column_key(name) or key in self.aliases.get(name, ()):
+                return name
+        return key
+
+
+COUNCILLOR_FILE = FileLayout(
+    required=("full_name", "email", "council", "ward"),
+    optional=("phone",),
+    aliases={
+        "full_name": ("fullname", "name", "councillorname"),
+        "email": ("email", "emailaddress"),
+        "council": ("council", "councilname", "authority", "localauthority"),
+        "ward": ("ward", "wardname", "division", "warddivision", "wardordivision", "electoralward"),
+        "phone": ("phone", "phonenumber", "telephone", "telephonenumber", "tel", "mobile"),
+    },  # fmt: skip
+    described="full_name, email, council, ward (and optionally phone)",
+    rows_are="councillors",
+)
+REQUIRED_COLUMNS = COUNCILLOR_FILE.required
+OPTIONAL_COLUMNS = COUNCILLOR_FILE.optional
 SEPARATORS = (",", ";", "\t")
 CP1252_WARNING = (
     "The file was not saved as UTF-8, so it was read as Windows text. Check that names with "
@@ -106,8 +138,9 @@ def decode_upload_noting(raw: bytes) -> tuple[str, list[str]]:
         ) from None
 
 
-def read_rows(text: str) -> list[dict]:
-    """The data rows of a CSV text, each a dict with `line` and the known columns."""
+def read_rows(text: str, layout: FileLayout = COUNCILLOR_FILE) -> list[dict]:
+    """The data rows of a CSV text, each a dict with `line` (the row's number as a spreadsheet
+    shows it, the header being 1) and every column of the layout ("" when the file lacks it)."""
     if "\x00" in text:
         raise ImportFileError("The file is not a CSV file (it contains binary data).")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
@@ -115,23 +148,21 @@ def read_rows(text: str) -> list[dict]:
         header = next(reader, None)
         if header is None:
             raise ImportFileError("The file is empty.")
-        columns = [_COLUMN_FOR_KEY.get(_column_key(name), _column_key(name)) for name in header]
-        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        columns = [layout.column_for(name) for name in header]
+        missing = [name for name in layout.required if name not in columns]
+        if layout.one_of and not any(name in columns for name in layout.one_of):
+            missing.append(" or ".join(layout.one_of))
         if missing:
             raise ImportFileError(
-                "The first line must name the columns full_name, email, council, ward "
-                f"(and optionally phone). Missing: {', '.join(missing)}."
+                f"The first line must name the columns {layout.described}. "
+                f"Missing: {', '.join(missing)}."
             )
         duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
         if duplicated:
             raise ImportFileError(f"These columns appear more than once: {', '.join(duplicated)}.")
-        wanted = {
-            name: columns.index(name)
-            for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-            if name in columns
-        }
+        wanted = {name: columns.index(name) for name in layout.columns if name in columns}
         rows = []
-        for values in reader:
+        for number, values in enumerate(reader, start=2):
             if not any(value.strip() for value in values):
                 continue
             if len(rows) >= MAX_ROWS:
@@ -140,17 +171,23 @@ def read_rows(text: str) -> list[dict]:
                 )
             # Spreadsheets often end rows with empty cells; only extra values are an error.
             extra = any(value.strip() for value in values[len(columns) :])
-            row = {"line": reader.line_num, "extra_fields": extra}
-            for name, index in wanted.items():
-                row[name] = _unquote(values[index].strip()) if index < len(values) else ""
-            row.setdefault("phone", "")
+            # A cell may hold line breaks (an address): rows are counted as a spreadsheet
+            # numbers them, not by the file's lines.
+            row = {"line": number, "extra_fields": extra}
+            for name in layout.columns:
+                index = wanted.get(name)
+                row[name] = (
+                    _unquote(values[index].strip())
+                    if index is not None and index < len(values)
+                    else ""
+                )
             rows.append(row)
     except csv.Error as exc:
         raise ImportFileError(
             f"The file is not valid CSV (near line {reader.line_num}: {exc})."
         ) from None
     if not rows:
-        raise ImportFileError("The file has a header line but no councillors.")
+        raise ImportFileError(f"The file has a header line but no {layout.rows_are}.")
     return rows
 
 
@@ -262,44 +299,6 @@ def email_in_use(email: str) -> bool:
     return bool(emails_in_use([email]))
 
 
-_WORDS = re.compile(r"[\s\-,.'()]+")
-
-
-class CouncilLookup:
-    """Finds a council by GSS code, official name, short name or slug, ignoring case."""
-
-    def __init__(self, councils):
-        self._by_key: dict[str, list[Council]] = {}
-        for council in councils:
-            keys = {council.gss_code, council.name, council.short_name, council.slug}
-            for key in {k.strip().lower() for k in keys if k}:
-                self._by_key.setdefault(key, []).append(council)
-
-    @classmethod
-    def current(cls):
-        return cls(Council.objects.current().select_related("region"))
-
-    def find(self, text: str) -> list[Council]:
-        return self._by_key.get(" ".join(text.split()).lower(), [])
-
-    def names(self) -> list[str]:
-        return sorted({c.name for matches in self._by_key.values() for c in matches})
-
-    def suggest(self, text: str, *, limit: int = 5) -> list[str]:
-        """Names of councils with a word starting with each word typed ("Newcastle" gives both
-        Newcastles), for a name that matched no council exactly; at most `limit`."""
-        typed = _WORDS.split(text.lower())
-        typed = [w for w in typed if w]
-        if not typed:
-            return []
-        found = []
-        for name in self.names():
-            words = _WORDS.split(name.lower())
-            if all(any(w.startswith(t) for w in words) for t in typed):
-                found.append(name)
-        return found[:limit]
-
-
 def import_plan(rows: list[dict], *, region) -> dict:
     """What importing these rows into the region would do, without writing anything.
 
@@ -309,7 +308,7 @@ def import_plan(rows: list[dict], *, region) -> dict:
     matched by their login email, so importing the same file twice changes nothing the second
     time; an address any other account already uses is an error, never a takeover.
     """
-    councils = CouncilLookup.current()
+    councils = CouncilNames.current()
     emails = {row["email"].strip().lower() for row in rows if row["email"].strip()}
     in_use = emails_in_use(emails)
     councillors = {}
@@ -331,15 +330,29 @@ def import_plan(rows: list[dict], *, region) -> dict:
 
     seen_emails: dict[str, int] = {}
     planned = []
+    found = []
     for row in rows:
-        planned.append(_plan_row(row, region, councils, in_use, logins, councillors, seen_emails))
+        result, council, existing = _plan_row(
+            row, region, councils, in_use, logins, councillors, seen_emails
+        )
+        planned.append(result)
+        if council is not None:
+            found.append((result, council, existing))
+    councillor_sanity_check(found)
+    return plan_counted(planned)
+
+
+def plan_counted(planned: list[dict]) -> dict:
+    """A plan from its rows: the rows, how many of each action, and how many to check."""
     counts = dict.fromkeys(("create", "update", "unchanged", "error"), 0)
     for row in planned:
         counts[row["action"]] += 1
-    return {"rows": planned, "counts": counts}
+    checks = sum(1 for row in planned if row.get("warnings") and row["action"] != "error")
+    return {"rows": planned, "counts": counts, "rows_to_check": checks}
 
 
-def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails) -> dict:
+def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails):
+    """The row's plan, and the council and existing councillor it was matched to (or None)."""
     errors = []
     result = {
         "line": row["line"],
@@ -371,19 +384,7 @@ def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails) -
     # current rule, so that a file exported from the portal imports unchanged.
     phone = check(clean_phone, "phone", stored=existing.phone if existing else None)
 
-    council = None
-    if not row["council"].strip():
-        errors.append("Enter the council (its GSS code or name).")
-    else:
-        matches = councils.find(row["council"])
-        if not matches:
-            errors.append(f"No council called '{row['council'][:200]}' was found.")
-        elif len(matches) > 1:
-            errors.append("More than one council has that name: use its GSS code.")
-        elif matches[0].region_id != region.pk:
-            errors.append(f"{matches[0].name} is in {matches[0].region.name}, not {region.name}.")
-        else:
-            council = matches[0]
+    council = council_in_region(row["council"], councils, region, errors)
 
     if email:
         if email in seen_emails:
@@ -411,14 +412,14 @@ def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails) -
 
     if errors:
         result.update(action="error", errors=errors)
-        return result
+        return result, None, None
 
     result.update(full_name=full_name, email=email, ward=ward, phone=phone, errors=[])
     result["council_id"] = council.pk
     result["council"] = council.name
     if existing is None:
         result["action"] = "create"
-        return result
+        return result, council, None
 
     changes = {}
     if existing.user.full_name != full_name:
@@ -440,4 +441,21 @@ def _plan_row(row, region, councils, in_use, logins, councillors, seen_emails) -
         changes=changes,
         action="update" if changes else "unchanged",
     )
-    return result
+    return result, council, existing
+
+
+def council_in_region(text: str, councils: CouncilNames, region, errors: list[str]):
+    """The council a row names, if it names exactly one and it is in `region` (None for every
+    region); otherwise None, with the reason added to `errors`."""
+    if not text.strip():
+        errors.append("Enter the council (its GSS code or name).")
+        return None
+    match = councils.find(text)
+    if not match.found:
+        errors.append(match.error())
+        return None
+    council = match.council
+    if region is not None and council.region_id != region.pk:
+        errors.append(f"{council.name} is in {council.region.name}, not {region.name}.")
+        return None
+    return council

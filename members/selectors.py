@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from members.access import councillors_managed_by
+from members.group_imports import GROUP_COLUMNS
 from members.models import StaffRole, User
 from regions.access import groups_visible_to
 from regions.models import GroupOfficer, RegionalRepresentative
@@ -87,44 +88,41 @@ def region_councillors_table(user, region) -> tuple[list[str], list[tuple]]:
     return COUNCILLORS_HEADER, rows
 
 
-GROUPS_HEADER = [
-    "council",
-    "group",
-    "contact_email",
-    "phone",
-    "postal_address",
-    *GroupOfficer.Role.values,
-    "labour_seats",
-]
+# The groups export is the group import's format (members.group_imports): exported, edited in a
+# spreadsheet and imported again, a file changes only what was edited.
+GROUPS_HEADER = list(GROUP_COLUMNS)
 
 
 def region_groups_table(user, region) -> tuple[list[str], list[tuple]]:
-    """The Labour groups of a region, with their contact details and current officers."""
+    """The Labour groups of a region, with their contact details and, for each office, its
+    holder (their address and name) and the day their term began. The holder is the latest
+    appointment, whose term has no end yet: the one an import compares with."""
     # The groups are scoped to what the person may see; their officers come with them (an
     # officer scoped again here would repeat the visibility subquery for every row).
-    officers = GroupOfficer.objects.current().select_related("user").order_by("start_date", "pk")
+    officers = GroupOfficer.objects.filter(end_date__isnull=True).select_related("user")
     groups = (
         groups_visible_to(user)
         .filter(council__region=region)
         .select_related("council")
-        .prefetch_related(Prefetch("officers", queryset=officers, to_attr="current_officers"))
-        .order_by("council__short_name")
+        .prefetch_related(Prefetch("officers", queryset=officers, to_attr="open_terms"))
+        .order_by("council__short_name", "pk")
     )
 
-    def holders(group, role) -> str:
-        return ", ".join(
-            o.user.full_name or o.user.email for o in group.current_officers if o.role == role
-        )
+    def office(group, role) -> tuple[str, str, str]:
+        term = next((o for o in group.open_terms if o.role == role), None)
+        if term is None:
+            return "", "", ""
+        return term.user.email, term.user.full_name, term.start_date.isoformat()
 
     rows = [
         (
             g.council.name,
+            g.council.gss_code,
             g.name,
             g.contact_email,
             g.phone,
             g.postal_address,
-            *(holders(g, role) for role in GroupOfficer.Role),
-            g.council.labour_seats,
+            *(value for role in GroupOfficer.Role for value in office(g, role)),
         )
         for g in groups
     ]

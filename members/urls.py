@@ -70,6 +70,11 @@ urlpatterns = [
         "councillors/<int:pk>/history/", councillors.councillor_history, name="councillor_history"
     ),
     path("import/<slug:region_slug>/", imports.import_upload, name="import_upload"),
+    path(
+        "import/<slug:region_slug>/groups/",
+        imports.group_import_upload,
+        name="group_import_upload",
+    ),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/progress.json", imports.import_progress, name="import_progress"),

@@ -26,6 +26,7 @@ from members.models import Councillor, User
 from members.services.councillors import LEFT_ON_FUTURE
 from regions.access import regions_managed_by
 from regions.models import Region
+from regions.names import CouncilNames
 
 
 class _PersonFields(DescribedFieldsMixin, forms.Form):
@@ -47,7 +48,7 @@ class _PersonFields(DescribedFieldsMixin, forms.Form):
 
 class JoinForm(_PersonFields):
     """A newly elected councillor asking to join. The council is typed (with suggestions from
-    the real list) and matched by name, short name or GSS code."""
+    the real list) and found by any name people use for it (regions.names)."""
 
     council = forms.CharField(
         label="Council",
@@ -62,28 +63,26 @@ class JoinForm(_PersonFields):
     )
     field_order = ["full_name", "council", "ward", "email"]
 
-    def __init__(self, *args, lookup: imports.CouncilLookup, **kwargs):
+    def __init__(self, *args, lookup: CouncilNames, **kwargs):
         super().__init__(*args, **kwargs)
         self.lookup = lookup
 
     def clean_council(self):
-        text = self.cleaned_data["council"]
-        matches = self.lookup.find(text)
-        if not matches:
-            suggestions = self.lookup.suggest(text)
-            if suggestions:
-                listed = ", ".join(suggestions[:-1])
-                listed = f"{listed} or {suggestions[-1]}" if listed else suggestions[0]
-                raise ValidationError(
-                    f"We could not find that council. Did you mean {listed}? Type its full name."
-                )
+        match = self.lookup.find(self.cleaned_data["council"])
+        if match.found:
+            return match.council
+        # Several councils fit (Newcastle) or none does: never guessed, the form asks.
+        possible = match.candidates if match.is_ambiguous else match.suggestions
+        if possible:
+            names = [council.name for council in possible]
+            listed = ", ".join(names[:-1])
+            listed = f"{listed} or {names[-1]}" if listed else names[0]
             raise ValidationError(
-                "We could not find that council. Choose one of the suggestions, or type its "
-                "full name."
+                f"We could not find that council. Did you mean {listed}? Type its full name."
             )
-        if len(matches) > 1:
-            raise ValidationError("More than one council has that name: type its full name.")
-        return matches[0]
+        raise ValidationError(
+            "We could not find that council. Choose one of the suggestions, or type its full name."
+        )
 
     def clean_email(self):
         # Whether the address already has an account is not said here: the form is public, and
@@ -285,6 +284,18 @@ class ImportUploadForm(DescribedFieldsMixin, forms.Form):
                 "Split it into smaller files."
             )
         return upload
+
+
+class GroupImportUploadForm(ImportUploadForm):
+    """A file of Labour groups' details: the groups export's columns."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "Columns as in the groups export: council (or gss_code), group, contact_email, "
+            "phone, postal_address and, for each office, its email, name and since. "
+            f"At most {imports.MAX_FILE_BYTES // (1024 * 1024)} MB and {imports.MAX_ROWS:,} rows."
+        )
 
 
 class RepresentativeAppointForm(DescribedFieldsMixin, forms.Form):

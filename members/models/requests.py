@@ -156,7 +156,12 @@ class JoinRequest(DecidedRequest):
 
 
 class CouncillorImport(models.Model):
-    """A CSV import of councillors for a region: previewed, then applied all at once."""
+    """A CSV import for a region, of councillors or of its Labour groups' details (contact
+    addresses and officers): previewed, then applied all at once."""
+
+    class Kind(models.TextChoices):
+        COUNCILLORS = "councillors", "Councillors"
+        GROUPS = "groups", "Labour groups"
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", "Previewed"
@@ -165,6 +170,7 @@ class CouncillorImport(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.COUNCILLORS)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -182,6 +188,10 @@ class CouncillorImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.region}, {self.status})"
+
+    @property
+    def is_of_groups(self) -> bool:
+        return self.kind == self.Kind.GROUPS
 
     @property
     def is_previewed(self) -> bool:

@@ -1,6 +1,8 @@
-"""Writes for CSV imports of councillors: a file is previewed row by row, then applied all at
-once (as a background job for large files) or not at all. Reading and checking the file is
-members.imports."""
+"""Writes for CSV imports: a file is previewed row by row, then applied all at once (as a
+background job for large files) or not at all. The machinery here (preview, confirm, the
+background run with its progress, the sweep of lost jobs) serves both kinds of import: of
+councillors, written here, and of Labour groups' details, written by group_imports. Reading and
+checking the files is members.imports and members.group_imports."""
 
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from members import imports
+from members import group_imports, imports
 from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
 from members.selectors import portal_link
 from members.services.councillors import group_offices_end
 from members.services.invitations import invitations_queue_many
 from members.services.notices import notice_queue
+from regions.models import Council
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +41,48 @@ def _region_import_lock(region_id: int) -> None:
         )
 
 
-def councillor_import_preview(*, region, uploaded_by: User, filename: str, raw: bytes):
-    """Check an uploaded file and keep it, with its row-by-row report, until it is confirmed.
+def _planned(kind: str, text: str, region) -> tuple[int, dict]:
+    """How many rows a file of this kind has, and what importing it into the region would do."""
+    if kind == CouncillorImport.Kind.GROUPS:
+        rows = imports.read_rows(text, group_imports.GROUP_FILE)
+        return len(rows), group_imports.group_import_plan(rows, region=region)
+    rows = imports.read_rows(text)
+    return len(rows), imports.import_plan(rows, region=region)
+
+
+def _written(kind: str, plan: dict, *, by: User | None, reason: str, on_progress=None) -> None:
+    """Write the rows of an error-free plan of this kind. Call inside a transaction."""
+    if kind == CouncillorImport.Kind.GROUPS:
+        from members.services.group_imports import group_plan_write
+
+        group_plan_write(plan, by=by, reason=reason, on_progress=on_progress)
+    else:
+        _write_plan(plan, by=by, reason=reason, on_progress=on_progress)
+
+
+def councillor_import_preview(
+    *,
+    region,
+    uploaded_by: User,
+    filename: str,
+    raw: bytes,
+    kind: str = CouncillorImport.Kind.COUNCILLORS,
+):
+    """Check an uploaded file (of councillors, or of groups' details) and keep it, with its
+    row-by-row report, until it is confirmed.
 
     Raises imports.ImportFileError when the file as a whole cannot be read.
     """
     text, warnings = imports.decode_upload_noting(raw)
-    rows = imports.read_rows(text)
-    plan = imports.import_plan(rows, region=region)
+    total, plan = _planned(kind, text, region)
     plan["warnings"] = warnings
     return CouncillorImport.objects.create(
+        kind=kind,
         region=region,
         uploaded_by=uploaded_by,
         filename=filename[:255],
         content=text,
-        total_rows=len(rows),
+        total_rows=total,
         report=plan,
     )
 
@@ -105,7 +135,7 @@ def councillor_import_confirm(*, councillor_import: CouncillorImport) -> Council
         return imp
     if imp.status != CouncillorImport.Status.DONE:
         raise ValidationError(
-            "The councillors changed since the preview and the file now has errors: see the "
+            "What the portal holds changed since the preview and the file now has errors: see the "
             "report. Nothing has been imported."
         )
     return imp
@@ -216,19 +246,20 @@ def _plan_write(imp: CouncillorImport, on_progress=None) -> dict:
     unique address, is undone, and the file is checked again, which reports the address as in
     use.
     """
-    plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
+    _total, plan = _planned(imp.kind, imp.content, imp.region)
     if plan["counts"]["error"]:
         return plan
     try:
         with transaction.atomic():
-            _write_plan(
+            _written(
+                imp.kind,
                 plan,
                 by=imp.uploaded_by,
                 reason=f"Import of {imp.filename}",
                 on_progress=on_progress,
             )
     except IntegrityError:
-        plan = imports.import_plan(imports.read_rows(imp.content), region=imp.region)
+        _total, plan = _planned(imp.kind, imp.content, imp.region)
         if not plan["counts"]["error"]:
             raise
     return plan
@@ -317,7 +348,7 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
             for user in new_users
         )
     user_ids = {user.email: user.pk for user in new_users}
-    _invite_imported(new_users, creates, by=by, reason=reason)
+    imported_people_invite(new_users, creates, by=by, reason=reason)
     if creates:
         bulk_create_with_history(
             [
@@ -373,18 +404,20 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
         )
 
 
-def _invite_imported(new_users: list[User], rows: list[dict], *, by, reason: str) -> None:
+def imported_people_invite(new_users: list[User], rows: list[dict], *, by, reason: str) -> None:
     """New people from an import are invited like anyone else a representative adds: an
     approved join request records it, and the invitation goes once the import commits."""
     if not new_users:
         return
     row_for = {row["email"]: row for row in rows}
+    # The invitation names the council: fetched once for the chunk, not once per person.
+    councils = Council.objects.in_bulk({row["council_id"] for row in rows})
     now = timezone.now()
     records = JoinRequest.objects.bulk_create(
         JoinRequest(
             full_name=user.full_name,
             email=user.email,
-            council_id=row_for[user.email]["council_id"],
+            council=councils[row_for[user.email]["council_id"]],
             ward=row_for[user.email]["ward"],
             status=Decision.APPROVED,
             asked_to_join=False,

@@ -1,15 +1,18 @@
-"""CSV imports of councillors: upload, preview, confirm, and the progress of large files."""
+"""CSV imports of councillors and of Labour groups' details: upload, preview, confirm, and the
+progress of large files. Both kinds share the preview, confirm and progress pages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members import imports, services
 from members.access import get_import_for_user_or_404, imports_managed_by
-from members.forms.onboarding import ImportUploadForm
+from members.forms.onboarding import GroupImportUploadForm, ImportUploadForm
+from members.models import CouncillorImport
 from regions.access import get_region_for_user_or_404
 
 # The import preview lists every row that would change something or has an error; a very
@@ -17,24 +20,52 @@ from regions.access import get_region_for_user_or_404
 PREVIEW_ROW_LIMIT = 5_000
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def import_upload(request, region_slug):
+def _upload(request, region_slug, *, kind, form_class, template):
     region = get_region_for_user_or_404(request.user, region_slug, manage=True)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             councillor_import = services.councillor_imports.councillor_import_preview(
-                region=region, uploaded_by=request.user, filename=upload.name, raw=upload.read()
+                region=region,
+                uploaded_by=request.user,
+                filename=upload.name,
+                raw=upload.read(),
+                kind=kind,
             )
         except imports.ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
             return redirect("import_detail", pk=councillor_import.pk)
-    recent = imports_managed_by(request.user).filter(region=region).defer("content", "report")
+    recent = (
+        imports_managed_by(request.user).filter(region=region, kind=kind).defer("content", "report")
+    )
     context = {"form": form, "region": region, "recent": recent[:10]}
-    return render(request, "members/import_upload.html", context)
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request, region_slug):
+    return _upload(
+        request,
+        region_slug,
+        kind=CouncillorImport.Kind.COUNCILLORS,
+        form_class=ImportUploadForm,
+        template="members/import_upload.html",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_import_upload(request, region_slug):
+    return _upload(
+        request,
+        region_slug,
+        kind=CouncillorImport.Kind.GROUPS,
+        form_class=GroupImportUploadForm,
+        template="members/group_import_upload.html",
+    )
 
 
 @login_required
@@ -43,13 +74,23 @@ def import_detail(request, pk):
     councillor_import = get_import_for_user_or_404(request.user, pk)
     report = councillor_import.report or {}
     shown = [row for row in report.get("rows", []) if row["action"] != "unchanged"]
+    upload = "group_import_upload" if councillor_import.is_of_groups else "import_upload"
     context = {
         "import": councillor_import,
         "region": councillor_import.region,
+        "upload_url": reverse(upload, args=[councillor_import.region.slug]),
         "counts": report.get("counts", {}),
         "rows": shown[:PREVIEW_ROW_LIMIT],
         "rows_hidden": max(0, len(shown) - PREVIEW_ROW_LIMIT),
+        "rows_to_check": report.get("rows_to_check", 0),
         "to_write": sum(report.get("counts", {}).get(key, 0) for key in ("create", "update")),
+        # New councillors a groups' import names as officers, each invited.
+        "new_people": sum(
+            1
+            for row in report.get("rows", [])
+            for office in row.get("offices", ())
+            if (office.get("new_person") or {}).get("create")
+        ),
         "in_progress": councillor_import.is_in_progress,
     }
     return render(request, "members/import_detail.html", context)

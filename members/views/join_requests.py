@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from members import imports, services
+from members import services
 from members.access import get_join_request_for_user_or_404, join_requests_managed_by
 from members.forms.onboarding import JoinForm, RefuseForm
 from members.models import Decision
 from members.views.decisions import pending_and_decided
 from regions.access import regions_managed_by, representatives_visible_to
+from regions.names import CouncilNames
 
 TOO_MANY_JOIN_REQUESTS = (
     "Too many requests to join have come from your network. Please try again in an hour."
@@ -27,7 +28,7 @@ def _require_manager(user) -> None:
 
 @require_http_methods(["GET", "POST"])
 def join(request):
-    lookup = imports.CouncilLookup.current()
+    lookup = CouncilNames.current()
     form = JoinForm(request.POST or None, lookup=lookup)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -62,6 +62,7 @@ COVERED_URL_NAMES = {
     "council_invitations_resend",
     "region_invitations_resend",
     "import_upload",
+    "group_import_upload",
     "import_detail",
     "import_confirm",
     "import_progress",
@@ -71,6 +72,7 @@ COVERED_URL_NAMES = {
     "representative_remove",
 }
 CSV = b"full_name,email,council,ward\nNew Person,imported@example.org,E0600001,North\n"
+GROUPS_CSV = b"gss_code,contact_email\nE0600001,labour@example.org\n"
 
 
 @pytest.fixture
@@ -199,6 +201,11 @@ def get_cases():
         ),
         ("import_upload", lambda w: reverse("import_upload", args=["region-x"]), manage_x),
         (
+            "group_import_upload",
+            lambda w: reverse("group_import_upload", args=["region-x"]),
+            manage_x,
+        ),
+        (
             "import_detail",
             lambda w: reverse("import_detail", args=[w["import_x"].pk]),
             managers_only,
@@ -325,6 +332,12 @@ def post_cases():
             "import_upload",
             lambda w: reverse("import_upload", args=["region-x"]),
             lambda w: {"file": SimpleUploadedFile("c.csv", CSV, content_type="text/csv")},
+            manage_x,
+        ),
+        (
+            "group_import_upload",
+            lambda w: reverse("group_import_upload", args=["region-x"]),
+            lambda w: {"file": SimpleUploadedFile("g.csv", GROUPS_CSV, content_type="text/csv")},
             manage_x,
         ),
         (

@@ -13,6 +13,7 @@ from members.forms.onboarding import CouncillorEditForm, JoinForm
 from members.forms.profile import PositionForm, ProfileForm
 from members.models import ProfileChange
 from members.services.profile_changes import profile_change_decide
+from regions.names import CouncilNames
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def _name_errors(councillor, name) -> dict[str, list[str]]:
     )
     join = JoinForm(
         {"full_name": name, "ward": "Castle", "council": "x", "email": "a@example.org"},
-        lookup=imports.CouncilLookup([]),
+        lookup=CouncilNames([]),
     )
     profile = ProfileForm(_profile_data(councillor, full_name=name), councillor=councillor)
     preferred = ProfileForm(

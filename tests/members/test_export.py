@@ -89,8 +89,12 @@ def test_an_exported_file_imports_back_unchanged(rep_client, region):
     }
 
 
-def test_group_export_gives_contact_details_every_officer_and_seats(rep_client, region):
-    council = CouncilFactory(region=region, name="Oakfield Borough Council", labour_seats=31)
+def test_group_export_gives_contact_details_and_every_officer_in_the_import_format(
+    rep_client, region
+):
+    council = CouncilFactory(
+        region=region, name="Oakfield Borough Council", gss_code="E0600001", labour_seats=31
+    )
     group = CouncilGroupFactory(
         council=council,
         name="Oakfield Labour Group",
@@ -98,10 +102,20 @@ def test_group_export_gives_contact_details_every_officer_and_seats(rep_client, 
         phone="01632 960001",
         postal_address="Town Hall\nOakfield OK1 1AA",
     )
-    GroupOfficerFactory(group=group, role="leader", user__full_name="Lena Leader")
-    GroupOfficerFactory(group=group, role="deputy_leader", user__full_name="Dev Deputy")
-    GroupOfficerFactory(group=group, role="chief_whip", user__full_name="Wanda Whip")
-    GroupOfficerFactory(group=group, role="secretary", user__full_name="Sam Secretary")
+    holders = {}
+    for role, name in [
+        ("leader", "Lena Leader"),
+        ("deputy_leader", "Dev Deputy"),
+        ("chief_whip", "Wanda Whip"),
+        ("secretary", "Sam Secretary"),
+    ]:
+        holders[role] = GroupOfficerFactory(
+            group=group,
+            role=role,
+            user__full_name=name,
+            user__email=f"{role}@example.org",
+            start_date="2025-05-09",
+        )
     GroupOfficerFactory(
         group=group,
         role="deputy_leader",
@@ -111,20 +125,29 @@ def test_group_export_gives_contact_details_every_officer_and_seats(rep_client, 
     )
     CouncilGroupFactory(council=CouncilFactory())  # another region
 
-    rows = read_csv(rep_client.get(reverse("export_groups", args=["region-x"])))
+    response = rep_client.get(reverse("export_groups", args=["region-x"]))
+    rows = read_csv(response)
 
     assert rows == [
         {
             "council": "Oakfield Borough Council",
+            "gss_code": "E0600001",
             "group": "Oakfield Labour Group",
             "contact_email": "group@example.org",
             "phone": "01632 960001",
             "postal_address": "Town Hall\nOakfield OK1 1AA",
-            "leader": "Lena Leader",
-            "deputy_leader": "Dev Deputy",
-            "chief_whip": "Wanda Whip",
-            "secretary": "Sam Secretary",
-            "labour_seats": "31",
+            "leader_email": "leader@example.org",
+            "leader_name": "Lena Leader",
+            "leader_since": "2025-05-09",
+            "deputy_leader_email": "deputy_leader@example.org",
+            "deputy_leader_name": "Dev Deputy",
+            "deputy_leader_since": "2025-05-09",
+            "chief_whip_email": "chief_whip@example.org",
+            "chief_whip_name": "Wanda Whip",
+            "chief_whip_since": "2025-05-09",
+            "secretary_email": "secretary@example.org",
+            "secretary_name": "Sam Secretary",
+            "secretary_since": "2025-05-09",
         }
     ]
 
@@ -134,12 +157,10 @@ def test_group_export_leaves_vacant_offices_empty(rep_client, region):
 
     [row] = read_csv(rep_client.get(reverse("export_groups", args=["region-x"])))
 
-    assert [row[role] for role in ("leader", "deputy_leader", "chief_whip", "secretary")] == [
-        "",
-        "",
-        "",
-        "",
-    ]
+    offices = ("leader", "deputy_leader", "chief_whip", "secretary")
+    assert {row[f"{role}_{part}"] for role in offices for part in ("email", "name", "since")} == {
+        ""
+    }
 
 
 def _bulk_councillors(council, count):
@@ -185,4 +206,4 @@ def test_group_export_makes_a_fixed_number_of_queries(
         response = rep_client.get(reverse("export_groups", args=["region-x"]))
     rows = read_csv(response)
     assert len(rows) == count
-    assert {row["chief_whip"] for row in rows} == {"chief_whip"}
+    assert {row["chief_whip_name"] for row in rows} == {"chief_whip"}

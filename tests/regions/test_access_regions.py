@@ -493,6 +493,7 @@ ACCEPTS_POST = {
     "council_invitations_resend",
     "region_invitations_resend",
     "import_upload",
+    "group_import_upload",
     "import_confirm",
     "representatives",
     "representative_remove",
