@@ -18,6 +18,7 @@ from regions.access import get_region_for_user_or_404
 # The import preview lists every row that would change something or has an error; a very
 # large file's unchanged rows are only counted.
 PREVIEW_ROW_LIMIT = 5_000
+ERROR_SUMMARY_LIMIT = 50
 
 
 def _upload(request, region_slug, *, kind, form_class, template):
@@ -81,6 +82,8 @@ def import_detail(request, pk):
         "upload_url": reverse(upload, args=[councillor_import.region.slug]),
         "counts": report.get("counts", {}),
         "rows": shown[:PREVIEW_ROW_LIMIT],
+        # Listed at the top, each linking to its row (the first ERROR_SUMMARY_LIMIT of them).
+        "error_rows": [row for row in shown if row.get("errors")][:ERROR_SUMMARY_LIMIT],
         "rows_hidden": max(0, len(shown) - PREVIEW_ROW_LIMIT),
         "rows_to_check": report.get("rows_to_check", 0),
         "to_write": sum(report.get("counts", {}).get(key, 0) for key in ("create", "update")),
