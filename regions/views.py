@@ -252,6 +252,8 @@ def group_officers(request, pk):
     context = {
         "group": group,
         "form": form,
+        # With nobody to choose, the page says why and where to add councillors instead.
+        "has_candidates": form.fields["user"].queryset.exists(),
         "current_officers": [(o, OfficerEndForm(officer=o)) for o in current],
     }
     return render(request, "regions/group_officers.html", context)

@@ -307,6 +307,22 @@ def test_appoint_form_offers_only_serving_councillors_of_the_council(rep_client,
     assert names == ["Ann Archer"]
 
 
+def test_with_nobody_to_appoint_the_page_says_why_and_where_to_add_councillors(rep_client, group):
+    page = rep_client.get(reverse("regions:group_officers", args=[group.pk])).text
+    assert 'name="user"' not in page
+    assert "there is none yet" in page
+    council = group.council
+    for link in (
+        reverse("councillor_add", args=[council.slug]),
+        reverse("import_upload", args=[council.region.slug]),
+        reverse("group_import_upload", args=[council.region.slug]),
+    ):
+        assert f'href="{link}"' in page
+    _councillor(group, "Ann Archer")
+    page = rep_client.get(reverse("regions:group_officers", args=[group.pk])).text
+    assert 'name="user"' in page and "there is none yet" not in page
+
+
 def test_appoint_form_reports_bad_dates_next_to_the_field(rep_client, group):
     ann = _councillor(group, "Ann Archer")
     response = rep_client.post(
