@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -119,6 +120,39 @@ class CouncilQuerySet(models.QuerySet):
             next_election_date=models.Subquery(upcoming.values("date")[:1]),
             next_seats_up=models.Subquery(upcoming.values("seats_up")[:1]),
             next_labour_seats_up=models.Subquery(upcoming.values("labour_seats_up")[:1]),
+        )
+
+    def with_portal_figures(self, on=None):
+        """Annotate what a representative acts on: `portal_councillors`, the council's serving
+        councillors on the portal, and `vacant_offices`, how many of its Labour group's offices
+        nobody holds today (None for a council without a group)."""
+        councillors = self.model._meta.get_field("councillors").related_model
+        serving = (
+            councillors.objects.filter(council=models.OuterRef("pk"), left_on__isnull=True)
+            .order_by()
+            .values("council")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        held = (
+            GroupOfficer.objects.current(on)
+            .filter(group__council=models.OuterRef("pk"))
+            .order_by()
+            .values("group__council")
+            .annotate(n=models.Count("role", distinct=True))
+            .values("n")
+        )
+        offices = len(GroupOfficer.Role)
+        return self.annotate(
+            portal_councillors=Coalesce(models.Subquery(serving), 0),
+            vacant_offices=models.Case(
+                models.When(
+                    labour_group__isnull=False,
+                    then=models.Value(offices) - Coalesce(models.Subquery(held), 0),
+                ),
+                default=None,
+                output_field=models.IntegerField(),
+            ),
         )
 
     def with_next_election(self):

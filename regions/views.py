@@ -46,14 +46,18 @@ COUNCIL_COLUMNS = {
     "labour": ("Labour seats", "labour_seats", True),
     "election": ("Next election", "next_election_date", False),
     "up": ("Labour seats up", "next_labour_seats_up", True),
+    "portal": ("On the portal", "portal_councillors", True),
+    "vacant": ("Vacant offices", "vacant_offices", True),
 }
 
 
-def _sort_columns(query, sort, descending):
+def _sort_columns(query, sort, descending, hidden=()):
     """Header links that sort by each column, keeping the filters, with aria-sort on one."""
     params = {k: v for k, v in query.items() if k not in ("sort", "order")}
     columns = []
     for key, (label, _field, numeric) in COUNCIL_COLUMNS.items():
+        if key in hidden:
+            continue
         current = key == sort
         order = "desc" if current and not descending else "asc"
         columns.append(
@@ -81,6 +85,22 @@ def _region_totals(councils):
 REGION_PARAMETERS = {"sort", "order", *CouncilFilterForm.base_fields}
 
 
+def _same_in_every_row(councils) -> dict:
+    """Columns that would repeat one value down the whole table, and what the caption says for
+    them instead: every council of one type, under one control, or with every Labour seat up at
+    its next election."""
+    same = {}
+    if len(councils) < 2:
+        return same
+    if len({c.kind for c in councils}) == 1:
+        same["type"] = f"All are of one type: {councils[0].get_kind_display().lower()}."
+    if len({c.control for c in councils}) == 1 and councils[0].control:
+        same["control"] = f"All are under the same control: {councils[0].control}."
+    if all(c.next_election_date and c.next_labour_seats_up == c.labour_seats for c in councils):
+        same["up"] = "At each council's next election every Labour seat is up."
+    return same
+
+
 def _region_councils(region, query) -> dict:
     """The region dashboard's parts drawn from the council data alone: the totals, and the
     filters, table, chart and former councils, for the filters and order in `query`."""
@@ -95,6 +115,7 @@ def _region_councils(region, query) -> dict:
     councils = list(
         form.filter(region.councils.current())
         .with_next_election_figures()
+        .with_portal_figures()
         .select_related("labour_group")
         .order_by(ordering, "short_name", "pk")
     )
@@ -102,12 +123,14 @@ def _region_councils(region, query) -> dict:
         (c for c in councils if c.next_labour_seats_up),
         key=lambda c: (-c.next_labour_seats_up, c.short_name),
     )
+    same = _same_in_every_row(councils)
     context = {
         "region": region,
         "form": form,
         "filtered": bool(form.applied()),
         "councils": councils,
-        "columns": _sort_columns(query, sort, descending),
+        "same": same,
+        "columns": _sort_columns(query, sort, descending, hidden=same),
         "sort_param": query.get("sort", ""),
         "order_param": query.get("order", ""),
         "totals": _region_totals(councils),

@@ -364,3 +364,41 @@ def test_the_table_explains_the_party_codes_it_shows(client, region):
     legend = re.search(r'<p class="table-note">Party codes: (.*?)</p>', page, re.S).group(1)
     assert "LAB</abbr> Labour" in legend and "CON</abbr> Conservative" in legend
     assert "Green" not in legend
+
+
+def test_the_table_counts_councillors_on_the_portal_and_vacant_offices(client, region):
+    alpha = Council.objects.get(short_name="Alpha")
+    CouncillorFactory(council=alpha)
+    CouncillorFactory(council=alpha)
+    CouncillorFactory(council=alpha, left_on=datetime.date(2025, 5, 1))
+    leader = CouncillorFactory(council=alpha).user
+    GroupOfficerFactory(group=alpha.labour_group, user=leader, role="leader")
+    client.force_login(StaffFactory())
+    page = client.get(reverse("regions:region", args=["northshire"]), {"sort": "portal"}).text
+    table = re.search(r'<table class="councils">.*?</table>', page, re.S).group(0)
+    rows = re.findall(r'<tr>\s*<th scope="row"><a [^>]*>(\w+)</a></th>(.*?)</tr>', table, re.S)
+    cells = {name: re.findall(r'<td class="num">([^<]*)</td>', body)[-2:] for name, body in rows}
+    assert cells["Alpha"] == ["3", "3"]  # three serving; leader held, three offices vacant
+    assert cells["Beta"] == ["0", "4"]
+    assert cells["Gamma"] == ["0", "–"]  # no Labour group
+    assert [name for name, _ in rows] == ["Beta", "Gamma", "Alpha"]
+
+
+def test_a_column_that_would_repeat_one_value_is_left_out_and_said_once(client):
+    london = RegionFactory(name="Londinium", slug="londinium")
+    for name in ("Camden", "Hackney"):
+        council = CouncilFactory(
+            region=london, short_name=name, kind=Council.Kind.LONDON_BOROUGH, control="LAB",
+            total_seats=50, labour_seats=40,
+        )  # fmt: skip
+        ElectionFactory(council=council, date=NEXT_MAY, seats_up=50, labour_seats_up=40)
+    client.force_login(StaffFactory())
+    page = client.get(reverse("regions:region", args=["londinium"])).text
+    caption = re.search(r"<caption.*?</caption>", page, re.S).group(0)
+    assert "All are of one type: london borough." in caption
+    assert "All are under the same control: LAB." in caption
+    assert "every Labour seat is up" in caption
+    header = re.search(r"<thead>.*?</thead>", page, re.S).group(0)
+    assert ">Type<" not in header and ">Control<" not in header
+    assert ">Labour seats up<" not in header and ">Labour seats<" in header
+    assert "London borough</td>" not in page
