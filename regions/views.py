@@ -85,6 +85,17 @@ def _region_totals(councils):
 REGION_PARAMETERS = {"sort", "order", *CouncilFilterForm.base_fields}
 
 
+def _ordering(query):
+    """The column the table is sorted by, whether downwards, and the ordering for the query."""
+    sort = query.get("sort", "council")
+    if sort not in COUNCIL_COLUMNS:
+        sort = "council"
+    descending = query.get("order") == "desc"
+    field = F(COUNCIL_COLUMNS[sort][1])
+    ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    return sort, descending, ordering
+
+
 def _same_in_every_row(councils) -> dict:
     """Columns that would repeat one value down the whole table, and what the caption says for
     them instead: every council of one type, under one control, or with every Labour seat up at
@@ -106,12 +117,7 @@ def _region_councils(region, query) -> dict:
     filters, table, chart and former councils, for the filters and order in `query`."""
     control_labels = region.councils.current().order_by().values_list("control", flat=True)
     form = CouncilFilterForm(query or None, control_labels=control_labels.distinct())
-    sort = query.get("sort", "council")
-    if sort not in COUNCIL_COLUMNS:
-        sort = "council"
-    descending = query.get("order") == "desc"
-    field = F(COUNCIL_COLUMNS[sort][1])
-    ordering = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    sort, descending, ordering = _ordering(query)
     councils = list(
         form.filter(region.councils.current())
         .with_next_election_figures()
