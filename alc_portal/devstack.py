@@ -4,8 +4,9 @@ Run it under the embedded-services launcher, which provides DATABASE_URL and RED
 
     python -m alc_portal.embedded -- python -m alc_portal.devstack
 
-It migrates the database, loads the councils and the demo data (and collects static files when
-DEBUG is off), then runs and watches these processes, prefixing their output with their name:
+It migrates the database, loads the councils, the demo data and the demo events (and collects
+static files when DEBUG is off), then runs and watches these processes, prefixing their output
+with their name:
 
     web     Django's development server on http://127.0.0.1:8000
     worker  a Celery worker
@@ -200,6 +201,7 @@ class Supervisor:
         self.manage("migrate", "--noinput")
         self.manage("load_councils")
         self.manage("demo_data")
+        self.manage("demo_events")
         if not _debug_enabled():
             self.manage("collectstatic", "--noinput")
 

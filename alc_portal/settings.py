@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "members",
     "regions",
     "campaigns",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -393,6 +394,8 @@ IMPORT_FILE_DAYS = _number("IMPORT_FILE_DAYS", 30, minimum=1)
 JOIN_REQUEST_DAYS = _number("JOIN_REQUEST_DAYS", 180, minimum=1)
 NOTICE_DAYS = _number("NOTICE_DAYS", 365, minimum=1)
 DELIVERY_ADDRESS_DAYS = _number("DELIVERY_ADDRESS_DAYS", 2 * 365, minimum=1)
+EVENT_NEEDS_DAYS = _number("EVENT_NEEDS_DAYS", 30, minimum=1)  # after the event (docs/events.md)
+EVENT_OFFER_HOURS = _number("EVENT_OFFER_HOURS", 48, float, minimum=0.1)  # to take a place offered
 CELERY_BEAT_SCHEDULE = {
     "mailings-sweep": {"task": "campaigns.tasks.mailings_sweep", "schedule": MAILING_SWEEP_SECONDS},
     "mailings-start-scheduled": {
@@ -403,6 +406,8 @@ CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "members.tasks.notices_sweep", "schedule": NOTICE_SWEEP_SECONDS},
     "retention-members": {"task": "members.tasks.retention_run", "schedule": 24 * 60 * 60},
     "retention-campaigns": {"task": "campaigns.tasks.retention_run", "schedule": 24 * 60 * 60},
+    "events-offers-and-reminders": {"task": "events.tasks.events_round", "schedule": 5 * 60},
+    "retention-events": {"task": "events.tasks.retention_run", "schedule": 24 * 60 * 60},
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.

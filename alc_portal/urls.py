@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("regions/", include("regions.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("events/", include("events.urls")),
     path("unsubscribe/<str:token>/", campaigns_sending.unsubscribe, name="unsubscribe"),
     path("webhooks/anymail/", include(webhook_urls())),
     path("", include("members.urls")),

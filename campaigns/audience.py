@@ -25,6 +25,12 @@ council name) supplies its merge values, and a person's own address keeps their 
 group's (a person without a name is greeted as "colleague", like a group's address). Dates are
 ISO text ("2027-05-06"): rendering shows them as "6 May 2027" or as a |date filter asks.
 Addresses on the suppression list are left out and reported.
+
+A mailing may instead be addressed to people by their booking on an event
+(``Mailing.event_audience``): the councillors holding a booked place on it, or the serving
+councillors who are not booked on it and want to hear of training and events. Either way only
+the councillors of the regions chosen (any, when none is), with active accounts; each with the
+merge values of their own council, its Labour group and region.
 """
 
 from __future__ import annotations
@@ -36,11 +42,12 @@ from datetime import date
 from django.db.models import Prefetch
 from django.db.models.functions import Lower
 
+from events.selectors import booked_users_of
 from members.models import Councillor
 from regions.control import control_filter
 from regions.models import Council, CouncilGroup, Election, GroupOfficer
 
-from .models import Delivery, Mailing, Suppression
+from .models import Delivery, EventAudience, Mailing, Suppression
 from .rendering import raw_value
 
 Recipients = Mailing.Recipients
@@ -67,6 +74,8 @@ class Audience:
     suppressed_groups: dict[str, int] = dataclasses.field(default_factory=dict)
     # How many groups the rule picks, with an address or not.
     group_count: int = 0
+    # For an audience of people by their booking on an event: who they are, in words.
+    people: str = ""
 
     @property
     def count(self) -> int:
@@ -106,8 +115,14 @@ def audience_resolve_rule(
     election_date: date | None = None,
     recipients: Iterable[str] = (),
     fall_back_to_contact: bool = True,
+    event_id: int | None = None,
+    event_audience: str = "",
 ) -> Audience:
     """Resolve rule values (as on a Mailing, regions as ids) into an Audience."""
+    if event_audience:
+        return audience_resolve_event_people(
+            event_id=event_id, event_audience=event_audience, region_ids=region_ids
+        )
     kinds = set(recipients)
     groups = audience_groups(
         region_ids=region_ids,
@@ -197,6 +212,58 @@ def audience_resolve(mailing: Mailing) -> Audience:
         election_date=mailing.election_date,
         recipients=mailing.recipients or (),
         fall_back_to_contact=mailing.fall_back_to_contact,
+        event_id=mailing.event_id,
+        event_audience=mailing.event_audience,
+    )
+
+
+def audience_resolve_event_people(
+    *, event_id: int, event_audience: str, region_ids: Iterable[int] = ()
+) -> Audience:
+    """The councillors booked on the event, or the serving ones not booked on it who want to
+    hear of training and events; of these regions (all when none)."""
+    booked = booked_users_of(event_id)
+    if event_audience == EventAudience.BOOKED:
+        councillors = Councillor.objects.filter(user__in=booked)
+    else:
+        councillors = (
+            Councillor.objects.serving().filter(wants_training_events=True).exclude(user__in=booked)
+        )
+    region_ids = list(region_ids)
+    if region_ids:
+        councillors = councillors.filter(council__region_id__in=region_ids)
+    councillors = (
+        councillors.filter(user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user", "council__region", "council__labour_group")
+        .prefetch_related(
+            Prefetch(
+                "council__elections",
+                queryset=Election.objects.upcoming(),
+                to_attr="audience_elections",
+            )
+        )
+        .order_by("user__full_name", "pk")
+    )
+    addresses = {c.user.email.strip().lower(): c for c in councillors}
+    suppressed = _suppressed(set(addresses))
+    recipients = [
+        Recipient(
+            email=email,
+            context={
+                "recipient": _person(councillor.user),
+                "reason": f"event_{event_audience}",
+                **_council_context(councillor.council),
+            },
+        )
+        for email, councillor in addresses.items()
+        if email not in suppressed
+    ]
+    return Audience(
+        recipients=recipients,
+        suppressed=sorted(suppressed),
+        groups_without_address=[],
+        people=EventAudience(event_audience).label,
     )
 
 
@@ -241,11 +308,18 @@ def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[
 
 
 def _group_context(group) -> dict:
-    council = group.council
+    return _council_context(group.council, group_name=group.name)
+
+
+def _council_context(council, *, group_name: str | None = None) -> dict:
+    """The merge values of a council (with its region and next election) and its group."""
+    if group_name is None:
+        group = getattr(council, "labour_group", None)
+        group_name = group.name if group is not None else ""
     elections = council.audience_elections
     election = elections[0] if elections else None
     return {
-        "group": {"name": group.name},
+        "group": {"name": group_name},
         "council": {"name": council.name},
         "region": {"name": council.region.name},
         "election": {

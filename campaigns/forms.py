@@ -12,12 +12,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from alc_portal.forms import DescribedFieldsMixin
+from events.access import events_managed_by
 from regions.access import regions_managed_by
 from regions.control import CONTROL_CHOICES, LEGACY_CONTROL_CHOICES, LEGACY_CONTROL_CODES
 from regions.models import Council
 
 from .access import campaigns_visible_to, is_staff
-from .models import RATE_LIMIT_MAX, Adoption, Campaign, CampaignResource, Mailing
+from .models import RATE_LIMIT_MAX, Adoption, Campaign, CampaignResource, EventAudience, Mailing
 from .rendering import MERGE_FIELD_LIST, template_errors
 from .services.content import (
     ADOPTED_IN_FUTURE_MESSAGE,
@@ -186,17 +187,32 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         label="Send to",
         choices=Mailing.Recipients.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Tick at least one kind of recipient."},
+        # Required unless the mailing goes to people by their booking on an event (clean).
+        required=False,
     )
     fall_back_to_contact = forms.BooleanField(
         label="When the leader's or secretary's office is vacant, use the group contact address",
         required=False,
+    )
+    event_audience = forms.ChoiceField(
+        label="Or send to people by their booking on an event",
+        choices=[("", "No: send to the groups' addresses ticked above"), *EventAudience.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Councillors of the regions ticked (every region when none is); the council "
+        "type, control and election choices are then not used.",
+    )
+    event = forms.ModelChoiceField(
+        label="The event", queryset=None, required=False, empty_label="Choose an event"
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["regions"].queryset = regions_managed_by(user).order_by("name")
+        self.fields["event"].queryset = (
+            events_managed_by(user).select_related("region").order_by("-starts_at", "pk")
+        )
         # Earlier party codes in the rule being shown or sent are offered as boxes of their own.
         chosen = set(self.initial.get("controls") or ())
         if self.is_bound:
@@ -218,9 +234,21 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
             raise ValidationError("Tick exactly one of your regions.")
         return regions
 
+    def clean(self):
+        cleaned = super().clean()
+        audience, event = cleaned.get("event_audience"), cleaned.get("event")
+        if audience and event is None and "event" not in self.errors:
+            self.add_error("event", "Choose the event.")
+        if not audience:
+            cleaned["event"] = None
+            if not cleaned.get("recipients") and "recipients" not in self.errors:
+                self.add_error("recipients", "Tick at least one kind of recipient.")
+        return cleaned
+
     def rule(self) -> dict:
         """The cleaned rule as keyword arguments for audience_resolve_rule."""
         data = self.cleaned_data
+        event = data.get("event")
         return {
             "region_ids": [r.pk for r in data["regions"]],
             "council_kinds": data["council_kinds"],
@@ -228,6 +256,8 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
             "election_date": data["election_date"],
             "recipients": data["recipients"],
             "fall_back_to_contact": data["fall_back_to_contact"],
+            "event_id": event.pk if event else None,
+            "event_audience": data.get("event_audience") or "",
         }
 
 
@@ -270,6 +300,8 @@ class MailingForm(AudienceForm, forms.ModelForm):
         "election_date",
         "recipients",
         "fall_back_to_contact",
+        "event_audience",
+        "event",
         "rate_limit",
     ]
 
@@ -283,6 +315,8 @@ class MailingForm(AudienceForm, forms.ModelForm):
                 "election_date": instance.election_date,
                 "recipients": instance.recipients,
                 "fall_back_to_contact": instance.fall_back_to_contact,
+                "event_audience": instance.event_audience,
+                "event": instance.event_id,
             }
         elif instance is None:
             kwargs.setdefault(

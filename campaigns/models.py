@@ -84,8 +84,16 @@ class Adoption(models.Model):
         return f"{self.council} adopted {self.campaign} on {self.adopted_on}"
 
 
+class EventAudience(models.TextChoices):
+    """A mailing's audience by people's bookings on an event, instead of groups' addresses."""
+
+    BOOKED = "booked", "Councillors booked on the event"
+    NOT_BOOKED = "not_booked", "Serving councillors in the regions chosen, not booked on it"
+
+
 class Mailing(models.Model):
-    """An email to council Labour groups chosen by an audience rule."""
+    """An email to council Labour groups chosen by an audience rule (or to councillors chosen
+    by their booking on an event)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -118,6 +126,14 @@ class Mailing(models.Model):
     recipients = models.JSONField(default=list)
     # When an office is vacant, write to the group contact address instead.
     fall_back_to_contact = models.BooleanField(default=True)
+    # Or, instead of groups' addresses, people by their booking on an event: those booked on
+    # it, or the serving councillors of the regions chosen who are not (campaigns.audience).
+    event = models.ForeignKey(
+        "events.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event_audience = models.CharField(
+        max_length=20, choices=EventAudience.choices, blank=True, default=""
+    )
 
     # A draft by a regional representative is limited to their region and needs staff approval.
     owner_region = models.ForeignKey(
@@ -166,6 +182,11 @@ class Mailing(models.Model):
                 | models.Q(rate_limit__lte=RATE_LIMIT_MAX),
                 name="mailing_rate_limit_at_most_max",
             ),
+            models.CheckConstraint(
+                condition=models.Q(event__isnull=True, event_audience="")
+                | (models.Q(event__isnull=False) & ~models.Q(event_audience="")),
+                name="mailing_event_audience_names_its_event",
+            ),
         ]
 
     def __str__(self):
@@ -173,6 +194,11 @@ class Mailing(models.Model):
 
     def get_absolute_url(self):
         return reverse("campaigns:mailing", args=[self.pk])
+
+    @property
+    def is_for_event_people(self) -> bool:
+        """Addressed to people by their booking on an event, not to groups."""
+        return bool(self.event_audience)
 
     def control_labels(self) -> list[str]:
         """The audience rule's control choices as people read them."""

@@ -87,6 +87,8 @@ FOOTER_REASONS = {
     "leader": "You receive this as the leader of a council Labour group.",
     "secretary": "You receive this as the secretary of a council Labour group.",
     "all_councillors": "You receive this as a councillor in a council Labour group.",
+    "event_booked": "You receive this as a councillor booked on one of the association's events.",
+    "event_not_booked": "You receive this as a councillor who wants news of training and events.",
 }
 # Messages recorded before the reason was, and previews with sample values.
 FOOTER_REASON_UNKNOWN = "You receive this as a member or contact of a council Labour group."

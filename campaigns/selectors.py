@@ -136,6 +136,8 @@ def audience_summary(audience: Audience, *, user, fields=()) -> dict:
         ],
         "groups_shown": GROUPS_SHOWN,
         "missing": missing_report(audience, fields),
+        # Set for an audience of people by their booking on an event: who they are.
+        "people": audience.people,
     }
     if is_staff(user):
         summary["suppressed"] = audience.suppressed
@@ -187,6 +189,7 @@ def mailing_facts(mailing: Mailing) -> dict:
         "title": subject_title(mailing.subject),
         "regions": mailing.regions.all(),
         "recipient_labels": [recipients.get(v, v) for v in mailing.recipients or ()],
+        "event_audience_label": mailing.get_event_audience_display(),
         "council_kind_labels": [kinds.get(v, v) for v in mailing.council_kinds or ()],
     }
 

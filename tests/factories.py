@@ -1,5 +1,6 @@
 """Factories for invented people and their roles."""
 
+import datetime
 import time
 
 import factory
@@ -226,3 +227,72 @@ class ServingOfficerFactory(GroupOfficerFactory):
     def councillor(officer, create, extracted, **kwargs):
         if create and not Councillor.objects.filter(user=officer.user).exists():
             CouncillorFactory(user=officer.user, council=officer.group.council, **kwargs)
+
+
+# Events: an event open for booking now, a fortnight away unless told otherwise.
+
+
+def _soon(days, hour=10):
+    from django.utils import timezone
+
+    moment = timezone.localtime() + datetime.timedelta(days=days)
+    return moment.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Event"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Training event {n}")
+    kind = "training_day"
+    description = "What councillors learn."
+    starts_at = factory.LazyFunction(lambda: _soon(14))
+    ends_at = factory.LazyAttribute(lambda e: e.starts_at + datetime.timedelta(hours=7))
+    venue = "Unity House, Manchester"
+    region = None
+    booking_opens_at = factory.LazyAttribute(lambda e: e.starts_at - datetime.timedelta(days=60))
+    booking_closes_at = factory.LazyAttribute(lambda e: e.starts_at - datetime.timedelta(hours=1))
+    capacity = 20
+
+    @factory.post_generation
+    def organisers(event, create, extracted, **kwargs):
+        if create and extracted:
+            event.organisers.set(extracted)
+
+
+class TimeSlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.TimeSlot"
+
+    event = factory.SubFactory(EventFactory, capacity=None)
+    starts_at = factory.LazyAttribute(lambda s: s.event.starts_at)
+    ends_at = factory.LazyAttribute(lambda s: s.starts_at + datetime.timedelta(minutes=45))
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Session"
+
+    slot = factory.SubFactory(TimeSlotFactory)
+    event = factory.LazyAttribute(lambda s: s.slot.event)
+    track = "Campaigning"
+    title = factory.Sequence(lambda n: f"Session {n}")
+    speaker = factory.Faker("name", locale="en_GB")
+    room = "Room 1"
+    capacity = 10
+
+
+def programme_create(event, *, slots: int, tracks: list[str], capacity: int = 10):
+    """Sessions in `slots` slots of 45 minutes an hour apart, one per track in each."""
+    made = []
+    for number in range(slots):
+        starts = event.starts_at + datetime.timedelta(hours=number)
+        slot = TimeSlotFactory(
+            event=event, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=45)
+        )
+        made += [
+            SessionFactory(slot=slot, event=event, track=track, capacity=capacity)
+            for track in tracks
+        ]
+    return made

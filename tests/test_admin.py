@@ -18,7 +18,7 @@ from members.models import EqualityMonitoring, StaffRole, User
 from members.services.staff import NATIONAL_STAFF_GROUP, staff_appoint, staff_remove
 from regions.models import RegionalRepresentative
 
-PORTAL_APPS = ["members", "regions", "campaigns"]
+PORTAL_APPS = ["members", "regions", "campaigns", "events"]
 MODELS = [
     model
     for app in PORTAL_APPS
@@ -36,6 +36,12 @@ ADD_FORBIDDEN = {
     "campaigns.SuppressionLift",
     "campaigns.ProviderEvent",
     "members.Notice",
+    # Bookings, their places and pass applications are made through the portal, which keeps
+    # waiting lists and the cap on passes in order; calendar feeds by their owners.
+    "events.Booking",
+    "events.Place",
+    "events.PassApplication",
+    "events.CalendarFeed",
 }
 
 

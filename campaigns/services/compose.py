@@ -43,6 +43,8 @@ def mailing_save(*, mailing: Mailing | None = None, data: dict, user) -> Mailing
     for field in CONTENT_FIELDS + AUDIENCE_FIELDS:
         setattr(mailing, field, data[field])
     mailing.fall_back_to_contact = data["fall_back_to_contact"]
+    mailing.event_audience = data.get("event_audience") or ""
+    mailing.event = data.get("event") if mailing.event_audience else None
     if is_staff(user) and "rate_limit" in data:
         # Only staff set how fast a mailing goes; a representative's edit keeps it.
         mailing.rate_limit = data["rate_limit"]

@@ -16,6 +16,7 @@ class ExportLogEntry(models.Model):
         MAILING_REPORT = "mailing_report", "A mailing's report (CSV)"
         OWN_DATA_JSON = "own_data_json", "A person's own data (JSON)"
         OWN_DATA_CSV = "own_data_csv", "A person's own data (CSV)"
+        CONFERENCE_PASSES = "conference_passes", "A conference's approved passes (CSV)"
 
     # PROTECT: an account that has taken personal data away is never deleted with its record.
     user = models.ForeignKey(
@@ -70,6 +71,9 @@ class Notice(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # Files sent with it, as written when queued: [{"filename", "mimetype", "content"}], the
+    # content text (a calendar's .ics, say).
+    attachments = models.JSONField(default=list, blank=True)
     # Once sent, the moment goes into this field of this row too (e.g. a join request's
     # invited_at): "<app_label>.<model>", its id, the field.
     stamps_model = models.CharField(max_length=60, blank=True)

@@ -61,11 +61,13 @@ def notice_build(
     template: str,
     context: dict,
     stamps=None,
+    attachments: list[dict] | None = None,
 ) -> Notice:
     """A notice of `kind` for `occasion` to `to`, rendered now from `template` and `context`,
     not yet saved. `to` is a person (the context then has them as `recipient`) or an address.
     `stamps` is (object, field name): once the notice is sent, the moment it went is written
-    there if it is empty."""
+    there if it is empty. `attachments` are files sent with it, each a dict of `filename`,
+    `mimetype` and `content` (text), kept on the row as they are now."""
     user = to if isinstance(to, User) else None
     email = user.email if user is not None else to
     if user is not None:
@@ -79,6 +81,10 @@ def notice_build(
         subject=subject[:300],
         body_text=text,
         body_html=html,
+        attachments=[
+            {"filename": a["filename"], "mimetype": a["mimetype"], "content": a["content"]}
+            for a in attachments or ()
+        ],
     )
     if stamps is not None:
         obj, field = stamps
@@ -181,6 +187,8 @@ def _message(notice: Notice, connection) -> EmailMultiAlternatives:
     )
     if notice.body_html:
         message.attach_alternative(notice.body_html, "text/html")
+    for attachment in notice.attachments or ():
+        message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message
 
 

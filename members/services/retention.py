@@ -58,6 +58,7 @@ def notices_anonymise(*, days: int | None = None) -> int:
         subject="",
         body_text="",
         body_html="",
+        attachments=[],
         last_error="",
         to_user=None,
     )

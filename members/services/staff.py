@@ -11,7 +11,7 @@ NATIONAL_STAFF_GROUP = "National staff"
 
 
 # The apps whose models (and their history) national staff manage in the Django admin.
-NATIONAL_STAFF_APPS = ("members", "regions", "campaigns")
+NATIONAL_STAFF_APPS = ("members", "regions", "campaigns", "events")
 
 
 # Equality-monitoring answers are for staff granted the dedicated permission one by one.

@@ -3,6 +3,7 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from members.signals import home_sections, page_sections
 from regions.access import (
     councils_visible_to,
     current_representatives_visible_to,
@@ -47,4 +48,6 @@ def home(request):
 
     # Requests waiting for the person's decision (also counted in the navigation).
     context["pending"] = user.pending_decisions
+    # What other apps show a person here (their bookings and the events open to them...).
+    context["sections"] = page_sections(home_sections, user=user)
     return render(request, "members/home.html", context)

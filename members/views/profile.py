@@ -24,6 +24,7 @@ from members.forms.profile import (
     equality_answer_labels,
 )
 from members.models import Decision
+from members.signals import page_sections, profile_sections
 from regions.access import (
     current_representatives_visible_to,
     groups_visible_to,
@@ -62,6 +63,8 @@ def profile(request):
         "positions": councillor.positions.all(),
         "latest_change": changes[0] if changes else None,
         "email_addresses": access.email_addresses_of(request.user),
+        # What other apps record of the person (the training they completed, say).
+        "sections": page_sections(profile_sections, user=request.user),
     }
     return render(request, "members/profile.html", context)
 

@@ -7,7 +7,7 @@
   if (!form || !output || !window.fetch) return;
   var url = form.getAttribute("data-count-url");
   var fields = ["regions", "council_kinds", "controls", "election_date", "recipients",
-    "fall_back_to_contact"];
+    "fall_back_to_contact", "event_audience", "event"];
   var timer = null;
   var latest = 0;
 
@@ -35,10 +35,15 @@
     output.appendChild(p);
     var groupCount = data.group_count;
     var without = data.groups_without_address_count;
-    output.appendChild(element("p", groupCount + " " +
-      plural(groupCount, "group matches", "groups match") + " the rule" +
-      (groupCount ? "; " + without + " of them " + plural(without, "has", "have") +
-        " no usable address" : "") + "."));
+    if (data.people) {
+      // People chosen by their booking on an event: no groups to report on.
+      output.appendChild(element("p", data.people + "."));
+    } else {
+      output.appendChild(element("p", groupCount + " " +
+        plural(groupCount, "group matches", "groups match") + " the rule" +
+        (groupCount ? "; " + without + " of them " + plural(without, "has", "have") +
+          " no usable address" : "") + "."));
+    }
     if (without) {
       var warning = element("p");
       warning.className = "notice notice-warning";
