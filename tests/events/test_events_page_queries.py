@@ -12,11 +12,11 @@ pytestmark = pytest.mark.django_db
 
 ROWS = [20, 2000]
 # For the event's organiser (staff here, who also manage it).
-ORGANISER_QUERIES = {"detail": 10, "sessions": 8, "attendance": 10, "report": 11}
+ORGANISER_QUERIES = {"detail": 7, "sessions": 5, "attendance": 7, "report": 8}
 # For a councillor about to book.
-BOOKING_QUERIES = 11
+BOOKING_QUERIES = 9
 # A councillor's home page and the list of events.
-HOME_QUERIES = {"home": 9, "events:list": 6}
+HOME_QUERIES = {"home": 7, "events:list": 4}
 
 
 @pytest.fixture
