@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from alc_portal.forms import DescribedFieldsMixin
 from events.access import events_managed_by
-from regions.access import regions_managed_by
+from regions.access import groups_visible_to, regions_managed_by
 from regions.control import CONTROL_CHOICES, LEGACY_CONTROL_CHOICES, LEGACY_CONTROL_CODES
 from regions.models import Council
 
@@ -155,6 +155,12 @@ class ControlField(forms.MultipleChoiceField):
         return value in LEGACY_CONTROL_CODES or super().valid_value(value)
 
 
+NO_REGION_MESSAGE = (
+    "Choose who this goes to: tick the regions, or tick “Every region”. Nothing ticked does not "
+    "mean everyone."
+)
+
+
 class AudienceForm(DescribedFieldsMixin, forms.Form):
     """The audience rule of a mailing. Used on its own for the live count."""
 
@@ -162,8 +168,10 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every region.",
+        help_text="Tick the regions to write to, or choose every region below.",
     )
+    # Writing to every region is a choice of its own, never what nothing ticked means.
+    all_regions = forms.BooleanField(label="Every region", required=False)
     council_kinds = forms.MultipleChoiceField(
         label="Council types",
         choices=Council.Kind.choices,
@@ -199,8 +207,8 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         choices=[("", "No: send to the groups' addresses ticked above"), *EventAudience.choices],
         required=False,
         widget=forms.RadioSelect,
-        help_text="Councillors of the regions ticked (every region when none is); the council "
-        "type, control and election choices are then not used.",
+        help_text="Councillors of the regions chosen above; the council type, control and "
+        "election choices are then not used.",
     )
     event = forms.ModelChoiceField(
         label="The event", queryset=None, required=False, empty_label="Choose an event"
@@ -222,6 +230,10 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
             self.fields["controls"].choices = [*CONTROL_CHOICES, *legacy]
         if not is_staff(user):
             self.fields["regions"].help_text = "Your region. Tick exactly one."
+            del self.fields["all_regions"]
+        else:
+            groups = groups_visible_to(user).filter(council__in=Council.objects.current()).count()
+            self.fields["all_regions"].label = f"Every region (all {groups:,} Labour groups)"
 
     def clean_regions(self):
         regions = list(self.cleaned_data["regions"])
@@ -236,6 +248,11 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if "all_regions" in self.fields and "regions" not in self.errors:
+            if cleaned.get("regions") and cleaned.get("all_regions"):
+                self.add_error("all_regions", "Tick “Every region” or some regions, not both.")
+            elif not cleaned.get("regions") and not cleaned.get("all_regions"):
+                self.add_error("regions", NO_REGION_MESSAGE)
         audience, event = cleaned.get("event_audience"), cleaned.get("event")
         if audience and event is None and "event" not in self.errors:
             self.add_error("event", "Choose the event.")
@@ -308,8 +325,10 @@ class MailingForm(AudienceForm, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         instance = kwargs.get("instance")
         if instance is not None and instance.pk and "initial" not in kwargs:
+            regions = list(instance.regions.all())
             kwargs["initial"] = {
-                "regions": list(instance.regions.all()),
+                "regions": regions,
+                "all_regions": not regions,
                 "council_kinds": instance.council_kinds,
                 "controls": instance.controls,
                 "election_date": instance.election_date,

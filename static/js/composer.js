@@ -6,7 +6,7 @@
   var output = document.getElementById("audience-count");
   if (!form || !output || !window.fetch) return;
   var url = form.getAttribute("data-count-url");
-  var fields = ["regions", "council_kinds", "controls", "election_date", "recipients",
+  var fields = ["regions", "all_regions", "council_kinds", "controls", "election_date", "recipients",
     "fall_back_to_contact", "event_audience", "event"];
   var timer = null;
   var latest = 0;

@@ -216,8 +216,19 @@ def test_new_mailing_shows_its_audience_count_straight_away(page, staff):
     for _ in range(3):
         CouncilGroupFactory()
     page.goto("/campaigns/mailings/new/")
-    # Nothing touched: the starting rule (every group's contact address) is counted on load.
-    page.locator("#audience-count").get_by_text("3 addresses will receive this mailing.").wait_for()
+    count = page.locator("#audience-count")
+    # Nothing chosen is not everyone: the count asks for a choice, and saving is refused.
+    count.get_by_text("Nothing ticked does not mean everyone.", exact=False).wait_for()
+    page.get_by_label("Subject").fill("Hello")
+    page.get_by_label("Body").fill("Dear {{ recipient.first_name }}")
+    page.get_by_role("button", name="Save mailing").click()
+    assert page.locator("#id_regions_error").is_visible()
+    assert (
+        "Nothing ticked does not mean everyone." in page.locator("#id_regions_error").inner_text()
+    )
+    # Every region, chosen by name and with its count, is counted at once.
+    page.get_by_label("Every region (all 3 Labour groups)").check()
+    count.get_by_text("3 addresses will receive this mailing.").wait_for()
 
 
 def test_live_count_warns_of_groups_that_get_nothing_and_folds_their_list(page, staff):
@@ -227,6 +238,7 @@ def test_live_count_warns_of_groups_that_get_nothing_and_folds_their_list(page, 
     page.set_viewport_size({"width": 320, "height": 700})
     page.goto("/campaigns/mailings/new/")
     count = page.locator("#audience-count")
+    page.get_by_label("Every region", exact=False).check()
     count.get_by_text("1 address will receive this mailing.").wait_for()
     assert "3 groups match the rule; 2 of them have no usable address." in count.inner_text()
     assert count.locator(".notice-warning").inner_text() == (
@@ -325,19 +337,25 @@ def test_mailing_page_status_follows_the_mailing_as_it_finishes_while_watched(pa
     assert_accessible(page)
 
 
-def test_the_live_count_stays_in_view_without_hiding_the_field_in_focus(page, staff, gb_councils):
+def test_the_count_never_covers_a_field_and_sits_with_the_save_button(page, staff, gb_councils):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/campaigns/mailings/new/")
+    page.get_by_label("Every region", exact=False).check()
     count = page.locator("#audience-count")
     wait_for(lambda: "addresses will receive" in count.inner_text(), timeout=15)
-    boxes = page.locator("#mailing-form input[type=checkbox]")
-    boxes.first.focus()
-    for _ in range(boxes.count()):
-        # Whatever is ticked, the count is on screen, and the box in focus is clear of it.
-        shown = count.bounding_box()
-        assert shown["y"] + shown["height"] <= 900 + 1
-        focused = page.evaluate("document.activeElement.getBoundingClientRect().bottom")
-        assert focused <= shown["y"], page.evaluate("document.activeElement.id")
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.type") != "checkbox":
-            break
+    fields = page.locator("#mailing-form input, #mailing-form select, #mailing-form textarea")
+    for i in range(fields.count()):
+        field = fields.nth(i)
+        if not field.is_visible():
+            continue
+        field.scroll_into_view_if_needed()
+        box, shown = field.bounding_box(), count.bounding_box()
+        overlap = not (
+            box["y"] + box["height"] <= shown["y"] or shown["y"] + shown["height"] <= box["y"]
+            or box["x"] + box["width"] <= shown["x"] or shown["x"] + shown["width"] <= box["x"]
+        )  # fmt: skip
+        assert not overlap, field.get_attribute("name")
+    # The count, then Update count and Save mailing right beneath it.
+    save = page.get_by_role("button", name="Save mailing").bounding_box()
+    shown = count.bounding_box()
+    assert 0 <= save["y"] - (shown["y"] + shown["height"]) < 120

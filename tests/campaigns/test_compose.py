@@ -31,6 +31,10 @@ def mailing_data(**overrides):
         "recipients": ["contact"],
         "fall_back_to_contact": "on",
     }
+    # Staff write to every region by choosing it; a representative's own region is ticked for
+    # them (the box is not on their form).
+    if "regions" not in overrides:
+        data["all_regions"] = "on"
     data.update(overrides)
     return data
 
@@ -649,8 +653,9 @@ def test_staff_readdressing_a_reps_mailing_to_any_other_regions_makes_it_nationa
 ):
     rep = RepresentativeFactory()
     mailing = MailingFactory(owner_region=rep.region, regions=[rep.region])
-    chosen = [] if regions == "none" else [RegionFactory().pk]
-    client.post(reverse("campaigns:mailing_edit", args=[mailing.pk]), mailing_data(regions=chosen))
+    # "none": every region, chosen as such.
+    chosen = {"all_regions": "on"} if regions == "none" else {"regions": [RegionFactory().pk]}
+    client.post(reverse("campaigns:mailing_edit", args=[mailing.pk]), mailing_data(**chosen))
     mailing.refresh_from_db()
     assert mailing.owner_region is None
 
@@ -871,7 +876,12 @@ def test_live_count_reports_recipients_with_no_value_for_a_field_the_message_use
     CouncilGroupFactory(council=CouncilFactory(short_name="C"))
     url = reverse("campaigns:audience_count")
     data = client.get(
-        url, {"recipients": "contact", "fields": ["", "election.date", "group.name", "bogus"]}
+        url,
+        {
+            "recipients": "contact",
+            "all_regions": "on",
+            "fields": ["", "election.date", "group.name", "bogus"],
+        },
     ).json()
     assert data["missing"] == [
         {
@@ -881,9 +891,10 @@ def test_live_count_reports_recipients_with_no_value_for_a_field_the_message_use
             "audience",
         }
     ]
-    assert client.get(url, {"recipients": "contact", "fields": ""}).json()["missing"] == []
+    everywhere = {"recipients": "contact", "all_regions": "on"}
+    assert client.get(url, {**everywhere, "fields": ""}).json()["missing"] == []
     by_text = client.get(
-        url, {"recipients": "contact", "subject": "Hi", "body": "{{ election.seats_up }}"}
+        url, {**everywhere, "subject": "Hi", "body": "{{ election.seats_up }}"}
     ).json()
     assert [m["field"] for m in by_text["missing"]] == ["election.seats_up"]
 

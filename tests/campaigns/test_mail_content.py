@@ -122,7 +122,8 @@ def test_the_live_count_equals_the_deliveries_when_officers_opted_out_or_left(cl
     ).user
     mailing = MailingFactory(recipients=["leader"], fall_back_to_contact=True)
     count = client.get(
-        reverse("campaigns:audience_count"), {"recipients": "leader", "fall_back_to_contact": "on"}
+        reverse("campaigns:audience_count"),
+        {"recipients": "leader", "fall_back_to_contact": "on", "all_regions": "on"},
     ).json()["count"]
     assert lifecycle.mailing_start(mailing_id=mailing.pk)
     recorded = set(mailing.deliveries.values_list("email", flat=True))

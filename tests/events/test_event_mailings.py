@@ -74,6 +74,7 @@ def test_staff_compose_a_mailing_to_those_booked_and_send_it(client, staff, book
         "body": "Dear {{ recipient.first_name }}, see you soon.",
         "event_audience": "booked",
         "event": booked_world.pk,
+        "all_regions": "on",
     }
     count = client.get(reverse("campaigns:audience_count"), data).json()
     assert (count["count"], count["people"]) == (2, "Councillors booked on the event")
