@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "members",
     "regions",
     "campaigns",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -402,6 +403,7 @@ CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "members.tasks.notices_sweep", "schedule": NOTICE_SWEEP_SECONDS},
     "retention-members": {"task": "members.tasks.retention_run", "schedule": 24 * 60 * 60},
     "retention-campaigns": {"task": "campaigns.tasks.retention_run", "schedule": 24 * 60 * 60},
+    "search-reconcile": {"task": "search.tasks.search_reconcile", "schedule": 24 * 60 * 60},
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.

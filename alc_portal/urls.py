@@ -21,5 +21,6 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("unsubscribe/<str:token>/", campaigns_sending.unsubscribe, name="unsubscribe"),
     path("webhooks/anymail/", include(webhook_urls())),
+    path("search/", include("search.urls")),
     path("", include("members.urls")),
 ]
