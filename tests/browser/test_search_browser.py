@@ -32,7 +32,7 @@ def wales(db):
 def test_rep_finds_a_colleague_from_the_header_by_keyboard_on_a_phone(page, wales):
     page.set_viewport_size({"width": 320, "height": 700})
     log_in(page, wales.email, PASSWORD)
-    box = page.get_by_role("combobox", name="Find a person, council or group")
+    box = page.get_by_role("combobox", name="Find anyone")
     box.focus()
     page.keyboard.type("rhi")
 
@@ -55,7 +55,7 @@ def test_rep_finds_a_colleague_from_the_header_by_keyboard_on_a_phone(page, wale
 
 def test_enter_without_choosing_opens_the_results_page(page, wales):
     log_in(page, wales.email, PASSWORD)
-    box = page.get_by_role("combobox", name="Find a person, council or group")
+    box = page.get_by_role("combobox", name="Find anyone")
     box.fill("gwilym")
     page.get_by_role("listbox").get_by_role("option", name="Gwilym Evans").wait_for()
     box.press("Enter")
