@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 EMBEDDED := $(PY) -m alc_portal.embedded --
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint pytest install lock browser-deps council-data clean bench
+.PHONY: run test lint pytest install lock browser-deps council-data clean bench bench-search
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "ALC Portal needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
@@ -55,6 +55,12 @@ test: lint pytest
 bench: export ALC_VAR_DIR ?= $(CURDIR)/var/bench
 bench: $(INSTALLED)
 	$(EMBEDDED) $(PY) bench/mailing.py $(BENCH_ARGS)
+
+# The search benchmark (see docs/benchmarks.md): 20,000 councillors, 1,000 queries, its own
+# database on the services under var/bench. Options: make bench-search BENCH_ARGS="--count 5000"
+bench-search: export ALC_VAR_DIR ?= $(CURDIR)/var/bench
+bench-search: $(INSTALLED)
+	$(EMBEDDED) $(PY) bench/search.py $(BENCH_ARGS)
 
 # The pages benchmark (docs/benchmarks.md): each role's main pages under gunicorn with production
 # settings, measured with wrk (Debian: apt-get install wrk) against Django's hello world.

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "regions",
     "campaigns",
     "events",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -192,10 +193,9 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "members.User"
+# Django's and allauth's, each loading the person with their roles (members/backends.py).
 AUTHENTICATION_BACKENDS = [
-    # Django's and allauth's, loading the person with their roles (members/backends.py).
-    "members.backends.ModelBackend",
-    "members.backends.AuthenticationBackend",
+    f"members.backends.{name}" for name in ("ModelBackend", "AuthenticationBackend")
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -408,6 +408,7 @@ CELERY_BEAT_SCHEDULE = {
     "retention-campaigns": {"task": "campaigns.tasks.retention_run", "schedule": 24 * 60 * 60},
     "events-offers-and-reminders": {"task": "events.tasks.events_round", "schedule": 5 * 60},
     "retention-events": {"task": "events.tasks.retention_run", "schedule": 24 * 60 * 60},
+    "search-reconcile": {"task": "search.tasks.search_reconcile", "schedule": 24 * 60 * 60},
 }
 
 # Content-Security-Policy: everything from our own origin, no inline script or style.

@@ -22,5 +22,6 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("unsubscribe/<str:token>/", campaigns_sending.unsubscribe, name="unsubscribe"),
     path("webhooks/anymail/", include(webhook_urls())),
+    path("search/", include("search.urls")),
     path("", include("members.urls")),
 ]

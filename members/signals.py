@@ -36,3 +36,9 @@ def page_sections(signal: Signal, *, user) -> list[PageSection]:
         for section in returned or ()
     ]
     return sorted(sections, key=lambda section: section.order)
+
+
+# Sent inside the transaction that wrote people's accounts or councillor profiles in bulk (a
+# councillor import), which sends no post_save for each, so that other apps keeping something
+# derived from them (the search index) can bring it up to date. Argument: user_ids.
+councillors_written_in_bulk = Signal()

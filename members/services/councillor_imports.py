@@ -23,6 +23,7 @@ from members.selectors import portal_link
 from members.services.councillors import group_offices_end
 from members.services.invitations import invitations_queue_many
 from members.services.notices import notice_queue
+from members.signals import councillors_written_in_bulk
 from regions.models import Council
 
 log = logging.getLogger(__name__)
@@ -364,6 +365,7 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
             default_user=by,
             default_change_reason=reason,
         )
+        councillors_written_in_bulk.send(sender=Councillor, user_ids=list(user_ids.values()))
 
     updates = {row["councillor_id"]: row for row in rows if row["action"] == "update"}
     if not updates:
@@ -394,6 +396,9 @@ def _write_chunk(rows: list[dict], *, by: User | None, reason: str) -> None:
         bulk_update_with_history(
             renamed, User, ["full_name"], default_user=by, default_change_reason=reason
         )
+    councillors_written_in_bulk.send(
+        sender=Councillor, user_ids=[councillor.user_id for councillor in councillors.values()]
+    )
     if moved:
         group_offices_end(
             user_ids=moved,

@@ -17,7 +17,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from members.models import Councillor, User
 from members.services.councillor_imports import imported_people_invite
+from members.signals import councillors_written_in_bulk
 from regions.models import CouncilGroup, GroupOfficer
+from regions.signals import councils_written_in_bulk
 
 GROUP_FIELDS = ("name", "contact_email", "phone", "postal_address")
 
@@ -64,6 +66,9 @@ def _write_details(rows: list[dict], *, by, reason: str) -> None:
         default_user=by,
         default_change_reason=f"Contact details changed ({reason})",
     )
+    councils_written_in_bulk.send(
+        sender=CouncilGroup, council_ids=[group.council_id for group in groups.values()]
+    )
 
 
 def _create_people(offices, *, by, reason: str) -> dict[str, User]:
@@ -90,6 +95,7 @@ def _create_people(offices, *, by, reason: str) -> dict[str, User]:
         default_user=by,
         default_change_reason=f"Named as a group officer ({reason})",
     )
+    councillors_written_in_bulk.send(sender=Councillor, user_ids=[user.pk for user in users])
     invited = [{"email": email, "council_id": council} for email, (_n, council) in wanted.items()]
     imported_people_invite(users, [row | {"ward": ""} for row in invited], by=by, reason=reason)
     return {user.email: user for user in users}

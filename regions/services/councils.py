@@ -25,6 +25,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from regions import councildata
 from regions.models import Council, CouncilGroup, Election, Region
+from regions.signals import councils_written_in_bulk
 
 # Council model fields set from the data file (besides gss_code, the key).
 COUNCIL_FIELDS = (
@@ -190,6 +191,9 @@ def _load_councils(records, regions: dict[str, Region], result: LoadResult) -> d
         )
     if to_create:
         bulk_create_with_history(to_create, Council, default_change_reason=FROM_FILE)
+    if to_update or to_create:
+        written = [council.pk for council in [*to_update, *to_create]]
+        councils_written_in_bulk.send(sender=Council, council_ids=written)
     counts.created = len(to_create)
     return {council.gss_code: council for council in [*existing.values(), *to_create]}
 
@@ -262,6 +266,9 @@ def _load_groups(records, councils: dict[str, Council], counts: LoadCounts) -> N
         # Groups keep history: their first row says where they came from.
         bulk_create_with_history(
             to_create, CouncilGroup, default_change_reason="Created from the council data"
+        )
+        councils_written_in_bulk.send(
+            sender=CouncilGroup, council_ids=[group.council_id for group in to_create]
         )
     counts.created = len(to_create)
 
