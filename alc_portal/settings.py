@@ -468,7 +468,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs every page of a PDF at INFO: printing letters would fill the log.
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # Workers write a heartbeat to Redis this often; one not heard from for WORKER_STALE_SECONDS

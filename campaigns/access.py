@@ -114,6 +114,12 @@ def may_resend_mailing(user, mailing) -> bool:
     return is_staff(user) and mailing.is_sending_or_sent
 
 
+def may_print_letters(user, mailing) -> bool:
+    """Print its letters and their address labels (the groups reached only by post): whoever
+    may send a mailing, once it has begun sending, and unless it was cancelled."""
+    return is_staff(user) and mailing.is_sending_or_sent
+
+
 def campaigns_visible_to(user):
     """Campaigns are for the association's people: staff, representatives and serving
     councillors (not someone whose councillor record has ended, nor an account with no role)."""

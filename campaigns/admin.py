@@ -9,6 +9,7 @@ from .models import (
     Campaign,
     CampaignResource,
     Delivery,
+    LetterPrint,
     Mailing,
     ProviderEvent,
     Suppression,
@@ -57,11 +58,18 @@ class MailingAdmin(SimpleHistoryAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["email", "mailing", "status", "attempts", "sent_at"]
-    list_filter = ["status"]
+    list_display = ["email", "mailing", "channel", "status", "attempts", "sent_at"]
+    list_filter = ["channel", "status"]
     search_fields = ["email"]
     list_select_related = ["mailing"]
-    raw_id_fields = ["mailing", "group"]
+    raw_id_fields = ["mailing", "group", "printed_by"]
+
+
+@admin.register(LetterPrint)
+class LetterPrintAdmin(admin.ModelAdmin):
+    list_display = ["mailing", "printed_at", "printed_by", "letters"]
+    list_select_related = ["mailing", "printed_by"]
+    raw_id_fields = ["mailing", "printed_by"]
 
 
 @admin.register(Suppression)

@@ -76,6 +76,9 @@ class Audience:
     group_count: int = 0
     # For an audience of people by their booking on an event: who they are, in words.
     people: str = ""
+    # A letter for each group without an address to write to that has a postal address: the
+    # context holds its merge values and its "postal_address".
+    letters: list[Recipient] = dataclasses.field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -178,14 +181,17 @@ def audience_resolve_rule(
     seen: dict[str, Recipient] = {}
     suppressed_groups: dict[str, int] = {}
     without_address = []
+    letters = []
     for group, addresses in candidates:
         usable = [address for address in addresses if address[0] not in suppressed]
         for email, _, _ in addresses:
             if email in suppressed:
                 suppressed_groups.setdefault(email, group.pk)
+        group_context = _group_context(group)
         if not usable:
             without_address.append((group.pk, group.name, group.council.name))
-        group_context = _group_context(group)
+            if group.postal_address.strip():
+                letters.append(_letter(group, group_context))
         for email, person, reason in usable:
             if email not in seen:
                 # The reason (a Mailing.Recipients value) tells the footer why they get it.
@@ -200,6 +206,7 @@ def audience_resolve_rule(
         groups_without_address=without_address,
         suppressed_groups=suppressed_groups,
         group_count=len(candidates),
+        letters=letters,
     )
 
 
@@ -307,6 +314,20 @@ def _group_addresses(group, kinds, offices, fall_back_to_contact) -> list[tuple[
     return addresses
 
 
+def _letter(group, group_context: dict) -> Recipient:
+    """A letter to the group at its postal address, greeted as its contact address would be."""
+    return Recipient(
+        email="",
+        context={
+            "recipient": {"first_name": CONTACT_FIRST_NAME, "full_name": group.name},
+            "reason": "post",
+            "postal_address": group.postal_address.strip(),
+            **group_context,
+        },
+        group_id=group.pk,
+    )
+
+
 def _group_context(group) -> dict:
     return _council_context(group.council, group_name=group.name)
 
@@ -334,7 +355,7 @@ def audience_recorded(mailing: Mailing) -> Audience:
     """Who a started mailing was addressed to, with the values recorded for each when sending
     began, rather than whoever today's rule would pick."""
     rows = (
-        Delivery.objects.filter(mailing=mailing)
+        Delivery.objects.filter(mailing=mailing, channel=Delivery.Channel.EMAIL)
         .exclude(status=Delivery.Status.SUPPRESSED)
         .order_by("pk")
         .values_list("email", "context")

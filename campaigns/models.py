@@ -291,7 +291,12 @@ class Mailing(models.Model):
 
 
 class Delivery(models.Model):
-    """One message of a mailing to one address: the ledger that makes sending exactly-once."""
+    """One message of a mailing to one address: the ledger that makes sending exactly-once.
+
+    A Labour group with no address to write to but a postal address gets a letter instead: a
+    row by post (no email; its address in `context["postal_address"]`), one per group, to be
+    printed, then printed (`sent_at` and `printed_by` say when first and by whom; every print
+    is a LetterPrint). Workers only ever claim pending rows, so they never touch a letter."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -300,9 +305,18 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed"
         CANCELLED = "cancelled", "Cancelled"
+        TO_PRINT = "to_print", "To be printed"
+        PRINTED = "printed", "Printed"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        POST = "post", "Post"
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="deliveries")
-    email = models.EmailField()
+    channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL, db_default=Channel.EMAIL
+    )
+    email = models.EmailField(blank=True)
     # The Labour group the address was chosen for (the first, when several picked it).
     group = models.ForeignKey(
         "regions.CouncilGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -317,10 +331,23 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
+    # Who first printed a letter (by post only).
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["mailing", "email"], name="one_delivery_per_address")
+            models.UniqueConstraint(
+                fields=["mailing", "email"],
+                condition=models.Q(channel="email"),
+                name="one_delivery_per_address",
+            ),
+            models.UniqueConstraint(
+                fields=["mailing", "group"],
+                condition=models.Q(channel="post"),
+                name="one_letter_per_group",
+            ),
         ]
         indexes = [
             models.Index(
@@ -337,7 +364,25 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
 
     def __str__(self):
-        return f"{self.mailing_id} → {self.email} ({self.status})"
+        return f"{self.mailing_id} → {self.email or self.group_id} ({self.status})"
+
+
+class LetterPrint(models.Model):
+    """One printing of a mailing's letters: when, by whom, and how many letters it held.
+    Printing again (a jammed printer, a lost envelope) adds a print, never a letter."""
+
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="letter_prints")
+    printed_at = models.DateTimeField(default=timezone.now)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    letters = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["printed_at", "pk"]
+
+    def __str__(self):
+        return f"{self.letters} letters of mailing {self.mailing_id}, {self.printed_at:%Y-%m-%d}"
 
 
 class Suppression(models.Model):

@@ -23,7 +23,7 @@ import datetime
 import functools
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -111,6 +111,8 @@ class Rendered:
     subject: str
     text: str
     html: str
+    # The body alone as HTML, without the email's wrapper and footer: what a letter prints.
+    content: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,7 @@ class _Compiled:
     has_unsubscribe: bool
     text_links: frozenset  # marker numbers inside a link target, in the text and in the HTML
     html_links: frozenset
+    content: tuple = ()
 
     def render(self, context: dict) -> Rendered:
         values = [field.value(context) for field in self.fields]
@@ -350,9 +353,9 @@ class _Compiled:
         html_values = [
             html.escape(_url_quote(v) if i in self.html_links else v) for i, v in enumerate(values)
         ]
-        return Rendered(
-            subject=subject, text=_join(self.text, text_values), html=_join(self.html, html_values)
-        )
+        text, page = _join(self.text, text_values), _join(self.html, html_values)
+        content = _join(self.content, html_values)
+        return Rendered(subject=subject, text=text, html=page, content=content)
 
 
 def _join(parts: tuple, values: list[str]) -> str:
@@ -406,9 +409,10 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str, note: 
     body_marked = marked(_parse(body))
     # The unsubscribe link is the last "field": values[-1] at render time.
     unsubscribe_marker = f"{_MARKER}{len(fields)}Z" if has_unsubscribe else None
+    content_marked = markdown_to_html(body_marked)
     html_marked = _wrap(
         subject=subject_marked,
-        content_html=markdown_to_html(body_marked),
+        content_html=content_marked,
         unsubscribe_url=unsubscribe_marker,
         reason=reason,
         note=note,
@@ -427,6 +431,7 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str, note: 
         has_unsubscribe=has_unsubscribe,
         text_links=text_links,
         html_links=html_links,
+        content=_split(content_marked),
     )
 
 
@@ -471,15 +476,16 @@ def render_message_simple(*, subject: str, body: str, context: dict, note: str =
     )
     unsubscribe_url = context.get("unsubscribe_url") or None
     reason = footer_reason(context)
+    content = markdown_to_html(body_html_source)
     page = _wrap(
         subject=subject_text,
-        content_html=markdown_to_html(body_html_source),
+        content_html=content,
         unsubscribe_url=unsubscribe_url,
         reason=reason,
         note=note,
     )
     text = _text(body_text, note=note, unsubscribe_url=unsubscribe_url, reason=reason)
-    return Rendered(subject=subject_text, text=text, html=page)
+    return Rendered(subject=subject_text, text=text, html=page, content=content)
 
 
 def _markdown_safe(value: str) -> str:

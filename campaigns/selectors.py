@@ -38,7 +38,7 @@ def mailing_progress(mailing: Mailing) -> dict:
     sent, failed, suppressed or cancelled. Progress bars fill with `done` out of `total`, so
     they reach the end when nothing is left to send, whatever became of each message."""
     counts = dict(
-        Delivery.objects.filter(mailing_id=mailing.pk)
+        Delivery.objects.filter(mailing_id=mailing.pk, channel=Delivery.Channel.EMAIL)
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")
@@ -124,14 +124,18 @@ def audience_summary(audience: Audience, *, user, fields=()) -> dict:
     """The composer's audience panel. The suppression list is staff-only: others get its size.
     `fields` are the merge fields the message uses without a default; for each, how many
     recipients have no value (a gap in their message)."""
+    by_post = {letter.group_id for letter in audience.letters}
     summary = {
         "count": audience.count,
         "suppressed_count": len(audience.suppressed),
         # The groups the rule picks, and those of them that get nothing (no usable address).
         "group_count": audience.group_count,
         "groups_without_address_count": len(audience.groups_without_address),
+        # Of those, the groups with a postal address get a letter; the others get nothing.
+        "letter_count": len(audience.letters),
+        "unreachable_count": len(audience.groups_without_address) - len(audience.letters),
         "groups_without_address": [
-            {"id": pk, "name": name, "council": council}
+            {"id": pk, "name": name, "council": council, "by_post": pk in by_post}
             for pk, name, council in audience.groups_without_address
         ],
         "groups_shown": GROUPS_SHOWN,
@@ -226,6 +230,8 @@ def send_confirmation(mailing: Mailing) -> dict:
         "suppressed_count": len(audience.suppressed),
         "group_count": audience.group_count,
         "groups_without_address_count": len(audience.groups_without_address),
+        "letter_count": len(audience.letters),
+        "unreachable_count": len(audience.groups_without_address) - len(audience.letters),
     }
 
 

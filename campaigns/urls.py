@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compose, content, sending
+from .views import compose, content, letters, sending
 
 app_name = "campaigns"
 urlpatterns: list = [
@@ -25,6 +25,8 @@ urlpatterns: list = [
     path("mailings/<int:pk>/sending/", sending.mailing_sending, name="mailing_sending"),
     path("mailings/<int:pk>/progress/", sending.mailing_progress, name="mailing_progress"),
     path("mailings/<int:pk>/report.csv", sending.mailing_report_csv, name="mailing_report_csv"),
+    path("mailings/<int:pk>/letters.pdf", letters.mailing_letters, name="mailing_letters"),
+    path("mailings/<int:pk>/labels.pdf", letters.mailing_labels, name="mailing_labels"),
     path("mailings/<int:pk>/pause/", sending.mailing_pause, name="mailing_pause"),
     path("mailings/<int:pk>/resume/", sending.mailing_resume, name="mailing_resume"),
     path("mailings/<int:pk>/cancel/", sending.mailing_cancel, name="mailing_cancel"),

@@ -79,8 +79,9 @@ def claim_timeout() -> float:
 
 
 def deliveries_snapshot(*, mailing_id: int, audience) -> None:
-    """One pending row per address of the audience, and one per suppressed address (so the
-    report shows who was left out), each with the merge values it will be sent with."""
+    """One pending row per address of the audience, one per suppressed address (so the
+    report shows who was left out), and one letter to print per group reached only by post,
+    each with the merge values it will be sent with."""
     pending = DStatus.PENDING.value
     rows = [
         {"email": r.email, "context": r.context, "group_id": r.group_id, "status": pending}
@@ -95,6 +96,16 @@ def deliveries_snapshot(*, mailing_id: int, audience) -> None:
         }
         for email in audience.suppressed
     ]
+    rows += [
+        {
+            "email": "",
+            "context": letter.context,
+            "group_id": letter.group_id,
+            "status": DStatus.TO_PRINT.value,
+            "channel": Delivery.Channel.POST.value,
+        }
+        for letter in audience.letters
+    ]
     _deliveries_insert(mailing_id, rows)
 
 
@@ -107,10 +118,11 @@ def _deliveries_insert(mailing_id: int, rows: list[dict]) -> None:
         cursor.execute(
             f"""
             INSERT INTO {TABLE} (mailing_id, email, group_id, context, status, attempts,
-                                 next_attempt_at, claimed_by, message_id, last_error)
-            SELECT %s, r.email, r.group_id, r.context, r.status, 0, %s, '', '', ''
+                                 next_attempt_at, claimed_by, message_id, last_error, channel)
+            SELECT %s, r.email, r.group_id, r.context, r.status, 0, %s, '', '', '',
+                   coalesce(r.channel, 'email')
             FROM jsonb_to_recordset(%s::jsonb)
-                 AS r(email text, group_id integer, context jsonb, status text)
+                 AS r(email text, group_id integer, context jsonb, status text, channel text)
             ON CONFLICT DO NOTHING
             """,  # noqa: S608 - the table name is the model's, not input
             [mailing_id, timezone.now(), json.dumps(rows)],

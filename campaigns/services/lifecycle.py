@@ -142,14 +142,17 @@ def mailing_start(*, mailing_id: int, started_by=None) -> bool:
             return False
         mailing_check_sendable(mailing)
         audience = audience_resolve(mailing)
-        if not audience.recipients:
+        if not audience.recipients and not audience.letters:
             raise EmptyAudience
         deliveries_snapshot(mailing_id=mailing.pk, audience=audience)
+        reason = f"Sending started to {len(audience.recipients)} addresses"
+        if audience.letters:
+            reason += f" and {len(audience.letters)} letters"
         _status_set(
             mailing,
             Status.SENDING,
             user=started_by,
-            reason=f"Sending started to {len(audience.recipients)} addresses",
+            reason=reason,
             started_at=timezone.now(),
             schedule_problem="",
             groups_without_address=_groups_without_address(audience),
@@ -180,7 +183,8 @@ def mailing_schedule(*, mailing_id: int, when, user=None) -> Mailing:
         if not mailing.can_be_started:
             raise MailingError("Only a draft can be scheduled.")
         mailing_check_sendable(mailing)
-        if not audience_resolve(mailing).recipients:
+        audience = audience_resolve(mailing)
+        if not audience.recipients and not audience.letters:
             raise EmptyAudience
         _status_set(
             mailing,

@@ -27,6 +27,11 @@ CSV_HEADER = [
     "sent_at",
     "attempts",
     "last_error",
+    # Letters by post: their channel is "post", their status "to_print" or "printed" (sent_at
+    # is when first printed), and they have a postal address rather than an email.
+    "channel",
+    "postal_address",
+    "printed_by",
 ]
 
 
@@ -51,6 +56,8 @@ def report_by_group(deliveries) -> list[dict]:
             suppressed=counted(DStatus.SUPPRESSED),
             cancelled=counted(DStatus.CANCELLED),
             waiting=counted(DStatus.PENDING, DStatus.CLAIMED),
+            to_print=counted(DStatus.TO_PRINT),
+            printed=counted(DStatus.PRINTED),
         )
         .order_by("region", "council", "group_name", "group_id")
     )
@@ -84,12 +91,15 @@ def report_csv_lines(deliveries) -> Iterator[str]:
         "sent_at",
         "attempts",
         "last_error",
+        "channel",
+        "context__postal_address",
+        "printed_by__email",
     )
-    for region, council, group, email, status, sent_at, attempts, error in rows.iterator(2000):
+    for row in rows.iterator(2000):
+        sent_at = row[5]
         sent = timezone.localtime(sent_at).isoformat(timespec="seconds") if sent_at else ""
-        yield writer.writerow(
-            [_cell(v) for v in (region, council, group, email, status, sent, attempts, error)]
-        )
+        values = [*row[:5], sent, *row[6:]]
+        yield writer.writerow([_cell(v) for v in values])
 
 
 # The mailing list's approval filters: query value -> label.

@@ -24,12 +24,14 @@ from ..access import (
     get_suppression_for_user_or_404,
     may_cancel_mailing,
     may_pause_mailing,
+    may_print_letters,
     may_resend_mailing,
     may_resume_mailing,
     require_staff,
     suppressions_visible_to,
 )
 from ..forms import ResendForm, SuppressionForm, SuppressionSearchForm
+from ..letters import letters_overview
 from ..models import Delivery, Mailing, Suppression
 from ..rendering import subject_title
 from ..selectors import mailing_progress_shown, report_addresses
@@ -86,6 +88,8 @@ def mailing_sending(request, pk):
             "suppressed_page": lists[Delivery.Status.SUPPRESSED],
             "cancelled_page": lists[Delivery.Status.CANCELLED],
             "resend_form": ResendForm(),
+            "letters": letters_overview(mailing),
+            "can_print_letters": may_print_letters(request.user, mailing),
             **_controls(request.user, mailing, progress),
         },
     )

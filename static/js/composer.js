@@ -44,10 +44,16 @@
         (groupCount ? "; " + without + " of them " + plural(without, "has", "have") +
           " no usable address" : "") + "."));
     }
-    if (without) {
+    var letters = data.letter_count || 0;
+    if (letters) {
+      output.appendChild(element("p", letters + " of them " + plural(letters, "has", "have") +
+        " a postal address and will get a letter by post, printed from the sending page."));
+    }
+    var nothing = without - letters;
+    if (nothing) {
       var warning = element("p");
       warning.className = "notice notice-warning";
-      warning.appendChild(element("strong", without + " of the " + groupCount + " " +
+      warning.appendChild(element("strong", nothing + " of the " + groupCount + " " +
         plural(groupCount, "group", "groups") + " will get nothing"));
       warning.appendChild(document.createTextNode(
         ": no address to write to, or every address suppressed."));
@@ -69,7 +75,9 @@
     }
     var groups = data.groups_without_address;
     if (groups.length) {
-      var parts = [list(groups.map(function (g) { return g.name + " (" + g.council + ")"; }),
+      var parts = [list(groups.map(function (g) {
+        return g.name + " (" + g.council + ")" + (g.by_post ? ": a letter by post" : "");
+      }),
         data.groups_shown)];
       if (groups.length > data.groups_shown) {
         parts.push(element("p", "and " + (groups.length - data.groups_shown) + " more."));

@@ -97,8 +97,8 @@ def test_report_shows_every_group_with_its_counts(client, started):
     client.force_login(StaffFactory())
     html = report_page(client, started).text
     assert rows_of(html, "report-groups") == [
-        ["Wales", "Cardiff Council", "Cardiff Labour Group", "1", "1", "0", "0", "0"],
-        ["Wales", "Swansea Council", "Swansea Labour Group", "0", "0", "1", "0", "0"],
+        ["Wales", "Cardiff Council", "Cardiff Labour Group", "1", "1", "0", "0", "0", "—"],
+        ["Wales", "Swansea Council", "Swansea Labour Group", "0", "0", "1", "0", "0", "—"],
     ]
     assert rows_of(html, "report-no-address") == [
         ["Wales", "Newport Council", "Newport Labour Group"],
@@ -161,6 +161,9 @@ def test_csv_report_has_one_row_per_address_with_its_group(client, started):
         "sent_at",
         "attempts",
         "last_error",
+        "channel",
+        "postal_address",
+        "printed_by",
     ]
     assert rows[0]["region"] == "Wales" and rows[0]["attempts"] == "1" and rows[0]["sent_at"]
 
