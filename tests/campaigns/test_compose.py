@@ -1010,6 +1010,8 @@ def test_a_change_after_send_now_was_pressed_stops_the_confirmed_send(client, st
     mailing = MailingFactory(regions=[region])
     version = version_on_page(client, mailing)
     summary = client.get(mailing.get_absolute_url(), {"confirm": "send", "version": version}).text
+    # Sending cannot be taken back: its button is in the warning style.
+    assert '<button type="submit" class="warning" id="send-confirmed">' in summary
     mailing.subject = "Changed meanwhile"
     mailing.save()
     posted = summary.split('name="version" value="')[1].split('"')[0]
