@@ -194,9 +194,7 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "members.User"
 # Django's and allauth's, each loading the person with their roles (members/backends.py).
-AUTHENTICATION_BACKENDS = [
-    f"members.backends.{name}" for name in ("ModelBackend", "AuthenticationBackend")
-]
+AUTHENTICATION_BACKENDS = ["members.backends.ModelBackend", "members.backends.AllauthBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -459,6 +457,7 @@ if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured("The environment variable LOG_FORMAT must be plain or json.")
+# WeasyPrint logs every page of a PDF at INFO: printing letters would fill the log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -468,11 +467,7 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # WeasyPrint logs every page of a PDF at INFO: printing letters would fill the log.
-        "weasyprint": {"level": "WARNING"},
-    },
+    "loggers": {"django.db.backends": {"level": "INFO"}, "weasyprint": {"level": "WARNING"}},
 }
 
 # Workers write a heartbeat to Redis this often; one not heard from for WORKER_STALE_SECONDS

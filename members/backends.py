@@ -1,7 +1,7 @@
 """The authentication backends: Django's and allauth's, loading the person signed in with their
 roles in the same query (UserManager.get_with_roles), once per request."""
 
-from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
 from members.models import User
@@ -17,5 +17,5 @@ class ModelBackend(_WithRoles, DjangoModelBackend):
     pass
 
 
-class AuthenticationBackend(_WithRoles, AllauthBackend):
+class AllauthBackend(_WithRoles, AuthenticationBackend):
     pass

@@ -348,6 +348,10 @@ def test_profile_and_compose_forms_work_by_keyboard_with_visible_focus(page, wid
     page.goto("/campaigns/mailings/new/")
     page.get_by_label("Subject").fill("Polling day")
     page.get_by_label("Body").fill("Dear {{ recipient.first_name }}, good luck.")
+    every_region = page.get_by_label("Every region", exact=False)
+    every_region.focus()
+    page.keyboard.press("Space")
+    assert every_region.is_checked()
     form = page.locator("#mailing-form")
     stops = _tab_through_form(page, form, until="Save mailing")
     assert "Update count" in [stop["key"] for stop in stops]

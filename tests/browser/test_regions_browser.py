@@ -87,7 +87,9 @@ def test_rep_filters_councils_by_control_chosen_in_plain_english(page, london_re
     expected = Region.objects.get(slug="london").councils.current().filter(control="LAB").count()
     assert expected > 0
     assert page.get_by_role("table").locator("tbody tr").count() == expected
-    assert page.get_by_label("Control").input_value() == "lab_majority"
+    # Every council shown is now under one control: the caption says so instead of a column.
+    assert "All are under the same control: LAB." in page.locator("caption").first.inner_text()
+    assert page.locator("select#id_control").input_value() == "lab_majority"
     assert_accessible(page)
 
 
