@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.urls import reverse
 
+from members import group_imports, imports
 from members.access import councillors_managed_by
 from members.group_imports import GROUP_COLUMNS
 from members.models import StaffRole, User
@@ -127,3 +128,23 @@ def region_groups_table(user, region) -> tuple[list[str], list[tuple]]:
         for g in groups
     ]
     return GROUPS_HEADER, rows
+
+
+def import_rejected_rows_table(councillor_import) -> tuple[list[str], list[tuple]]:
+    """The rows of an import's file that have errors, as the file gave them, with their errors
+    in a last column: to correct in a spreadsheet and upload again (the import reads no column
+    it does not know, so the errors column may stay)."""
+    groups = councillor_import.is_of_groups
+    layout = group_imports.GROUP_FILE if groups else imports.COUNCILLOR_FILE
+    errors = {
+        row["line"]: row["errors"]
+        for row in (councillor_import.report or {}).get("rows", [])
+        if row.get("errors")
+    }
+    columns = list(layout.columns)
+    rows = [
+        (*(row[name] for name in columns), " ".join(errors[row["line"]]))
+        for row in imports.read_rows(councillor_import.content, layout)
+        if row["line"] in errors
+    ]
+    return [*columns, "errors"], rows

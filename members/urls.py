@@ -79,6 +79,11 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/progress.json", imports.import_progress, name="import_progress"),
     path(
+        "imports/<int:pk>/rows-with-errors.csv",
+        exports.import_rejected_rows,
+        name="import_rejected_rows",
+    ),
+    path(
         "export/<slug:region_slug>/councillors.csv",
         exports.export_councillors,
         name="export_councillors",

@@ -17,6 +17,7 @@ class ExportLogEntry(models.Model):
         OWN_DATA_JSON = "own_data_json", "A person's own data (JSON)"
         OWN_DATA_CSV = "own_data_csv", "A person's own data (CSV)"
         CONFERENCE_PASSES = "conference_passes", "A conference's approved passes (CSV)"
+        IMPORT_REJECTED_ROWS = "import_rejected_rows", "An import's rows with errors (CSV)"
 
     # PROTECT: an account that has taken personal data away is never deleted with its record.
     user = models.ForeignKey(

@@ -7,13 +7,18 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_safe
 
 from alc_portal.forms import DescribedFieldsMixin
 from members import selectors
-from members.access import export_log_visible_to, require_national_staff
+from members.access import (
+    export_log_visible_to,
+    get_import_for_user_or_404,
+    require_national_staff,
+)
 from members.imports import spreadsheet_cell
 from members.models import ExportLogEntry
 from members.services.exports import export_record
@@ -123,3 +128,21 @@ def export_councillors(request, region_slug):
 @require_GET
 def export_groups(request, region_slug):
     return _region_csv(request, region_slug, "groups")
+
+
+@login_required
+@require_GET
+def import_rejected_rows(request, pk):
+    councillor_import = get_import_for_user_or_404(request.user, pk)
+    if not councillor_import.content or not councillor_import.report.get("counts", {}).get("error"):
+        raise Http404("This import has no rows with errors to download.")
+    header, rows = selectors.import_rejected_rows_table(councillor_import)
+    name = councillor_import.filename.rsplit(".", 1)[0] or "import"
+    return _csv_download(
+        request,
+        kind=ExportLogEntry.Kind.IMPORT_REJECTED_ROWS,
+        subject=f"Rows with errors in {councillor_import.filename} ({councillor_import.region})",
+        filename=f"{slugify(name) or 'import'}-rows-with-errors.csv",
+        header=header,
+        rows=rows,
+    )

@@ -66,12 +66,14 @@ COVERED_URL_NAMES = {
     "import_detail",
     "import_confirm",
     "import_progress",
+    "import_rejected_rows",
     "export_councillors",
     "export_groups",
     "representatives",
     "representative_remove",
 }
 CSV = b"full_name,email,council,ward\nNew Person,imported@example.org,E0600001,North\n"
+BAD_CSV = b"full_name,email,council,ward\nNo Address,,E0600001,North\n"
 GROUPS_CSV = b"gss_code,contact_email\nE0600001,labour@example.org\n"
 
 
@@ -120,6 +122,9 @@ def world():
     w["invitation"] = urlsplit(invitations.invitation_link(invitee)).path
     w["import_x"] = councillor_imports.councillor_import_preview(
         region=region_x, uploaded_by=w["rep_x"], filename="x.csv", raw=CSV
+    )
+    w["import_bad_x"] = councillor_imports.councillor_import_preview(
+        region=region_x, uploaded_by=w["rep_x"], filename="bad.csv", raw=BAD_CSV
     )
     return w
 
@@ -213,6 +218,11 @@ def get_cases():
         (
             "import_progress",
             lambda w: reverse("import_progress", args=[w["import_x"].pk]),
+            managers_only,
+        ),
+        (
+            "import_rejected_rows",
+            lambda w: reverse("import_rejected_rows", args=[w["import_bad_x"].pk]),
             managers_only,
         ),
         (

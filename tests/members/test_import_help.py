@@ -1,6 +1,8 @@
 """What helps a representative fix an import: templates to start from, and a preview with its
 errors summarised at the top, each linking to its row, and shown in full under the row."""
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from factories import RepresentativeFactory
 
 from members.group_imports import GROUP_COLUMNS
 from members.imports import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from members.models import CouncillorImport
+from members.models import CouncillorImport, ExportLogEntry
 from regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +70,36 @@ def test_errors_are_summarised_at_the_top_and_shown_in_full_under_their_rows(cli
         assert f'<tr id="line-{line}" class="has-errors">' in page
         assert f'aria-label="Errors on line {line}"' in page
     assert "Atlantis" in re.search(r'aria-label="Errors on line 4">(.*?)</ul>', page, re.S).group(1)
+
+
+def test_the_rows_with_errors_download_as_a_csv_that_the_import_reads_again(client, wales_rep):
+    client.force_login(wales_rep)
+    rows = [
+        "full_name,email,council,ward",
+        "Good Person,good@example.org,Cardiff,Cathays",
+        "No Email,,Cardiff,Cathays",
+        "Bad Council,bad@example.org,Atlantis,Somewhere",
+    ]
+    _upload(client, reverse("import_upload", args=["wales"]), "\n".join(rows).encode())
+    latest = CouncillorImport.objects.latest("pk")
+    page = client.get(reverse("import_detail", args=[latest.pk])).text
+    url = reverse("import_rejected_rows", args=[latest.pk])
+    assert f'href="{url}"' in page
+    response = client.get(url)
+    content = response.content.decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(content)))
+    assert table[0] == ["full_name", "email", "council", "ward", "phone", "errors"]
+    assert [row[:4] for row in table[1:]] == [
+        ["No Email", "", "Cardiff", "Cathays"],
+        ["Bad Council", "bad@example.org", "Atlantis", "Somewhere"],
+    ]
+    assert "Atlantis" in table[2][5]
+    entry = ExportLogEntry.objects.get()
+    assert (entry.kind, entry.rows, entry.user) == ("import_rejected_rows", 2, wales_rep)
+    # Corrected in a spreadsheet, errors column and all, the file imports.
+    table[1][1] = "no.email@example.org"
+    table[2][2] = "Cardiff"
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(table)
+    _upload(client, reverse("import_upload", args=["wales"]), fixed.getvalue().encode())
+    assert CouncillorImport.objects.latest("pk").report["counts"]["error"] == 0

@@ -462,6 +462,7 @@ SHOWS_ONLY = {
     "councillor_history",
     "import_detail",
     "import_progress",
+    "import_rejected_rows",
     "export_councillors",
     "export_groups",
     "export_log",
