@@ -5,10 +5,14 @@ from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.urls import reverse
 
-from members.signals import personal_data_erased, personal_data_requested
+from members.signals import home_tasks, personal_data_erased, personal_data_requested
+from members.todo import COUNCILLOR, Task
 
+from .access import campaigns_visible_to, may_compose
 from .models import CampaignResource, Delivery, Suppression
+from .selectors import mailing_tasks
 
 
 @receiver(post_delete, sender=CampaignResource)
@@ -78,3 +82,25 @@ def deliveries_and_suppressions_for_person(sender, *, user_id, emails, **kwargs)
             for s in suppressions
         ],
     }
+
+
+@receiver(home_tasks, dispatch_uid="campaigns-home-tasks")
+def home_mailing_tasks(sender, *, user, **kwargs):
+    """Staff and representatives: mailings waiting for approval, scheduled, sending or with
+    failed messages (and for staff the week's hard bounces). Councillors: the campaigns they
+    can take up. Each counted as the list it links to shows it."""
+    if may_compose(user):
+        return mailing_tasks(user)
+    if not user.is_councillor:
+        return []
+    campaigns = campaigns_visible_to(user)
+    return [
+        Task(
+            campaigns.count(),
+            "campaign for your group to take up",
+            "campaigns for your group to take up",
+            url=reverse("campaigns:campaigns"),
+            none="No campaigns are running just now.",
+            role=COUNCILLOR,
+        )
+    ]

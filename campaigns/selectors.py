@@ -8,14 +8,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from regions.models import Council
+from members.models import User
+from members.todo import REPRESENTATIVE, STAFF, Task
+from regions.models import Council, SubqueryCount
 
-from .access import is_staff
+from .access import is_staff, mailings_visible_to, suppressions_visible_to
 from .audience import Audience, Recipient, audience_recorded, audience_resolve, missing_values
-from .models import Delivery, Mailing
+from .models import Delivery, Mailing, Suppression
 from .rendering import SAMPLE_CONTEXT, fields_needing_values, render_message, subject_title
+from .services.report import mailings_filter_approval
 from .unsubscribe import PreviewLinks
 
 DStatus = Delivery.Status
@@ -328,3 +332,74 @@ def preview_html(mailing: Mailing, *, query: str = "", chosen: str = "") -> str:
     """The HTML version of the message as the preview shows it."""
     recipient = preview_recipient(mailing, query=query, chosen=chosen)
     return _preview_rendered(mailing, recipient).html
+
+
+# The suppression list's filter for the hard bounces of the last week, and its length in days.
+RECENT_BOUNCES = "bounced-this-week"
+RECENT_BOUNCE_DAYS = 7
+
+
+def suppressions_listed(user, *, query: str = "", recent_bounces: bool = False):
+    """The suppression list as the person may read it, newest first: the addresses containing
+    `query`, and with `recent_bounces` only the hard bounces of the last week."""
+    suppressions = suppressions_visible_to(user).order_by("-created_at", "pk")
+    if query:
+        suppressions = suppressions.filter(email__icontains=query)
+    if recent_bounces:
+        since = timezone.now() - timedelta(days=RECENT_BOUNCE_DAYS)
+        suppressions = suppressions.filter(
+            reason=Suppression.Reason.HARD_BOUNCE, created_at__gte=since
+        )
+    return suppressions
+
+
+# What the home page says of each of the mailing list's filters: (one, many, when none).
+MAILING_TASKS = {
+    "awaiting": (
+        "mailing awaits approval",
+        "mailings await approval",
+        "No mailings await approval.",
+    ),
+    "scheduled": ("mailing is scheduled", "mailings are scheduled", "No mailings are scheduled."),
+    "sending": (
+        "mailing is sending or paused",
+        "mailings are sending or paused",
+        "No mailings are sending.",
+    ),
+    "failed": (
+        "mailing has messages that failed",
+        "mailings have messages that failed",
+        "No mailing has failed messages.",
+    ),
+}
+
+
+def mailing_tasks(user) -> list[Task]:
+    """The mailings a composer can act on, counted (in one query) by the mailing list's own
+    filters; for staff also the week's hard bounces, counted as the suppression list shows."""
+    mailings = mailings_visible_to(user)
+    counts = {
+        show: SubqueryCount(mailings_filter_approval(mailings, show)) for show in MAILING_TASKS
+    }
+    staff = is_staff(user)
+    if staff:
+        counts["bounced"] = SubqueryCount(suppressions_listed(user, recent_bounces=True))
+    figures = User.objects.filter(pk=user.pk).values(**counts).get()
+    role = STAFF if staff else REPRESENTATIVE
+    list_url = reverse("campaigns:mailings")
+    tasks = [
+        Task(figures[show], one, many, url=f"{list_url}?show={show}", none=none, role=role)
+        for show, (one, many, none) in MAILING_TASKS.items()
+    ]
+    if staff:
+        tasks.append(
+            Task(
+                figures["bounced"],
+                "address hard bounced in the last 7 days",
+                "addresses hard bounced in the last 7 days",
+                url=f"{reverse('campaigns:suppressions')}?show={RECENT_BOUNCES}",
+                none="No address hard bounced in the last 7 days.",
+                role=role,
+            )
+        )
+    return tasks

@@ -54,6 +54,7 @@ from .models import (
     JoinRequest,
     LevyWaiver,
     ProfileChange,
+    User,
 )
 
 FORMER_COUNCILLOR_REFUSED = (
@@ -315,6 +316,22 @@ def may_change_roles(actor, target) -> bool:
     return actor.is_national_staff and not (
         target.is_staff or target.is_superuser or target.is_national_staff
     )
+
+
+def representative_candidates(actor, region):
+    """People national staff may appoint to represent `region` without typing an address: its
+    serving councillors with an active account, other than its current representatives and
+    anyone whose roles only a superuser changes (unless the actor is one)."""
+    require_national_staff(actor)
+    people = User.objects.filter(
+        is_active=True,
+        councillor__council__region=region,
+        councillor__left_on__isnull=True,
+    ).exclude(pk__in=region.representatives.current().values("user_id"))
+    if not actor.is_superuser:
+        people = people.exclude(is_staff=True).exclude(is_superuser=True)
+        people = people.exclude(staffrole__isnull=False)
+    return people.select_related("councillor__council").order_by("full_name", "email")
 
 
 def require_role_changer(actor, target) -> None:

@@ -18,6 +18,11 @@ personal_data_requested = Signal()
 home_sections = Signal()
 profile_sections = Signal()
 
+# Sent as a person's home page is drawn, so that other apps can add to the lists of what waits
+# for them (mailings to approve, campaigns running...). Argument: user. Each receiver returns a
+# list of members.todo.Task, each naming the role whose list it goes on, or nothing.
+home_tasks = Signal()
+
 
 @dataclasses.dataclass(frozen=True)
 class PageSection:

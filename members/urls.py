@@ -90,6 +90,11 @@ urlpatterns = [
     ),
     path("export/<slug:region_slug>/groups.csv", exports.export_groups, name="export_groups"),
     path("representatives/", representatives.representatives, name="representatives"),
+    path(
+        "representatives/appoint/<slug:slug>/",
+        representatives.representative_appoint,
+        name="representative_appoint",
+    ),
     path("exports/", exports.export_log, name="export_log"),
     path(
         "representatives/<int:pk>/remove/",

@@ -5,6 +5,7 @@ from django.utils import timezone
 from alc_portal.forms import DescribedFieldsMixin
 from alc_portal.validators import DATE_EARLIEST, date_validate, phone_validate, years_from_today
 
+from . import queues
 from .access import officer_candidates
 from .control import CONTROL_NAMES, control_choices_present, control_code_from_text, control_filter
 from .models import Council, CouncilGroup, GroupOfficer
@@ -56,6 +57,16 @@ class CouncilFilterForm(forms.Form):
         choices=MISSING_CHOICES,
         required=False,
         help_text="Councils whose Labour group lacks this today.",
+    )
+    election = forms.ChoiceField(
+        label="Election",
+        choices=[("", "Any time"), ("year", "In the next 12 months")],
+        required=False,
+    )
+    portal = forms.ChoiceField(
+        label="Councillors on the portal",
+        choices=[("", "Any number"), ("short", "Fewer than Labour seats")],
+        required=False,
     )
 
     def __init__(self, data=None, *, control_labels=(), **kwargs):
@@ -111,16 +122,12 @@ class CouncilFilterForm(forms.Form):
         elif data.get("has_group") == "no":
             councils = councils.filter(labour_group__isnull=True)
         if data.get("missing"):
-            councils = councils.filter(labour_group__in=self._incomplete_groups(data["missing"]))
+            councils = councils.filter(queues.MISSING[data["missing"]]())
+        if data.get("election") == "year":
+            councils = councils.filter(queues.elections_ahead())
+        if data.get("portal") == "short":
+            councils = councils.filter(queues.short_on_portal())
         return councils
-
-    @staticmethod
-    def _incomplete_groups(missing):
-        groups = CouncilGroup.objects.all()
-        if missing == "address":
-            return groups.without_contact_address()
-        role = {"leader": GroupOfficer.Role.LEADER, "secretary": GroupOfficer.Role.SECRETARY}
-        return groups.without_current(role[missing])
 
     def is_valid(self):
         return self.is_bound and super().is_valid()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from members.imports import FORMULA_STARTS
@@ -102,16 +102,20 @@ def report_csv_lines(deliveries) -> Iterator[str]:
         yield writer.writerow([_cell(v) for v in values])
 
 
-# The mailing list's approval filters: query value -> label.
+# The mailing list's filters: query value -> label.
 APPROVAL_FILTERS = {
     "awaiting": "Awaiting approval",
     "approved": "Approved, not sent",
+    "scheduled": "Scheduled",
+    "sending": "Sending or paused",
+    "failed": "With failed messages",
 }
 
 
 def mailings_filter_approval(mailings, show: str):
-    """Mailings awaiting approval, or approved but not yet sending (draft or scheduled); any
-    other value leaves them as they are."""
+    """Mailings awaiting approval, approved but not yet sending (draft or scheduled),
+    scheduled, sending (or paused), or with messages that failed for good; any other value
+    leaves them as they are."""
     Status = mailings.model.Status
     if show == "awaiting":
         return mailings.filter(status=Status.AWAITING_APPROVAL)
@@ -119,4 +123,11 @@ def mailings_filter_approval(mailings, show: str):
         return mailings.filter(
             approved_by__isnull=False, status__in=(Status.DRAFT, Status.SCHEDULED)
         )
+    if show == "scheduled":
+        return mailings.filter(status=Status.SCHEDULED)
+    if show == "sending":
+        return mailings.filter(status__in=(Status.SENDING, Status.PAUSED))
+    if show == "failed":
+        failed = Delivery.objects.filter(mailing=OuterRef("pk"), status=Delivery.Status.FAILED)
+        return mailings.filter(Exists(failed))
     return mailings

@@ -28,13 +28,17 @@ from ..access import (
     may_resend_mailing,
     may_resume_mailing,
     require_staff,
-    suppressions_visible_to,
 )
 from ..forms import ResendForm, SuppressionForm, SuppressionSearchForm
 from ..letters import letters_overview
 from ..models import Delivery, Mailing, Suppression
 from ..rendering import subject_title
-from ..selectors import mailing_progress_shown, report_addresses
+from ..selectors import (
+    RECENT_BOUNCES,
+    mailing_progress_shown,
+    report_addresses,
+    suppressions_listed,
+)
 from ..services import lifecycle, report
 from ..services.suppression import own_unsubscribe_undo, suppression_add, suppression_remove
 from ..unsubscribe import preview_token_read, unsubscribe_token_read
@@ -242,21 +246,13 @@ def suppression_list(request):
         return redirect("campaigns:suppressions")
     search = SuppressionSearchForm(request.GET, auto_id="suppression-%s")
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    suppressions = suppressions_visible_to(request.user).order_by("-created_at", "pk")
-    if query:
-        suppressions = suppressions.filter(email__icontains=query)
+    recent = request.GET.get("show") == RECENT_BOUNCES
+    suppressions = suppressions_listed(request.user, query=query, recent_bounces=recent)
     page = Paginator(suppressions, SUPPRESSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "campaigns/suppression_list.html",
-        {
-            "form": form,
-            "search": search,
-            "page": page,
-            "query": query,
-            "query_string": urlencode({"q": query}) if query else "",
-        },
-    )
+    kept = {"q": query, "show": RECENT_BOUNCES if recent else ""}
+    context = {"form": form, "search": search, "page": page, "query": query, "recent": recent}
+    context["query_string"] = urlencode({k: v for k, v in kept.items() if v})
+    return render(request, "campaigns/suppression_list.html", context)
 
 
 @login_required

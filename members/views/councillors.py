@@ -133,7 +133,6 @@ def councillor_edit(request, slug, pk):
 def _invitations_resend(request, councillors, *, place: str, back: str):
     """Ask to confirm, then send, invitations again to everyone of `councillors` (scoped to what
     the person manages) who has yet to sign in."""
-    waiting = services.invitations.invitations_not_taken_up(councillors).count()
     if request.method == "POST":
         sent = services.invitations.invitations_resend(councillors=councillors, by=request.user)
         if sent:
@@ -143,6 +142,11 @@ def _invitations_resend(request, councillors, *, place: str, back: str):
             text = f"Everyone on {place} has signed in, or was invited minutes ago."
             messages.info(request, text)
         return redirect(back)
+    waiting = list(
+        services.invitations.invitations_not_taken_up(councillors)
+        .select_related("user", "council")
+        .order_by("council__name", "user__full_name", "pk")
+    )
     days = settings.INVITATION_DAYS
     context = {"place": place, "waiting": waiting, "back": back, "invitation_days": days}
     return render(request, "members/invitations_resend.html", context)

@@ -11,7 +11,9 @@ from django.views.decorators.http import require_http_methods
 from members import services
 from members.access import require_national_staff, require_role_changer
 from members.forms.onboarding import RepresentativeAppointForm
+from members.forms.representatives import RepresentativeChooseForm
 from regions.access import (
+    get_region_for_user_or_404,
     get_representative_for_user_or_404,
     regions_visible_to,
     representatives_visible_to,
@@ -45,6 +47,22 @@ def representatives(request):
         ),
     )
     return render(request, "members/representatives.html", {"form": form, "regions": regions})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def representative_appoint(request, slug):
+    """Appoint a representative for one region by choosing among its councillors."""
+    require_national_staff(request.user)
+    region = get_region_for_user_or_404(request.user, slug, manage=True)
+    form = RepresentativeChooseForm(request.POST or None, user=request.user, region=region)
+    if request.method == "POST" and form.is_valid():
+        person = form.cleaned_data["person"]
+        services.representatives.representative_appoint(user=person, region=region)
+        messages.success(request, f"{person} is now a representative for {region}.")
+        return redirect("home")
+    context = {"form": form, "region": region}
+    return render(request, "members/representative_appoint.html", context)
 
 
 @login_required

@@ -70,6 +70,7 @@ COVERED_URL_NAMES = {
     "export_councillors",
     "export_groups",
     "representatives",
+    "representative_appoint",
     "representative_remove",
 }
 CSV = b"full_name,email,council,ward\nNew Person,imported@example.org,E0600001,North\n"
@@ -240,6 +241,14 @@ def get_cases():
             ),
         ),
         (
+            "appoint_chosen_form",
+            lambda w: reverse("representative_appoint", args=["region-x"]),
+            {"anonymous": 302, "staff": 200}
+            | dict.fromkeys(
+                ["councillor_a", "councillor_b", "rep_x", "rep_y", "former_councillor"], 403
+            ),
+        ),
+        (
             "remove_rep_confirm",
             lambda w: reverse("representative_remove", args=[w["rep_x_appointment"].pk]),
             {"anonymous": 302, "staff": 200}
@@ -363,6 +372,12 @@ def post_cases():
             staff_only,
         ),
         (
+            "appoint_chosen",
+            lambda w: reverse("representative_appoint", args=["region-x"]),
+            lambda w: {"person": w["councillor_a"].pk},
+            staff_only,
+        ),
+        (
             "remove_rep",
             lambda w: reverse("representative_remove", args=[w["rep_x_appointment"].pk]),
             lambda w: {},
@@ -380,7 +395,7 @@ def test_post_permissions(client, world, role, name, url, data, expected):
     response = _as(client, world, role).post(url(world), data(world))
     assert response.status_code == expected[role], f"{role} POST {name}"
     allowed = role in ("rep_x", "staff")
-    if name in ("appoint", "remove_rep"):
+    if name in ("appoint", "appoint_chosen", "remove_rep"):
         allowed = role == "staff"
     if allowed:
         assert snapshot() != before, f"{role} POST {name} should have changed something"

@@ -156,8 +156,8 @@ def test_a_representative_sees_their_regions_pending_requests_on_home_and_in_the
     pending = page.context["pending"]
     assert (pending.join_requests, pending.profile_changes) == (2, 1)
     assert (pending.waivers, pending.erasures) == (None, None)
-    assert "Join requests</a>: 2" in page.text
-    assert "Levy waiver applications" not in page.text
+    assert '<strong class="task-count">2</strong> join requests wait' in page.text
+    assert "levy waiver" not in page.text
     assert 'Join requests <span class="nav-count">(2' in page.text
     assert 'Decisions <span class="nav-count">(1' in page.text
 
@@ -177,7 +177,7 @@ def test_staff_see_every_pending_request_with_waivers_and_erasures(client, counc
     pending = page.context["pending"]
     assert (pending.join_requests, pending.profile_changes) == (2, 1)
     assert (pending.waivers, pending.erasures) == (1, 1)
-    assert "Erasure requests</a>: 1" in page.text
+    assert '<strong class="task-count">1</strong> erasure request waits' in page.text
     assert 'Decisions <span class="nav-count">(3' in page.text
 
 
@@ -194,7 +194,7 @@ def test_nothing_waiting_shows_no_count_in_the_nav(client, council):
     rep = RepresentativeFactory(region=council.region)
     client.force_login(rep.user)
     page = client.get(reverse("home"))
-    assert "Join requests</a>: 0" in page.text
+    assert "No join requests wait." in page.text
     assert "nav-count" not in page.text
 
 

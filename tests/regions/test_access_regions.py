@@ -497,6 +497,7 @@ ACCEPTS_POST = {
     "group_import_upload",
     "import_confirm",
     "representatives",
+    "representative_appoint",
     "representative_remove",
     "profile_edit",
     "levy_waiver",
