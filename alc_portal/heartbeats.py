@@ -54,34 +54,28 @@ def fresh_workers_count(pipe, *, since: float) -> None:
     pipe.zcount(WORKERS_KEY, since, "+inf")
 
 
-def workers_seen() -> dict[str, float]:
-    """Each worker that has written a heartbeat lately, and when (seconds since the epoch)."""
+def _values_under(prefix: str) -> dict[str, bytes]:
+    """The value of every key that starts with `prefix`, by the rest of its name."""
     client = _redis()
     try:
-        keys = list(client.scan_iter(match=WORKER_KEY + "*", count=500))
+        keys = list(client.scan_iter(match=prefix + "*", count=500))
         values = client.mget(keys) if keys else []
     finally:
         client.close()
-    seen = {}
-    for key, value in zip(keys, values, strict=True):
-        if value:
-            seen[key.decode()[len(WORKER_KEY) :]] = json.loads(value)["at"]
-    return seen
+    # A key that expired between the scan and the read has no value.
+    return {
+        key.decode()[len(prefix) :]: value for key, value in zip(keys, values, strict=True) if value
+    }
+
+
+def workers_seen() -> dict[str, float]:
+    """Each worker that has written a heartbeat lately, and when (seconds since the epoch)."""
+    return {name: json.loads(value)["at"] for name, value in _values_under(WORKER_KEY).items()}
 
 
 def jobs_last_run() -> dict[str, float]:
     """When each periodic job last started in a worker (seconds since the epoch)."""
-    client = _redis()
-    try:
-        keys = list(client.scan_iter(match=JOB_KEY + "*", count=500))
-        values = client.mget(keys) if keys else []
-    finally:
-        client.close()
-    return {
-        key.decode()[len(JOB_KEY) :]: float(value)
-        for key, value in zip(keys, values, strict=True)
-        if value
-    }
+    return {name: float(value) for name, value in _values_under(JOB_KEY).items()}
 
 
 def task_failures_since(since: float) -> list[dict]:
