@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from members.imports import FORMULA_STARTS
+from members.imports import spreadsheet_cell
 
 from ..models import Delivery
 
@@ -66,14 +66,6 @@ def report_by_group(deliveries) -> list[dict]:
     )
 
 
-def _cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) or text.startswith(("\t", "\r")):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -90,7 +82,7 @@ def report_csv_lines(deliveries) -> Iterator[str]:
         sent_at = row[SENT_AT]
         sent = timezone.localtime(sent_at).isoformat(timespec="seconds") if sent_at else ""
         values = [*row[:SENT_AT], sent, *row[SENT_AT + 1 :]]
-        yield writer.writerow([_cell(v) for v in values])
+        yield writer.writerow([spreadsheet_cell(v) for v in values])
 
 
 # The mailing list's approval filters: query value -> label.
