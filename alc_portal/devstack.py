@@ -24,12 +24,13 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from alc_portal.ports import port_is_free
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MANAGE = str(PROJECT_DIR / "manage.py")
@@ -43,16 +44,6 @@ class StopRequested(Exception):
 
 def _say(message: str) -> None:
     print(f"devstack: {message}", file=sys.stderr, flush=True)
-
-
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def _debug_enabled() -> bool:
@@ -182,7 +173,7 @@ class Supervisor:
     def check_ports(self) -> bool:
         ok = True
         for port, what in ((self.port, "the web server"), (self.mail_port, "the mail catcher")):
-            if not _port_is_free(self.host, port):
+            if not port_is_free(self.host, port):
                 _say(
                     f"port {self.host}:{port} for {what} is already in use "
                     "(is another `make run` still running?). Stop whatever uses it and retry."

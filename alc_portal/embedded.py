@@ -53,6 +53,8 @@ import uuid
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
+from alc_portal.ports import port_is_free
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DATABASE_NAME = "alc_portal"
@@ -113,16 +115,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
 
 
 def _accepts_connections(port: int, timeout: float = 1.0) -> bool:
@@ -538,7 +530,7 @@ class EmbeddedPostgres(_Service):
         self._give_to_owner(self.log_file)
         for attempt in range(3):
             # Keep the previous port when it is free, so the URL stays the same between runs.
-            if attempt == 0 and isinstance(preferred, int) and _port_is_free(preferred):
+            if attempt == 0 and isinstance(preferred, int) and port_is_free(HOST, preferred):
                 port = preferred
             else:
                 port = _free_port()
@@ -643,7 +635,11 @@ class EmbeddedRedis(_Service):
                 port = self._requested_port
             elif attempt == 0 and self.port is not None:
                 port = self.port  # restart on the same port
-            elif attempt == 0 and isinstance(previous_port, int) and _port_is_free(previous_port):
+            elif (
+                attempt == 0
+                and isinstance(previous_port, int)
+                and port_is_free(HOST, previous_port)
+            ):
                 port = previous_port
             else:
                 port = _free_port()

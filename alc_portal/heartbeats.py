@@ -5,6 +5,7 @@ nothing that decides what is sent depends on them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -27,26 +28,33 @@ FAILURES_KEY = "alc:status:task-failures"
 FAILURES_KEPT = 500
 
 
-def _redis():
-    return redis.Redis.from_url(
+@contextlib.contextmanager
+def _redis(*, quiet: bool = False):
+    """A Redis client for a moment, closed after. `quiet` for a note that may be lost: a Redis
+    error is ignored, so that no worker or task fails for want of it."""
+    client = redis.Redis.from_url(
         settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1, retry_on_timeout=False
     )
+    try:
+        yield client
+    except redis.RedisError:
+        if not quiet:
+            raise
+    finally:
+        client.close()
 
 
 def worker_heartbeat_write(name: str) -> None:
     """Note that the worker `name` is alive now; the note lapses unless written again."""
     now = time.time()
     ttl = max(int(settings.WORKER_STALE_SECONDS * 4), 10)
-    client = _redis()
-    try:
+    with _redis() as client:
         pipe = client.pipeline(transaction=False)
         pipe.set(WORKER_KEY + name, json.dumps({"at": now, "pid": os.getpid()}), ex=ttl)
         pipe.zadd(WORKERS_KEY, {name: now})
         pipe.zremrangebyscore(WORKERS_KEY, "-inf", now - ttl)
         pipe.expire(WORKERS_KEY, ttl)
         pipe.execute()
-    finally:
-        client.close()
 
 
 def fresh_workers_count(pipe, *, since: float) -> None:
@@ -54,42 +62,30 @@ def fresh_workers_count(pipe, *, since: float) -> None:
     pipe.zcount(WORKERS_KEY, since, "+inf")
 
 
+def _values_under(prefix: str) -> dict[str, bytes]:
+    """The value of every key that starts with `prefix`, by the rest of its name."""
+    with _redis() as client:
+        keys = list(client.scan_iter(match=prefix + "*", count=500))
+        values = client.mget(keys) if keys else []
+    # A key that expired between the scan and the read has no value.
+    return {
+        key.decode()[len(prefix) :]: value for key, value in zip(keys, values, strict=True) if value
+    }
+
+
 def workers_seen() -> dict[str, float]:
     """Each worker that has written a heartbeat lately, and when (seconds since the epoch)."""
-    client = _redis()
-    try:
-        keys = list(client.scan_iter(match=WORKER_KEY + "*", count=500))
-        values = client.mget(keys) if keys else []
-    finally:
-        client.close()
-    seen = {}
-    for key, value in zip(keys, values, strict=True):
-        if value:
-            seen[key.decode()[len(WORKER_KEY) :]] = json.loads(value)["at"]
-    return seen
+    return {name: json.loads(value)["at"] for name, value in _values_under(WORKER_KEY).items()}
 
 
 def jobs_last_run() -> dict[str, float]:
     """When each periodic job last started in a worker (seconds since the epoch)."""
-    client = _redis()
-    try:
-        keys = list(client.scan_iter(match=JOB_KEY + "*", count=500))
-        values = client.mget(keys) if keys else []
-    finally:
-        client.close()
-    return {
-        key.decode()[len(JOB_KEY) :]: float(value)
-        for key, value in zip(keys, values, strict=True)
-        if value
-    }
+    return {name: float(value) for name, value in _values_under(JOB_KEY).items()}
 
 
 def task_failures_since(since: float) -> list[dict]:
-    client = _redis()
-    try:
+    with _redis() as client:
         entries = [json.loads(raw) for raw in client.lrange(FAILURES_KEY, 0, FAILURES_KEPT)]
-    finally:
-        client.close()
     return [entry for entry in entries if entry["at"] >= since]
 
 
@@ -124,14 +120,9 @@ def _stop_heartbeat(sender=None, **kwargs):
     if _beating is None:
         return
     _beating.stopped.set()
-    client = _redis()
-    try:
+    with _redis(quiet=True) as client:
         client.delete(WORKER_KEY + _beating.worker)
         client.zrem(WORKERS_KEY, _beating.worker)
-    except redis.RedisError:
-        pass
-    finally:
-        client.close()
 
 
 def _scheduled_tasks() -> set[str]:
@@ -142,23 +133,13 @@ def _scheduled_tasks() -> set[str]:
 def _note_job_run(sender=None, **kwargs):
     if sender is None or sender.name not in _scheduled_tasks():
         return
-    client = _redis()
-    try:
+    with _redis(quiet=True) as client:
         client.set(JOB_KEY + sender.name, time.time(), ex=7 * 24 * 60 * 60)
-    except redis.RedisError:
-        pass
-    finally:
-        client.close()
 
 
 @task_failure.connect(dispatch_uid="alc-task-failure")
 def _note_failure(sender=None, exception=None, **kwargs):
     entry = {"at": time.time(), "task": getattr(sender, "name", "?"), "error": repr(exception)}
-    client = _redis()
-    try:
+    with _redis(quiet=True) as client:
         client.lpush(FAILURES_KEY, json.dumps(entry)[:2000])
         client.ltrim(FAILURES_KEY, 0, FAILURES_KEPT - 1)
-    except redis.RedisError:
-        pass
-    finally:
-        client.close()

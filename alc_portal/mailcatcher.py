@@ -26,7 +26,6 @@ import email.policy
 import itertools
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -35,6 +34,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+from alc_portal.ports import port_is_free
 
 
 class CaughtMessage(EmailMessage):
@@ -198,16 +199,6 @@ class SmtpCatcher:
         return path
 
 
-def _port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return True
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m alc_portal.mailcatcher",
@@ -218,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default="var/mail", help="where to save messages")
     args = parser.parse_args(argv)
 
-    if _port_in_use(args.host, args.port):
+    if not port_is_free(args.host, args.port):
         print(f"mailcatcher: {args.host}:{args.port} is already in use", file=sys.stderr)
         return 1
     stop = threading.Event()

@@ -137,18 +137,26 @@ def campaigns_managed_by(user):
     return Campaign.objects.all() if is_staff(user) else Campaign.objects.none()
 
 
-def get_campaign_for_user_or_404(user, slug, *, manage=False):
-    campaign = get_object_or_404(campaigns_visible_to(user), slug=slug)
+def _staff_manage_get_or_404(rows, user, *, manage, **lookup):
+    """One of `rows` (what the person may read), or 404. Only staff manage campaigns and their
+    resources and adoptions: with `manage`, anyone else is refused (403)."""
+    found = get_object_or_404(rows, **lookup)
     if manage and not is_staff(user):
         raise PermissionDenied
-    return campaign
+    return found
+
+
+def get_campaign_for_user_or_404(user, slug, *, manage=False):
+    return _staff_manage_get_or_404(campaigns_visible_to(user), user, manage=manage, slug=slug)
+
+
+def _of_campaign(model, user, campaign):
+    """A campaign's resources or adoptions, for whoever may read the campaign."""
+    return model.objects.filter(campaign__in=campaigns_visible_to(user)).filter(campaign=campaign)
 
 
 def resources_visible_to(user, campaign):
-    """The campaign's resources, for whoever may read the campaign."""
-    return CampaignResource.objects.filter(campaign__in=campaigns_visible_to(user)).filter(
-        campaign=campaign
-    )
+    return _of_campaign(CampaignResource, user, campaign)
 
 
 def get_resource_for_user_or_404(user, campaign, pk, *, manage=False, files_only=False):
@@ -156,26 +164,17 @@ def get_resource_for_user_or_404(user, campaign, pk, *, manage=False, files_only
     resources = resources_visible_to(user, campaign)
     if files_only:
         resources = resources.exclude(file="")
-    resource = get_object_or_404(resources, pk=pk)
-    if manage and not is_staff(user):
-        raise PermissionDenied
-    return resource
+    return _staff_manage_get_or_404(resources, user, manage=manage, pk=pk)
 
 
 def adoptions_visible_to(user, campaign):
-    """The councils that adopted the campaign, for whoever may read the campaign."""
-    return Adoption.objects.filter(campaign__in=campaigns_visible_to(user)).filter(
-        campaign=campaign
-    )
+    """The councils that adopted the campaign."""
+    return _of_campaign(Adoption, user, campaign)
 
 
 def get_adoption_for_user_or_404(user, campaign, pk, *, manage=False):
-    adoption = get_object_or_404(
-        adoptions_visible_to(user, campaign).select_related("council"), pk=pk
-    )
-    if manage and not is_staff(user):
-        raise PermissionDenied
-    return adoption
+    adoptions = adoptions_visible_to(user, campaign).select_related("council")
+    return _staff_manage_get_or_404(adoptions, user, manage=manage, pk=pk)
 
 
 def deliveries_visible_to(user, mailing):

@@ -299,9 +299,17 @@ def markdown_to_html(source: str) -> str:
     return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
 
 
-def _wrap(
-    *, subject: str, content_html: str, unsubscribe_url: str | None, reason: str, note: str
-) -> str:
+def _parts(
+    *,
+    subject: str,
+    markdown_body: str,
+    text_body: str,
+    unsubscribe_url: str | None,
+    reason: str,
+    note: str,
+) -> tuple[str, str, str]:
+    """A message's HTML content, its whole HTML page (styles inlined) and its text part."""
+    content = markdown_to_html(markdown_body)
     page = render_to_string(
         WRAPPER_TEMPLATE,
         {
@@ -309,19 +317,14 @@ def _wrap(
             "reason": reason,
             "note": note,
             # Sanitised by nh3 in markdown_to_html.
-            "content": mark_safe(content_html),  # noqa: S308
+            "content": mark_safe(content),  # noqa: S308
             "unsubscribe_url": unsubscribe_url,
         },
     )
-    return css_inline.inline(page)
-
-
-def _text(body: str, *, note: str, unsubscribe_url: str | None, reason: str) -> str:
-    """The text part: the note (if any), the body, and the footer."""
+    # The text part: the note (if any), the body, and the footer.
     heading = f"{note}\n\n" if note else ""
-    return (
-        heading + body.strip() + "\n" + text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
-    )
+    footer = text_footer(unsubscribe_url=unsubscribe_url, reason=reason)
+    return content, css_inline.inline(page), heading + text_body.strip() + "\n" + footer
 
 
 def text_footer(*, unsubscribe_url: str | None, reason: str) -> str:
@@ -409,15 +412,14 @@ def _compile(subject: str, body: str, has_unsubscribe: bool, reason: str, note: 
     body_marked = marked(_parse(body))
     # The unsubscribe link is the last "field": values[-1] at render time.
     unsubscribe_marker = f"{_MARKER}{len(fields)}Z" if has_unsubscribe else None
-    content_marked = markdown_to_html(body_marked)
-    html_marked = _wrap(
+    content_marked, html_marked, text_marked = _parts(
         subject=subject_marked,
-        content_html=content_marked,
+        markdown_body=body_marked,
+        text_body=body_marked,
         unsubscribe_url=unsubscribe_marker,
         reason=reason,
         note=note,
     )
-    text_marked = _text(body_marked, note=note, unsubscribe_url=unsubscribe_marker, reason=reason)
     text_links, html_links = _link_markers(markdown_source=body_marked, page=html_marked)
     if has_unsubscribe:
         # The unsubscribe link is a URL already.
@@ -476,15 +478,14 @@ def render_message_simple(*, subject: str, body: str, context: dict, note: str =
     )
     unsubscribe_url = context.get("unsubscribe_url") or None
     reason = footer_reason(context)
-    content = markdown_to_html(body_html_source)
-    page = _wrap(
+    content, page, text = _parts(
         subject=subject_text,
-        content_html=content,
+        markdown_body=body_html_source,
+        text_body=body_text,
         unsubscribe_url=unsubscribe_url,
         reason=reason,
         note=note,
     )
-    text = _text(body_text, note=note, unsubscribe_url=unsubscribe_url, reason=reason)
     return Rendered(subject=subject_text, text=text, html=page, content=content)
 
 

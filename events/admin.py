@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from members.admin import ReadOnlyAdminMixin
+
 from .models import Booking, CalendarFeed, Event, PassApplication, Place, Session, TimeSlot
 
 
@@ -51,18 +53,9 @@ class BookingAdmin(SimpleHistoryAdmin):
         return False
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Rows that change only through the portal, which keeps waiting lists and the cap on
     passes in order and tells people by email: shown here, with their history, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Place)

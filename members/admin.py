@@ -26,7 +26,7 @@ from .models import (
 from .services.staff import staff_appoint, staff_remove
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdminMixin:
     """Records that are shown in the admin but never added, changed or deleted by hand."""
 
     def has_add_permission(self, request):
@@ -37,6 +37,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 # Fields that grant powers: only a superuser may change them. National staff get their admin

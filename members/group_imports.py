@@ -266,6 +266,16 @@ def _plan_row(row: dict, council, errors: list[str], context: dict) -> dict:
     return result
 
 
+def _checked(errors: list, label: str | None, clean, *args, **kwargs):
+    """What `clean` makes of a cell; or None, with each of its complaints added to `errors`
+    after the column's `label` (if any)."""
+    try:
+        return clean(*args, **kwargs)
+    except ValidationError as exc:
+        errors.extend(f"{label}: {message}" if label else message for message in exc.messages)
+        return None
+
+
 def _plan_details(row: dict, group, result: dict) -> None:
     """The group's own details: name, contact email, phone and postal address."""
     errors, changes, fields = result["errors"], result["changes"], result["fields"]
@@ -284,36 +294,26 @@ def _plan_details(row: dict, group, result: dict) -> None:
             change("name", "Name", group.name, name)
 
     if row["contact_email"].strip():
-        try:
-            email = clean_email(row["contact_email"])
-        except ValidationError as exc:
-            errors.extend(f"Contact email: {message}" for message in exc.messages)
-        else:
-            # The address as stored keeps its case: only a different address is a change.
-            if email != group.contact_email.strip().lower():
-                change("contact_email", "Contact email", group.contact_email, email)
+        email = _checked(errors, "Contact email", clean_email, row["contact_email"])
+        # The address as stored keeps its case: only a different address is a change.
+        if email is not None and email != group.contact_email.strip().lower():
+            change("contact_email", "Contact email", group.contact_email, email)
 
     if row["phone"].strip():
-        try:
-            phone = clean_phone(row["phone"][: PHONE_MAX + 20], stored=group.phone)
-        except ValidationError as exc:
-            errors.extend(f"Phone: {message}" for message in exc.messages)
-        else:
-            if phone != phone_normalise(group.phone):
-                change("phone", "Phone", group.phone, phone)
+        phone = _checked(
+            errors, "Phone", clean_phone, row["phone"][: PHONE_MAX + 20], stored=group.phone
+        )
+        if phone is not None and phone != phone_normalise(group.phone):
+            change("phone", "Phone", group.phone, phone)
 
     if row["postal_address"].strip():
-        try:
-            address = postal_address_clean(row["postal_address"])
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-        else:
-            if address != address_tidy(group.postal_address):
-                change("postal_address", "Postal address", group.postal_address, address)
-            if not POSTCODE.search(address):
-                result["warnings"].append(
-                    "The postal address has no postcode: letters to the group need one."
-                )
+        address = _checked(errors, None, postal_address_clean, row["postal_address"])
+        if address is not None and address != address_tidy(group.postal_address):
+            change("postal_address", "Postal address", group.postal_address, address)
+        if address is not None and not POSTCODE.search(address):
+            result["warnings"].append(
+                "The postal address has no postcode: letters to the group need one."
+            )
 
 
 def _plan_office(row: dict, role: str, group, council, result: dict, context: dict) -> None:
@@ -330,17 +330,13 @@ def _plan_office(row: dict, role: str, group, council, result: dict, context: di
             "not say who holds the office."
         )
         return
-    try:
-        email = clean_email(email_text[: EMAIL_MAX + 20])
-    except ValidationError as exc:
-        errors.extend(f"{label}: {message}" for message in exc.messages)
+    email = _checked(errors, label, clean_email, email_text[: EMAIL_MAX + 20])
+    if email is None:
         return
     since = None
     if since_text:
-        try:
-            since = parse_date(since_text)
-        except ValidationError as exc:
-            errors.extend(f"{label}: {message}" for message in exc.messages)
+        since = _checked(errors, label, parse_date, since_text)
+        if since is None:
             return
 
     terms = [term for term in group.terms if term.role == role]
@@ -382,10 +378,8 @@ def _plan_office(row: dict, role: str, group, council, result: dict, context: di
                 "them."
             )
             return
-        try:
-            full_name = clean_person_name(name_text[: NAME_MAX + 20])
-        except ValidationError as exc:
-            errors.extend(f"{label}: {message}" for message in exc.messages)
+        full_name = _checked(errors, label, clean_person_name, name_text[: NAME_MAX + 20])
+        if full_name is None:
             return
         known = context["new_people"].get(email)
         if known is not None and known["line"] != row["line"]:

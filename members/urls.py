@@ -1,5 +1,7 @@
 from django.urls import path
 
+from alc_portal.routes import paths_under
+
 from .views import (
     councillors,
     decisions,
@@ -17,44 +19,21 @@ urlpatterns = [
     path("join/", join_requests.join, name="join"),
     path("join/thanks/", join_requests.join_thanks, name="join_thanks"),
     path("join-requests/", join_requests.join_requests, name="join_requests"),
-    path(
-        "join-requests/<int:pk>/approve/",
-        join_requests.join_request_approve,
-        name="join_request_approve",
-    ),
-    path(
-        "join-requests/<int:pk>/refuse/",
-        join_requests.join_request_refuse,
-        name="join_request_refuse",
+    *paths_under(
+        "join-requests/<int:pk>/",
+        ("approve/", join_requests.join_request_approve),
+        ("refuse/", join_requests.join_request_refuse),
     ),
     path("invitation/<uidb64>/<token>/", invitations.invitation_accept, name="invitation_accept"),
-    path(
+    *paths_under(
         "councils/<slug:slug>/councillors/",
-        councillors.council_councillors,
-        name="council_councillors",
-    ),
-    path(
-        "councils/<slug:slug>/councillors/add/", councillors.councillor_add, name="councillor_add"
-    ),
-    path(
-        "councils/<slug:slug>/councillors/<int:pk>/edit/",
-        councillors.councillor_edit,
-        name="councillor_edit",
-    ),
-    path(
-        "councils/<slug:slug>/councillors/<int:pk>/leave/",
-        councillors.councillor_leave,
-        name="councillor_leave",
-    ),
-    path(
-        "councils/<slug:slug>/councillors/<int:pk>/reinstate/",
-        councillors.councillor_reinstate,
-        name="councillor_reinstate",
-    ),
-    path(
-        "councils/<slug:slug>/councillors/invitations/",
-        councillors.council_invitations_resend,
-        name="council_invitations_resend",
+        ("", councillors.council_councillors),
+        ("add/", councillors.councillor_add),
+        ("<int:pk>/edit/", councillors.councillor_edit),
+        ("<int:pk>/leave/", councillors.councillor_leave),
+        ("<int:pk>/reinstate/", councillors.councillor_reinstate),
+        ("invitations/", councillors.council_invitations_resend),
+        ("<int:pk>/invitation/", councillors.councillor_invitation_resend),
     ),
     path(
         "invitations/region/<slug:slug>/",
@@ -62,33 +41,25 @@ urlpatterns = [
         name="region_invitations_resend",
     ),
     path(
-        "councils/<slug:slug>/councillors/<int:pk>/invitation/",
-        councillors.councillor_invitation_resend,
-        name="councillor_invitation_resend",
-    ),
-    path(
         "councillors/<int:pk>/history/", councillors.councillor_history, name="councillor_history"
     ),
-    path("import/<slug:region_slug>/", imports.import_upload, name="import_upload"),
-    path(
-        "import/<slug:region_slug>/groups/",
-        imports.group_import_upload,
-        name="group_import_upload",
+    *paths_under(
+        "import/<slug:region_slug>/",
+        ("", imports.import_upload),
+        ("groups/", imports.group_import_upload),
     ),
-    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
-    path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
-    path("imports/<int:pk>/progress.json", imports.import_progress, name="import_progress"),
-    path(
-        "imports/<int:pk>/rows-with-errors.csv",
-        exports.import_rejected_rows,
-        name="import_rejected_rows",
+    *paths_under(
+        "imports/<int:pk>/",
+        ("", imports.import_detail),
+        ("confirm/", imports.import_confirm),
+        ("progress.json", imports.import_progress),
+        ("rows-with-errors.csv", exports.import_rejected_rows),
     ),
-    path(
-        "export/<slug:region_slug>/councillors.csv",
-        exports.export_councillors,
-        name="export_councillors",
+    *paths_under(
+        "export/<slug:region_slug>/",
+        ("councillors.csv", exports.export_councillors),
+        ("groups.csv", exports.export_groups),
     ),
-    path("export/<slug:region_slug>/groups.csv", exports.export_groups, name="export_groups"),
     path("representatives/", representatives.representatives, name="representatives"),
     path(
         "representatives/appoint/<slug:slug>/",

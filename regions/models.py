@@ -289,13 +289,23 @@ class CouncilGroup(models.Model):
         return reverse("regions:group", args=[self.pk])
 
 
-class OfficerQuerySet(models.QuerySet):
+class TermQuerySet(models.QuerySet):
+    """Terms held from a start date until an end date, the first day no longer held (or with no
+    end yet): group offices and representatives' appointments."""
+
     def current(self, on=None):
+        """Terms in force on a date (today by default): begun and not yet ended. One dated in
+        the future gives nothing until its first day."""
         on = on or timezone.localdate()
         return self.filter(
             models.Q(start_date__lte=on),
             models.Q(end_date__isnull=True) | models.Q(end_date__gt=on),
         )
+
+    def not_ended(self, on=None):
+        """Terms in force or still to begin: those staff may yet end or remove."""
+        on = on or timezone.localdate()
+        return self.filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=on))
 
 
 class GroupOfficer(models.Model):
@@ -315,7 +325,7 @@ class GroupOfficer(models.Model):
     start_date = models.DateField(default=timezone.localdate)
     end_date = models.DateField(null=True, blank=True)
 
-    objects = OfficerQuerySet.as_manager()
+    objects = TermQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -337,22 +347,6 @@ class GroupOfficer(models.Model):
         return f"{self.get_role_display()} of {self.group}: {self.user}"
 
 
-class RepresentativeQuerySet(models.QuerySet):
-    def current(self, on=None):
-        """Appointments in force on a date (today by default): begun and not yet ended. One
-        dated in the future gives no access until its first day."""
-        on = on or timezone.localdate()
-        return self.filter(
-            models.Q(start_date__lte=on),
-            models.Q(end_date__isnull=True) | models.Q(end_date__gt=on),
-        )
-
-    def not_ended(self, on=None):
-        """Appointments in force or still to begin: those staff may yet end or remove."""
-        on = on or timezone.localdate()
-        return self.filter(models.Q(end_date__isnull=True) | models.Q(end_date__gt=on))
-
-
 class RegionalRepresentative(models.Model):
     """A person appointed to represent the association in a region. One person may hold several."""
 
@@ -363,7 +357,7 @@ class RegionalRepresentative(models.Model):
     start_date = models.DateField(default=timezone.localdate)
     end_date = models.DateField(null=True, blank=True)
 
-    objects = RepresentativeQuerySet.as_manager()
+    objects = TermQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

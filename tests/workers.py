@@ -1,13 +1,17 @@
 """Start and stop real Celery worker processes for tests."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import redis
 from celery import Celery
+from django.conf import settings
 from django.db import connection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +61,49 @@ def worker_start(*, database_url: str, redis_url: str | None = None, name: str =
 def _logged_ready(log_path: Path, node: str) -> bool:
     with open(log_path, errors="replace") as log:
         return any(node in line and line.rstrip().endswith(" ready.") for line in log)
+
+
+@contextlib.contextmanager
+def notice_workers_on_own_queue(smtp, monkeypatch, *, queue_prefix: str):
+    """Yield `start(name)`, which starts a worker of our own that sends outbox notices to `smtp`
+    and returns its process. Every worker takes tasks from a queue of this test's own (so that
+    no other worker takes its jobs), gives up a stale notice claim after 2 s (so that a notice
+    a killed worker held is sent again soon), and is stopped at the end along with the queue."""
+    from alc_portal.celery import app as celery_app
+
+    queue = f"{queue_prefix}-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    env = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": smtp.host,
+        "EMAIL_PORT": str(smtp.port),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "NOTICE_CLAIM_TIMEOUT": "2",
+    }
+    started = []
+
+    def start(name):
+        saved = {key: os.environ.get(key) for key in [*env, "EMAIL_URL"]}
+        os.environ.pop("EMAIL_URL", None)
+        os.environ.update(env)
+        try:
+            proc = worker_start(database_url=current_database_url(), name=name)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        started.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                worker_stop(proc)
+        redis.Redis.from_url(settings.REDIS_URL).delete(queue, f"_kombu.binding.{queue}")
 
 
 def worker_answers(broker_url: str) -> bool:

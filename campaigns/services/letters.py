@@ -24,14 +24,19 @@ class Printed:
     count: int
 
 
+def _letters_for(*, mailing_id: int, user):
+    """The mailing and its letters, for someone who may print them (anyone else: 403)."""
+    mailing = Mailing.objects.get(pk=mailing_id)
+    if not may_print_letters(user, mailing):
+        raise PermissionDenied
+    return mailing, letters_list(mailing)
+
+
 def letters_print(*, mailing_id: int, user) -> Printed | None:
     """The PDF of all the mailing's letters, recorded as printed by `user` now; None when it
     has no letters. The PDF is made before anything is recorded, so a print that fails records
     nothing."""
-    mailing = Mailing.objects.get(pk=mailing_id)
-    if not may_print_letters(user, mailing):
-        raise PermissionDenied
-    letters = letters_list(mailing)
+    mailing, letters = _letters_for(mailing_id=mailing_id, user=user)
     if not letters:
         return None
     pdf = letters_pdf(mailing=mailing, letters=letters)
@@ -52,10 +57,7 @@ def letters_print(*, mailing_id: int, user) -> Printed | None:
 def labels_print(*, mailing_id: int, user) -> Printed | None:
     """The address labels of the mailing's letters; None when it has none. Not a print of the
     letters: nothing is recorded here (the view records the download in the export log)."""
-    mailing = Mailing.objects.get(pk=mailing_id)
-    if not may_print_letters(user, mailing):
-        raise PermissionDenied
-    letters = letters_list(mailing)
+    _mailing, letters = _letters_for(mailing_id=mailing_id, user=user)
     if not letters:
         return None
     return Printed(pdf=labels_pdf(letters=letters), count=len(letters))

@@ -76,6 +76,16 @@ def mailing_check_sendable(mailing: Mailing) -> None:
     envelope_for(mailing)
 
 
+def _audience_to_send(mailing: Mailing):
+    """The mailing's audience, once every message of it can be made; EmptyAudience if it
+    reaches nobody (no address to email and no letter to print)."""
+    mailing_check_sendable(mailing)
+    audience = audience_resolve(mailing)
+    if not audience.recipients and not audience.letters:
+        raise EmptyAudience
+    return audience
+
+
 def _allowed(now: bool, rule, user, mailing: Mailing) -> bool:
     """Whether a change may be made to the locked mailing: `now` is whether its state allows
     it, `rule` the campaigns.access function for a person making it. A person the rule refuses
@@ -140,10 +150,7 @@ def mailing_start(*, mailing_id: int, started_by=None) -> bool:
         mailing = mailing_lock(mailing_id)
         if not mailing.can_be_started or mailing.needs_approval:
             return False
-        mailing_check_sendable(mailing)
-        audience = audience_resolve(mailing)
-        if not audience.recipients and not audience.letters:
-            raise EmptyAudience
+        audience = _audience_to_send(mailing)
         deliveries_snapshot(mailing_id=mailing.pk, audience=audience)
         reason = f"Sending started to {len(audience.recipients)} addresses"
         if audience.letters:
@@ -182,10 +189,7 @@ def mailing_schedule(*, mailing_id: int, when, user=None) -> Mailing:
         mailing = mailing_lock(mailing_id)
         if not mailing.can_be_started:
             raise MailingError("Only a draft can be scheduled.")
-        mailing_check_sendable(mailing)
-        audience = audience_resolve(mailing)
-        if not audience.recipients and not audience.letters:
-            raise EmptyAudience
+        _audience_to_send(mailing)
         _status_set(
             mailing,
             Status.SCHEDULED,

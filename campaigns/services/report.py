@@ -13,26 +13,29 @@ from collections.abc import Iterator
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from members.imports import FORMULA_STARTS
+from members.imports import spreadsheet_cell
 
 from ..models import Delivery
 
 DStatus = Delivery.Status
-CSV_HEADER = [
-    "region",
-    "council",
-    "group",
-    "email",
-    "status",
-    "sent_at",
-    "attempts",
-    "last_error",
+# The CSV's columns: each one's heading, and the delivery's value it holds.
+CSV_COLUMNS = [
+    ("region", "group__council__region__name"),
+    ("council", "group__council__name"),
+    ("group", "group__name"),
+    ("email", "email"),
+    ("status", "status"),
+    ("sent_at", "sent_at"),
+    ("attempts", "attempts"),
+    ("last_error", "last_error"),
     # Letters by post: their channel is "post", their status "to_print" or "printed" (sent_at
     # is when first printed), and they have a postal address rather than an email.
-    "channel",
-    "postal_address",
-    "printed_by",
+    ("channel", "channel"),
+    ("postal_address", "context__postal_address"),
+    ("printed_by", "printed_by__email"),
 ]
+CSV_HEADER = [heading for heading, _value in CSV_COLUMNS]
+SENT_AT = CSV_HEADER.index("sent_at")
 
 
 def report_by_group(deliveries) -> list[dict]:
@@ -63,14 +66,6 @@ def report_by_group(deliveries) -> list[dict]:
     )
 
 
-def _cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) or text.startswith(("\t", "\r")):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -82,24 +77,12 @@ def report_csv_lines(deliveries) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     rows = deliveries.order_by(
         "group__council__region__name", "group__council__name", "group__name", "email", "pk"
-    ).values_list(
-        "group__council__region__name",
-        "group__council__name",
-        "group__name",
-        "email",
-        "status",
-        "sent_at",
-        "attempts",
-        "last_error",
-        "channel",
-        "context__postal_address",
-        "printed_by__email",
-    )
+    ).values_list(*(value for _heading, value in CSV_COLUMNS))
     for row in rows.iterator(2000):
-        sent_at = row[5]
+        sent_at = row[SENT_AT]
         sent = timezone.localtime(sent_at).isoformat(timespec="seconds") if sent_at else ""
-        values = [*row[:5], sent, *row[6:]]
-        yield writer.writerow([_cell(v) for v in values])
+        values = [*row[:SENT_AT], sent, *row[SENT_AT + 1 :]]
+        yield writer.writerow([spreadsheet_cell(v) for v in values])
 
 
 # The mailing list's filters: query value -> label.

@@ -17,7 +17,13 @@ from ..access import get_mailing_for_user_or_404, may_print_letters
 from ..services.letters import labels_print, letters_print
 
 
-def _download(request, mailing, printed, *, what: str):
+def _pdf_download(request, pk, print_pdf, *, what: str):
+    """The mailing's letters or labels (`what`) as printed by `print_pdf`, recorded in the
+    export log; back to the mailing's page if it has no letters."""
+    mailing = get_mailing_for_user_or_404(request.user, pk)
+    if not may_print_letters(request.user, mailing):
+        raise PermissionDenied
+    printed = print_pdf(mailing_id=mailing.pk, user=request.user)
     if printed is None:
         messages.info(request, "This mailing has no letters to print.")
         return redirect("campaigns:mailing_sending", pk=mailing.pk)
@@ -35,18 +41,10 @@ def _download(request, mailing, printed, *, what: str):
 @login_required
 @require_POST
 def mailing_letters(request, pk):
-    mailing = get_mailing_for_user_or_404(request.user, pk)
-    if not may_print_letters(request.user, mailing):
-        raise PermissionDenied
-    printed = letters_print(mailing_id=mailing.pk, user=request.user)
-    return _download(request, mailing, printed, what="letters")
+    return _pdf_download(request, pk, letters_print, what="letters")
 
 
 @login_required
 @require_GET
 def mailing_labels(request, pk):
-    mailing = get_mailing_for_user_or_404(request.user, pk)
-    if not may_print_letters(request.user, mailing):
-        raise PermissionDenied
-    printed = labels_print(mailing_id=mailing.pk, user=request.user)
-    return _download(request, mailing, printed, what="labels")
+    return _pdf_download(request, pk, labels_print, what="labels")

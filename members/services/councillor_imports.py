@@ -18,10 +18,10 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members import group_imports, imports
-from members.models import Councillor, CouncillorImport, Decision, JoinRequest, User
+from members.models import Councillor, CouncillorImport, JoinRequest, User
 from members.selectors import portal_link
 from members.services.councillors import group_offices_end
-from members.services.invitations import invitations_queue_many
+from members.services.invitations import invitation_record, invitations_queue_many
 from members.services.notices import notice_queue
 from members.signals import councillors_written_in_bulk
 from regions.models import Council
@@ -419,15 +419,13 @@ def imported_people_invite(new_users: list[User], rows: list[dict], *, by, reaso
     councils = Council.objects.in_bulk({row["council_id"] for row in rows})
     now = timezone.now()
     records = JoinRequest.objects.bulk_create(
-        JoinRequest(
+        invitation_record(
             full_name=user.full_name,
             email=user.email,
             council=councils[row_for[user.email]["council_id"]],
             ward=row_for[user.email]["ward"],
-            status=Decision.APPROVED,
-            asked_to_join=False,
-            decided_by=by,
-            decided_at=now,
+            by=by,
+            at=now,
             reason=reason,
         )
         for user in new_users

@@ -8,14 +8,17 @@ from datetime import date
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from members import imports
 from members.access import address_change_refusal
-from members.models import Councillor, Decision, JoinRequest, LevyWaiver, ProfileChange, User
+from members.models import Councillor, Decision, LevyWaiver, ProfileChange, User
 from members.services.accounts import AddressTaken, account_create_invited, email_lock
-from members.services.invitations import invitation_queue, invitation_record_and_queue
+from members.services.invitations import (
+    invitation_queue,
+    invitation_record,
+    invitation_record_and_queue,
+)
 from members.services.notices import notices_cancel
 from regions.models import Council, GroupOfficer
 
@@ -43,17 +46,15 @@ def councillor_add(
     councillor = Councillor(user=user, council=council, ward=ward, phone=phone)
     councillor._change_reason = "Added by a representative"
     councillor.save()
-    record = JoinRequest.objects.create(
+    record = invitation_record(
         full_name=full_name,
         email=email,
         council=council,
         ward=ward,
-        status=Decision.APPROVED,
-        asked_to_join=False,
-        decided_by=by,
-        decided_at=timezone.now(),
+        by=by,
         reason="Added by a representative.",
     )
+    record.save()
     invitation_queue(join_request=record, user=user)
     return councillor
 
@@ -154,7 +155,7 @@ def group_offices_end(
         GroupOfficer.objects.select_for_update(of=("self",))
         .select_related("group")
         .filter(user_id__in=list(user_ids))
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+        .not_ended(on)
         .order_by("pk")
     )
     ended = 0

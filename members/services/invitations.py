@@ -81,23 +81,35 @@ def invitations_queue_many(pairs) -> None:
     )
 
 
+def invitation_record(*, by: User | None, reason: str, at=None, **person) -> JoinRequest:
+    """An approved join request, not yet saved, that records an invitation to someone who did
+    not ask to join (added, imported, or invited again): who invited them, when and why.
+    `person` names them: full_name, email, council (or council_id) and ward."""
+    return JoinRequest(
+        **person,
+        status=Decision.APPROVED,
+        asked_to_join=False,
+        decided_by=by,
+        decided_at=at or timezone.now(),
+        reason=reason,
+    )
+
+
 def invitation_record_and_queue(
     *, councillor: Councillor, user: User, by: User | None, reason: str
 ) -> JoinRequest:
     """Invite someone who did not ask to join (added, imported, or invited again). An approved
     join request records who invited them and when it went, as for a councillor a
     representative adds."""
-    record = JoinRequest.objects.create(
+    record = invitation_record(
         full_name=user.full_name,
         email=user.email,
         council_id=councillor.council_id,
         ward=councillor.ward,
-        status=Decision.APPROVED,
-        asked_to_join=False,
-        decided_by=by,
-        decided_at=timezone.now(),
+        by=by,
         reason=reason,
     )
+    record.save()
     invitation_queue(join_request=record, user=user)
     return record
 
@@ -232,15 +244,13 @@ def invitations_resend(*, councillors, by: User) -> int:
     now = timezone.now()
     records = JoinRequest.objects.bulk_create(
         [
-            JoinRequest(
+            invitation_record(
                 full_name=c.user.full_name,
                 email=c.user.email,
                 council_id=c.council_id,
                 ward=c.ward,
-                status=Decision.APPROVED,
-                asked_to_join=False,
-                decided_by=by,
-                decided_at=now,
+                by=by,
+                at=now,
                 reason="Invitation sent again to everyone not yet signed in.",
             )
             for c in chosen

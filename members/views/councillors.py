@@ -26,11 +26,13 @@ from members.models import Councillor
 from regions.access import get_council_for_user_or_404, get_region_for_user_or_404, manages_region
 
 
-def _councillor_on_council(user, council, pk):
+def _council_and_councillor(user, slug, pk):
+    """A council the person manages, and a councillor on it whom they manage."""
+    council = get_council_for_user_or_404(user, slug, manage=True)
     councillor = get_councillor_for_user_or_404(user, pk, manage=True)
     if councillor.council_id != council.pk:
         raise Http404("No such councillor on this council.")
-    return councillor
+    return council, councillor
 
 
 @login_required
@@ -91,8 +93,7 @@ def councillor_add(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def councillor_edit(request, slug, pk):
-    council = get_council_for_user_or_404(request.user, slug, manage=True)
-    councillor = _councillor_on_council(request.user, council, pk)
+    council, councillor = _council_and_councillor(request.user, slug, pk)
     initial = {
         "full_name": councillor.user.full_name,
         "email": councillor.user.email,
@@ -175,8 +176,7 @@ def region_invitations_resend(request, slug):
 @login_required
 @require_POST
 def councillor_invitation_resend(request, slug, pk):
-    council = get_council_for_user_or_404(request.user, slug, manage=True)
-    councillor = _councillor_on_council(request.user, council, pk)
+    council, councillor = _council_and_councillor(request.user, slug, pk)
     try:
         services.invitations.councillor_invitation_resend(councillor=councillor, by=request.user)
     except ValidationError as exc:
@@ -189,8 +189,7 @@ def councillor_invitation_resend(request, slug, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def councillor_leave(request, slug, pk):
-    council = get_council_for_user_or_404(request.user, slug, manage=True)
-    councillor = _councillor_on_council(request.user, council, pk)
+    council, councillor = _council_and_councillor(request.user, slug, pk)
     form = CouncillorLeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.councillors.councillor_mark_left(
@@ -207,8 +206,7 @@ def councillor_leave(request, slug, pk):
 @login_required
 @require_POST
 def councillor_reinstate(request, slug, pk):
-    council = get_council_for_user_or_404(request.user, slug, manage=True)
-    councillor = _councillor_on_council(request.user, council, pk)
+    council, councillor = _council_and_councillor(request.user, slug, pk)
     try:
         services.councillors.councillor_reinstate(councillor=councillor)
     except ValidationError as exc:

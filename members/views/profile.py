@@ -1,6 +1,8 @@
 """A person's own pages: their councillor profile, their region, levy waiver applications,
 and their personal data (export, erasure, equality monitoring)."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,16 +34,19 @@ from regions.access import (
 )
 
 
-def _no_profile(request):
-    """People without a councillor profile (staff, representatives) get a page that says so."""
-    return render(request, "members/profile_none.html")
+def _own_profile(view):
+    """Give the view the person's own councillor profile. People without one (staff,
+    representatives) get a page that says so instead."""
 
-
-def _own_councillor(request):
-    councillor = request.user.councillor_or_none
-    if councillor is not None:
+    @functools.wraps(view)
+    def with_profile(request, *args, **kwargs):
+        councillor = request.user.councillor_or_none
+        if councillor is None:
+            return render(request, "members/profile_none.html")
         councillor.user = request.user
-    return councillor
+        return view(request, councillor, *args, **kwargs)
+
+    return with_profile
 
 
 def _refuse(request, refusal: PermissionDenied):
@@ -53,10 +58,8 @@ def _refuse(request, refusal: PermissionDenied):
 
 @login_required
 @require_safe
-def profile(request):
-    councillor = _own_councillor(request)
-    if councillor is None:
-        return _no_profile(request)
+@_own_profile
+def profile(request, councillor):
     changes = list(councillor.pending_changes.select_related("council")[:1])
     context = {
         "councillor": councillor,
@@ -71,10 +74,8 @@ def profile(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile_edit(request):
-    councillor = _own_councillor(request)
-    if councillor is None:
-        return _no_profile(request)
+@_own_profile
+def profile_edit(request, councillor):
     pending = councillor.pending_changes.filter(status=Decision.PENDING).first()
     form = ProfileForm(
         request.POST or None,
@@ -107,10 +108,8 @@ def profile_edit(request):
 
 @login_required
 @require_safe
-def my_region(request):
-    councillor = _own_councillor(request)
-    if councillor is None:
-        return _no_profile(request)
+@_own_profile
+def my_region(request, councillor):
     # A councillor who has left no longer sees their former region's pages.
     try:
         access.require_serving_councillor(councillor, action=access.REGION_ACTION)
@@ -142,10 +141,8 @@ def my_region(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def levy_waiver(request):
-    councillor = _own_councillor(request)
-    if councillor is None:
-        return _no_profile(request)
+@_own_profile
+def levy_waiver(request, councillor):
     waivers = councillor.levy_waivers.all()
     taken_years = {w.year for w in waivers if w.status != Decision.REFUSED}
     form = LevyWaiverForm(request.POST or None, taken_years=taken_years)

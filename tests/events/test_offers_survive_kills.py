@@ -6,15 +6,12 @@ import collections
 import datetime
 import os
 import signal
-import uuid
 
 import pytest
-import redis
-from django.conf import settings
 from django.utils import timezone
 from factories import CouncillorFactory, EventFactory, SessionFactory, TimeSlotFactory
 from polling import wait_for
-from workers import current_database_url, worker_start, worker_stop
+from workers import notice_workers_on_own_queue
 
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
@@ -36,37 +33,8 @@ def smtp():
 @pytest.fixture
 def offer_workers(smtp, monkeypatch):
     """Workers of our own, on a queue of their own, sending to `smtp`."""
-    queue = f"offers-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    env = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": smtp.host,
-        "EMAIL_PORT": str(smtp.port),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "NOTICE_CLAIM_TIMEOUT": "2",
-    }
-    started = []
-
-    def start(name):
-        saved = {key: os.environ.get(key) for key in [*env, "EMAIL_URL"]}
-        os.environ.pop("EMAIL_URL", None)
-        os.environ.update(env)
-        try:
-            proc = worker_start(database_url=current_database_url(), name=name)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            worker_stop(proc)
-    redis.Redis.from_url(settings.REDIS_URL).delete(queue, f"_kombu.binding.{queue}")
+    with notice_workers_on_own_queue(smtp, monkeypatch, queue_prefix="offers-test") as start:
+        yield start
 
 
 def _people(council, prefix, count):

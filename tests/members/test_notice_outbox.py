@@ -27,7 +27,7 @@ from factories import (
     UserFactory,
 )
 from polling import wait_for
-from workers import current_database_url, worker_start, worker_stop
+from workers import notice_workers_on_own_queue, worker_stop
 
 from alc_portal.celery import app as celery_app
 from alc_portal.mailcatcher import SmtpCatcher
@@ -257,37 +257,8 @@ def slow_smtp(smtp):
 @pytest.fixture
 def notice_workers(slow_smtp, monkeypatch):
     """Start workers of our own, on a queue of their own, sending to the slow server."""
-    queue = f"notices-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    env = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": slow_smtp.host,
-        "EMAIL_PORT": str(slow_smtp.port),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "NOTICE_CLAIM_TIMEOUT": "2",
-    }
-    started = []
-
-    def start(name):
-        saved = {key: os.environ.get(key) for key in [*env, "EMAIL_URL"]}
-        os.environ.pop("EMAIL_URL", None)
-        os.environ.update(env)
-        try:
-            proc = worker_start(database_url=current_database_url(), name=name)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            worker_stop(proc)
-    redis.Redis.from_url(settings.REDIS_URL).delete(queue, f"_kombu.binding.{queue}")
+    with notice_workers_on_own_queue(slow_smtp, monkeypatch, queue_prefix="notices-test") as start:
+        yield start
 
 
 @pytest.mark.slow

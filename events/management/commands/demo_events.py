@@ -110,19 +110,16 @@ class Command(BaseCommand):
 
     def training_day(self, title, people):
         day = datetime.date(2027, 2, 13)
-        event = Event.objects.create(
-            title=title,
-            kind=Event.Kind.TRAINING_DAY,
+        event = _event(
+            title,
+            Event.Kind.TRAINING_DAY,
+            organiser=_user(STAFF),
             description="A day of practical sessions for the May elections: choose one "
             "session in each of the eight slots, in four tracks.",
-            starts_at=_at(day, "09:30"),
-            ends_at=_at(day, "17:45"),
+            runs=("2027-02-13 09:30", "2027-02-13 17:45"),
+            booking=("2026-11-02 09:00", "2027-02-11 18:00"),
             venue="Congress Centre, 28 Great Russell Street, London",
-            booking_opens_at=_at(datetime.date(2026, 11, 2), "09:00"),
-            booking_closes_at=_at(datetime.date(2027, 2, 11), "18:00"),
-            created_by=_user(STAFF),
         )
-        event.organisers.set([_user(STAFF)])
         everyone = people["all"]
         for number, start in enumerate(SLOT_STARTS):
             starts = _at(day, start)
@@ -150,21 +147,18 @@ class Command(BaseCommand):
         return event
 
     def conference(self, title, people):
-        event = Event.objects.create(
-            title=title,
-            kind=Event.Kind.CONFERENCE,
+        event = _event(
+            title,
+            Event.Kind.CONFERENCE,
+            organiser=_user(STAFF),
             description="The association's annual conference: debates, workshops and the "
             "annual general meeting. Serving councillors may apply for a free ex-officio pass.",
-            starts_at=_at(datetime.date(2027, 7, 10), "10:00"),
-            ends_at=_at(datetime.date(2027, 7, 11), "16:00"),
+            runs=("2027-07-10 10:00", "2027-07-11 16:00"),
+            booking=("2026-11-02 09:00", "2027-06-30 18:00"),
             venue="The Brighton Centre, Kings Road, Brighton",
-            booking_opens_at=_at(datetime.date(2026, 11, 2), "09:00"),
-            booking_closes_at=_at(datetime.date(2027, 6, 30), "18:00"),
             is_annual_conference=True,
             pass_capacity=8,
-            created_by=_user(STAFF),
         )
-        event.organisers.set([_user(STAFF)])
         staff = _user(STAFF)
         decided = timezone.now() - datetime.timedelta(days=3)
         Status = PassApplication.Status
@@ -184,23 +178,19 @@ class Command(BaseCommand):
         return event
 
     def first_aid(self, title, people):
-        day = datetime.date(2027, 3, 12)
         rep = _user(REP_LONDON)
-        event = Event.objects.create(
-            title=title,
-            kind=Event.Kind.COURSE,
+        event = _event(
+            title,
+            Event.Kind.COURSE,
+            organiser=rep,
             description="A one-day course certified by MHFA England: spotting the signs of "
             "mental ill health and giving first support, in the council chamber and out.",
-            starts_at=_at(day, "09:30"),
-            ends_at=_at(day, "16:30"),
+            runs=("2027-03-12 09:30", "2027-03-12 16:30"),
+            booking=("2026-11-16 09:00", "2027-03-10 17:00"),
             venue="Camden Centre, Judd Street, London",
             region=Region.objects.get(name="London"),
             capacity=12,
-            booking_opens_at=_at(datetime.date(2026, 11, 16), "09:00"),
-            booking_closes_at=_at(datetime.date(2027, 3, 10), "17:00"),
-            created_by=rep,
         )
-        event.organisers.set([rep])
         for position, user in enumerate(people["london"][:15]):
             status = Place.Status.BOOKED if position < 12 else Place.Status.WAITING
             booking = _place(event, user, None, status)
@@ -211,20 +201,16 @@ class Command(BaseCommand):
         return event
 
     def chairing(self, title, people):
-        day = datetime.date(2026, 10, 14)
-        event = Event.objects.create(
-            title=title,
-            kind=Event.Kind.ONLINE,
+        event = _event(
+            title,
+            Event.Kind.ONLINE,
+            organiser=_user(STAFF),
             description="Chairing a committee or a group meeting so that everyone is heard.",
-            starts_at=_at(day, "18:00"),
-            ends_at=_at(day, "19:30"),
+            runs=("2026-10-14 18:00", "2026-10-14 19:30"),
+            booking=("2026-09-01 09:00", "2026-10-14 12:00"),
             online_link="https://meet.example.org/alc-chairing-meetings",
             capacity=60,
-            booking_opens_at=_at(datetime.date(2026, 9, 1), "09:00"),
-            booking_closes_at=_at(day, "12:00"),
-            created_by=_user(STAFF),
         )
-        event.organisers.set([_user(STAFF)])
         for user in [_user(COUNCILLOR), *people["all"][:9]]:
             booking = _place(event, user, None, Place.Status.BOOKED)
             booking.attended = True
@@ -233,25 +219,42 @@ class Command(BaseCommand):
         return event
 
     def budget_briefing(self, title, people):
-        day = datetime.date(2027, 1, 20)
         rep = _user(REP_WALES)
-        event = Event.objects.create(
-            title=title,
-            kind=Event.Kind.ONLINE,
+        event = _event(
+            title,
+            Event.Kind.ONLINE,
+            organiser=rep,
             description="An evening briefing on scrutinising next year's budget.",
-            starts_at=_at(day, "18:30"),
-            ends_at=_at(day, "20:00"),
+            runs=("2027-01-20 18:30", "2027-01-20 20:00"),
+            booking=("2026-11-16 09:00", "2027-01-20 12:00"),
             online_link="https://meet.example.org/alc-wales-budget",
             region=Region.objects.get(name="Wales"),
             capacity=30,
-            booking_opens_at=_at(datetime.date(2026, 11, 16), "09:00"),
-            booking_closes_at=_at(datetime.date(2027, 1, 20), "12:00"),
-            created_by=rep,
         )
-        event.organisers.set([rep])
         for user in people["wales"][:4]:
             _place(event, user, None, Place.Status.BOOKED)
         return event
+
+
+def _event(title, kind, *, organiser, runs, booking, **fields) -> Event:
+    """An event run by `organiser`: `runs` and `booking` are its start and end, and when booking
+    opens and closes, each "YYYY-MM-DD HH:MM" in London time."""
+    starts_at, ends_at, opens_at, closes_at = (
+        datetime.datetime.fromisoformat(moment).replace(tzinfo=LONDON_TIME)
+        for moment in [*runs, *booking]
+    )
+    event = Event.objects.create(
+        title=title,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        booking_opens_at=opens_at,
+        booking_closes_at=closes_at,
+        created_by=organiser,
+        **fields,
+    )
+    event.organisers.set([organiser])
+    return event
 
 
 def _user(email: str) -> User:
