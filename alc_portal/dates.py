@@ -165,7 +165,6 @@ class BritishDateField(forms.DateField):
     default_error_messages = {"invalid": DATE_INVALID}
 
     def __init__(self, *, help_text="", **kwargs):
-        kwargs.pop("input_formats", None)
         super().__init__(help_text=_joined(help_text, DATE_HINT), **kwargs)
 
     def to_python(self, value):
@@ -198,8 +197,8 @@ def _split_datetime(text: str) -> list[str]:
     """A date and time posted as one value, as the earlier datetime-local box sent it
     ("2026-12-07T14:30") or typed in one ("07/12/2026 14:30"): its date and its time."""
     text = (text or "").strip()
-    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}[tT ].*", text):
-        return [text[:10].strip(), text[11:].strip()]
+    if iso := re.fullmatch(r"(\d{4}-\d{1,2}-\d{1,2})[tT ]\s*(.*)", text):
+        return list(iso.groups())
     parts = text.rsplit(None, 1)
     return parts if len(parts) == 2 else [text, ""]
 

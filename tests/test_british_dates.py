@@ -179,6 +179,7 @@ def test_it_shows_a_moment_as_the_clocks_here_show_it_on_the_24_hour_clock(momen
         {"when": "2026-12-07T14:30"},
         {"when": "2026-12-07 14:30"},
         {"when": "2026-12-07 14:30:00"},
+        {"when": "2026-12-7T14:30"},
         {"when": "07/12/2026 14:30"},
         {"when": "7 December 2026 14:30"},
         {"when_0": "2026-12-07", "when_1": "14:30"},
