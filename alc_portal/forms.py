@@ -14,6 +14,11 @@ class DescribedFieldsMixin:
         super().full_clean()
         self._describe_fields()
 
+    def add_error(self, field, error):
+        # Also when a view adds an error after validating (a mailing with nobody to send to).
+        super().add_error(field, error)
+        self._describe_fields()
+
     def _describe_fields(self):
         errors = getattr(self, "_errors", None) or {}
         for name, field in self.fields.items():

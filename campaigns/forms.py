@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from alc_portal.dates import BritishDateField, BritishDateTimeField
 from alc_portal.forms import DescribedFieldsMixin
 from events.access import events_managed_by
 from regions.access import groups_visible_to, regions_managed_by
@@ -127,7 +128,7 @@ class AdoptionForm(DescribedFieldsMixin, forms.ModelForm):
     class Meta:
         model = Adoption
         fields = ["council", "adopted_on"]
-        widgets = {"adopted_on": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"adopted_on": BritishDateField}
         labels = {"adopted_on": "Adopted on"}
 
     def __init__(self, *args, campaign, **kwargs):
@@ -186,11 +187,7 @@ class AudienceForm(DescribedFieldsMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Councils under any kind of control ticked. None ticked: any control.",
     )
-    election_date = forms.DateField(
-        label="Only councils with an election on",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    election_date = BritishDateField(label="Only councils with an election on", required=False)
     recipients = forms.MultipleChoiceField(
         label="Send to",
         choices=Mailing.Recipients.choices,
@@ -382,9 +379,7 @@ class MailingForm(AudienceForm, forms.ModelForm):
 
 
 class ScheduleForm(DescribedFieldsMixin, forms.Form):
-    when = forms.DateTimeField(
-        label="Send at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    when = BritishDateTimeField(label="Send at")
 
     def clean_when(self):
         when = self.cleaned_data["when"]

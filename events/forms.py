@@ -8,22 +8,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 
+from alc_portal.dates import BritishDateTimeField
 from alc_portal.forms import DescribedFieldsMixin
 
 from .access import may_hold_national_events, regions_for_new_events
 from .models import Event, Session
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-DATETIME_INPUTS = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"]
-
-
-def datetime_field(label: str, **kwargs) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        input_formats=DATETIME_INPUTS,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
-        **kwargs,
-    )
 
 
 def _needs_help() -> str:
@@ -34,10 +23,12 @@ def _needs_help() -> str:
 
 
 class EventForm(DescribedFieldsMixin, forms.ModelForm):
-    starts_at = datetime_field("Starts")
-    ends_at = datetime_field("Ends")
-    booking_opens_at = datetime_field("Booking opens")
-    booking_closes_at = datetime_field("Booking closes", help_text="At the latest when it starts.")
+    starts_at = BritishDateTimeField(label="Starts")
+    ends_at = BritishDateTimeField(label="Ends")
+    booking_opens_at = BritishDateTimeField(label="Booking opens")
+    booking_closes_at = BritishDateTimeField(
+        label="Booking closes", help_text="At the latest when it starts."
+    )
     online_link = forms.URLField(
         label="Online joining link",
         required=False,
@@ -125,8 +116,10 @@ class EventForm(DescribedFieldsMixin, forms.ModelForm):
 
 
 class SessionForm(DescribedFieldsMixin, forms.ModelForm):
-    starts_at = datetime_field("Starts")
-    ends_at = datetime_field("Ends", help_text="Sessions with the same times share a time slot.")
+    starts_at = BritishDateTimeField(label="Starts")
+    ends_at = BritishDateTimeField(
+        label="Ends", help_text="Sessions with the same times share a time slot."
+    )
 
     class Meta:
         model = Session

@@ -2,16 +2,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alc_portal.dates import BritishDateField, date_display
 from alc_portal.forms import DescribedFieldsMixin
-from alc_portal.validators import DATE_EARLIEST, date_validate, phone_validate, years_from_today
+from alc_portal.validators import date_validate, phone_validate, years_from_today
 
 from . import queues
 from .access import officer_candidates
 from .control import CONTROL_NAMES, control_choices_present, control_code_from_text, control_filter
 from .models import Council, CouncilGroup, GroupOfficer
 
-# A browser's date picker sends and expects ISO dates, whatever the locale.
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 NO_MARKUP = "Use plain text: remove the < and > characters."
 
 
@@ -33,9 +32,6 @@ class CouncilFilterForm(forms.Form):
         ("secretary", "Secretary"),
     ]
 
-    # The date picker sends ISO dates; a date typed into a link may be written the British way.
-    DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y"]
-
     kind = forms.ChoiceField(
         label="Type", choices=[("", "Any type"), *Council.Kind.choices], required=False
     )
@@ -44,13 +40,7 @@ class CouncilFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "Choose a kind of control from the list."},
     )
-    election_on = forms.DateField(
-        label="Has an election on",
-        required=False,
-        widget=DATE_WIDGET,
-        input_formats=DATE_FORMATS,
-        help_text="For example 6 May 2027.",
-    )
+    election_on = BritishDateField(label="Has an election on", required=False)
     has_group = forms.ChoiceField(label="Labour group", choices=HAS_GROUP_CHOICES, required=False)
     missing = forms.ChoiceField(
         label="Group details missing",
@@ -85,7 +75,7 @@ class CouncilFilterForm(forms.Form):
 
     def _normalised(self, data):
         """Filters from links made before the control list, or typed by hand: a party code or
-        name becomes its choice, and a date the field reads is shown in the date picker."""
+        name becomes its choice, and a date the field reads is shown as "6 May 2027"."""
         data = data.copy()
         control = data.get("control")
         if control:
@@ -97,7 +87,7 @@ class CouncilFilterForm(forms.Form):
             except ValidationError:
                 pass
             else:
-                data["election_on"] = parsed.isoformat()
+                data["election_on"] = date_display(parsed)
         return data
 
     def applied(self) -> dict:
@@ -163,9 +153,7 @@ class OfficerAppointForm(DescribedFieldsMixin, forms.Form):
         queryset=None,
         help_text="Serving councillors on this council who have an account on the portal.",
     )
-    start_date = forms.DateField(
-        label="Start date", widget=DATE_WIDGET, help_text=OFFICER_START_HELP
-    )
+    start_date = BritishDateField(label="Start date", help_text=OFFICER_START_HELP)
 
     def __init__(self, *args, group: CouncilGroup, **kwargs):
         super().__init__(*args, **kwargs)
@@ -173,9 +161,6 @@ class OfficerAppointForm(DescribedFieldsMixin, forms.Form):
         self.fields["user"].queryset = officer_candidates(group).order_by("full_name", "email")
         self.fields["user"].label_from_instance = lambda u: u.full_name or u.email
         self.fields["start_date"].initial = timezone.localdate
-        self.fields["start_date"].widget.attrs.update(
-            min=DATE_EARLIEST.isoformat(), max=years_from_today(1).isoformat()
-        )
 
     def clean_start_date(self):
         # A mistyped year (2206, 1026) would leave an office nobody can end or hand on: ending
@@ -189,7 +174,7 @@ class OfficerEndForm(DescribedFieldsMixin, forms.Form):
     # officer_end.html renders the field with as_field_group: no colon after the label, as in
     # templates/includes/field.html.
     label_suffix = ""
-    end_date = forms.DateField(label="Term ends on", widget=DATE_WIDGET)
+    end_date = BritishDateField(label="Term ends on")
 
     def __init__(self, *args, officer: GroupOfficer | None = None, **kwargs):
         if officer is not None:
@@ -197,10 +182,6 @@ class OfficerEndForm(DescribedFieldsMixin, forms.Form):
             kwargs.setdefault("auto_id", f"id_officer{officer.pk}_%s")
         super().__init__(*args, **kwargs)
         self.fields["end_date"].initial = timezone.localdate
-
-
-# British dates as typed, besides the ISO dates a date picker sends.
-DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"]
 
 
 class CouncilCorrectionForm(DescribedFieldsMixin, forms.ModelForm):
@@ -234,7 +215,7 @@ class CouncilCorrectionForm(DescribedFieldsMixin, forms.ModelForm):
 
 
 class ElectionForm(DescribedFieldsMixin, forms.Form):
-    date = forms.DateField(label="Date", widget=DATE_WIDGET, input_formats=DATE_INPUTS)
+    date = BritishDateField(label="Date")
     seats_up = forms.IntegerField(label="Seats up", min_value=0)
     labour_seats_up = forms.IntegerField(label="Labour seats up", min_value=0)
 

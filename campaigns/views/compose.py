@@ -202,7 +202,9 @@ def _render_detail(request, mailing, *, schedule_form=None, status=200):
         # The Approve, Send and Schedule forms carry the version of the page they were on.
         context["version"] = compose.mailing_version(mailing.pk)
     if context["can_send"]:
-        context["schedule_form"] = schedule_form or ScheduleForm()
+        # A scheduled mailing's form shows its time, to change it.
+        initial = {"when": mailing.scheduled_for} if mailing.is_scheduled else None
+        context["schedule_form"] = schedule_form or ScheduleForm(initial=initial)
     return render(request, "campaigns/mailing_detail.html", context, status=status)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from alc_portal.dates import BritishDateField
 from alc_portal.forms import DescribedFieldsMixin
 from alc_portal.validators import (
     PHONE_MAX,
@@ -247,10 +248,9 @@ class CouncillorEditForm(_PersonFields):
 
 
 class CouncillorLeaveForm(DescribedFieldsMixin, forms.Form):
-    left_on = forms.DateField(
+    left_on = BritishDateField(
         label="No longer a councillor from",
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Today or an earlier date. Any group office they hold ends on this date.",
     )
     confirm = forms.BooleanField(

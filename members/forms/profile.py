@@ -8,20 +8,11 @@ from django import forms
 from django.utils import timezone
 
 from alc_portal import validators
+from alc_portal.dates import BritishDateField
 from alc_portal.forms import DescribedFieldsMixin
 from members import imports
 from members.models import Councillor, Position, User
 from regions.models import Council
-
-
-def date_widget():
-    # A native date picker needs ISO dates, whatever the site's display format.
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def date_bounds(field: forms.DateField, latest) -> None:
-    """Let the browser's date picker offer only the dates the form accepts."""
-    field.widget.attrs.update(min=validators.DATE_EARLIEST.isoformat(), max=latest.isoformat())
 
 
 def phone_validate(value: str, *, stored: str | None = None) -> str:
@@ -78,10 +69,8 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
         max_length=imports.WARD_MAX,
         error_messages={"required": "Enter the ward (or division) you represent."},
     )
-    first_elected = forms.DateField(required=False, widget=date_widget())
-    term_ends = forms.DateField(
-        required=False, widget=date_widget(), help_text="No more than ten years ahead."
-    )
+    first_elected = BritishDateField(required=False)
+    term_ends = BritishDateField(required=False, help_text="No more than ten years ahead.")
     labour_coop = forms.TypedChoiceField(
         label="Are you a Labour & Co-operative councillor?",
         choices=[("no", "No"), ("yes", "Yes")],
@@ -113,8 +102,6 @@ class ProfileForm(DescribedFieldsMixin, forms.Form):
             councils | Council.objects.filter(pk=councillor.council_id)
         ).order_by("name")
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
-        date_bounds(self.fields["first_elected"], timezone.localdate())
-        date_bounds(self.fields["term_ends"], term_ends_latest())
         if validators.phone_needs_correcting(self.initial.get("phone")):
             self.fields["phone"].help_text = validators.PHONE_STORED_MESSAGE
         if councillor.left_on is not None:
@@ -182,12 +169,8 @@ class PositionForm(DescribedFieldsMixin, forms.ModelForm):
         model = Position
         fields = ["title", "start_date"]
         labels = {"title": "Position", "start_date": "Since"}
-        widgets = {"start_date": date_widget()}
+        field_classes = {"start_date": BritishDateField}
         help_texts = {"title": "For example: leader, cabinet member for housing, group whip."}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        date_bounds(self.fields["start_date"], timezone.localdate())
 
     def clean_title(self):
         return name_validate(self.cleaned_data["title"])

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_safe
 
+from alc_portal.dates import BritishDateField
 from alc_portal.forms import DescribedFieldsMixin
 from members import selectors
 from members.access import (
@@ -24,10 +25,6 @@ from members.models import ExportLogEntry
 from members.services.exports import export_record
 from regions.access import get_region_for_user_or_404
 
-# The date picker sends ISO dates; a date typed or in a link may be written the British way.
-DATE_FORMATS = ["%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y"]
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
 
 class ExportLogFilterForm(DescribedFieldsMixin, forms.Form):
     person = forms.CharField(
@@ -36,12 +33,8 @@ class ExportLogFilterForm(DescribedFieldsMixin, forms.Form):
         max_length=254,
         help_text="Part of the name or email address of who downloaded it.",
     )
-    since = forms.DateField(
-        label="From", required=False, widget=DATE_WIDGET, input_formats=DATE_FORMATS
-    )
-    until = forms.DateField(
-        label="To", required=False, widget=DATE_WIDGET, input_formats=DATE_FORMATS
-    )
+    since = BritishDateField(label="From", required=False)
+    until = BritishDateField(label="To", required=False)
 
     def clean(self):
         data = super().clean()

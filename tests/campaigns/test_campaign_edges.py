@@ -273,7 +273,7 @@ def test_an_adoption_date_in_the_future_is_refused_next_to_the_field(staff_clien
     assert response.status_code == 200
     error = re.search(r'<ul class="errorlist" id="id_adopted_on_error">(.*?)</ul>', content, re.S)
     assert error and "can&#x27;t be in the future" in error.group(1)
-    assert 'aria-describedby="id_adopted_on_error"' in content
+    assert 'aria-describedby="id_adopted_on_helptext id_adopted_on_error"' in content
     assert not Adoption.objects.exists()
 
 

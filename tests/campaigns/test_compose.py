@@ -711,9 +711,11 @@ def test_schedule_in_the_past_leaves_a_reps_draft_unapproved_with_the_error_by_t
     assert page.count("<h1>") == 1
     error = page.split('id="id_when_error"')[1].split("</ul>")[0]
     assert "Choose a time in the future." in error
-    assert 'aria-describedby="id_when_error"' in page
+    assert 'aria-describedby="id_when_helptext id_when_error"' in page
     assert 'aria-invalid="true"' in page
-    assert 'value="2020-01-01T09:00"' in page
+    # What was posted, in the date box and the time box.
+    assert 'name="when_0" value="2020-01-01"' in page
+    assert 'name="when_1" value="09:00"' in page
     mailing.refresh_from_db()
     assert (mailing.status, mailing.approved_by) == (Mailing.Status.AWAITING_APPROVAL, None)
 
@@ -722,7 +724,8 @@ def test_schedule_with_no_time_is_shown_next_to_the_field(client, staff):
     mailing = MailingFactory()
     response = client.post(reverse("campaigns:mailing_schedule", args=[mailing.pk]), {})
     assert response.status_code == 400
-    assert "This field is required." in response.text.split('id="id_when_error"')[1]
+    error = response.text.split('id="id_when_error"')[1]
+    assert "Enter a date and a time, for example 7 December 2026 and 14:30." in error
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
 
 

@@ -79,8 +79,10 @@ def test_scheduling_a_mailing_with_nobody_to_write_to_is_refused_next_to_the_fie
     assert response.status_code == 400
     error = response.text.split('id="id_when_error"')[1].split("</ul>")[0]
     assert "Nobody to send to" in error
-    [field] = re.findall(r'<input[^>]*name="when"[^>]*>', response.text)
-    assert "id_when_error" in re.search(r'aria-describedby="([^"]*)"', field).group(1)
+    fields = re.findall(r'<input[^>]*name="when_[01]"[^>]*>', response.text)
+    assert len(fields) == 2  # the date and the time
+    for field in fields:
+        assert "id_when_error" in re.search(r'aria-describedby="([^"]*)"', field).group(1)
     assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.DRAFT
 
 

@@ -118,13 +118,13 @@ def test_filters(rep_client, region, params, names):
 def test_election_date_can_be_written_the_british_way(rep_client, region, written):
     response = rep_client.get(*_url(region, election_on=written.format(NEXT_MAY)))
     assert _council_names(response) == ["Alpha"]
-    # The date picker shows the date that was read.
-    assert f'value="{NEXT_MAY:%Y-%m-%d}"' in response.text
+    # The box shows the date that was read, written out.
+    assert f'value="{NEXT_MAY.day} {NEXT_MAY:%B %Y}"' in response.text
 
 
 def test_election_date_hint_gives_a_british_example(rep_client, region):
     response = rep_client.get(*_url(region))
-    assert "For example 6 May 2027." in response.text
+    assert "For example, 7 December 2026 or 07/12/2026." in response.text
     assert "such as 2027-05-06" not in response.text
 
 
@@ -257,7 +257,7 @@ def test_an_invalid_filter_does_not_drop_the_valid_ones(rep_client, region):
     assert response.status_code == 200
     assert _council_names(response) == ["Beta"]
     assert 'id="id_election_on_error"' in response.text
-    assert "Enter a valid date" in response.text
+    assert "Enter a date like 7 December 2026 or 07/12/2026." in response.text
     # The totals and the wording follow the filter that applied.
     assert response.context["totals"]["councils"] == 1
     assert "match the filters" in response.text
