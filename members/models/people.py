@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -66,13 +66,15 @@ class UserManager(BaseUserManager):
         from regions.models import RegionalRepresentative
 
         person = models.OuterRef("pk")
+        represented = RegionalRepresentative.objects.current(on).filter(user=person)
         return self.annotate(
             roles_staff=models.Exists(StaffRole.objects.filter(user=person)),
-            roles_region_ids=ArraySubquery(
-                RegionalRepresentative.objects.current(on)
-                .filter(user=person)
-                .order_by()
-                .values("region_id")
+            roles_region_ids=ArraySubquery(represented.order_by().values("region_id")),
+            # For the menu: "slug name" (a slug has no spaces), by name.
+            roles_regions=ArraySubquery(
+                represented.order_by("region__name").values(
+                    link=Concat("region__slug", models.Value(" "), "region__name")
+                )
             ),
             roles_councillor=models.Exists(Councillor.objects.filter(user=person)),
             roles_two_factor=models.Exists(
@@ -162,6 +164,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         if hasattr(self, "roles_region_ids"):
             return frozenset(self.roles_region_ids)
         return frozenset(self.representative_roles.current().values_list("region_id", flat=True))
+
+    @cached_property
+    def represented_regions(self) -> list[tuple[str, str]]:
+        """The (slug, name) of each region the person represents, by name: for the menu."""
+        if hasattr(self, "roles_regions"):
+            return [tuple(link.split(" ", 1)) for link in self.roles_regions]
+        return list(
+            self.representative_roles.current()
+            .order_by("region__name")
+            .values_list("region__slug", "region__name")
+        )
 
     @cached_property
     def is_councillor(self) -> bool:
