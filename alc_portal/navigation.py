@@ -6,7 +6,8 @@ Loaded into every template (TEMPLATES' builtins), so a page needs no `{% load %}
 changes: label and target pairs, then the current page's label. A target is a URL name, an
 address, or an object with get_absolute_url. A region, council or Labour group stands for its
 whole trail (for staff, Regions › London › Camden › Camden Labour Group), and when it comes last
-it is the current page. Regions are named from the cached lookup, never from a query."""
+it is the current page. Regions are named from a cached lookup (regions/navigation.py), not
+from a query of each page's own."""
 
 from django import template
 from django.template.loader import render_to_string
@@ -72,7 +73,12 @@ def breadcrumbs(context, *items):
 
 # Which item of the menu a page sits under, by its URL name: the first prefix that matches.
 SECTIONS = {
-    "campaigns": [("mailing", "mailings"), ("audience", "mailings"), ("suppression", "national")],
+    "campaigns": [
+        ("mailing", "mailings"),
+        ("audience", "mailings"),
+        ("suppression", "national"),
+        ("", "campaigns"),
+    ],
     "events": [("", "events")],
     "regions": [("national", "regions"), ("", "regions")],
     "": [
@@ -100,7 +106,7 @@ def menu_section(context) -> str:
     for prefix, section in SECTIONS.get(match.namespace, []):
         if (match.url_name or "").startswith(prefix):
             return section
-    return "campaigns" if match.namespace == "campaigns" else ""
+    return ""
 
 
 # allauth's pages for managing one's account, under Your account: each one's label, and for the

@@ -77,6 +77,7 @@ class UserManager(BaseUserManager):
                 )
             ),
             roles_councillor=models.Exists(Councillor.objects.filter(user=person)),
+            roles_serving=models.Exists(Councillor.objects.serving().filter(user=person)),
             roles_two_factor=models.Exists(
                 Authenticator.objects.filter(user=person, type__in=TWO_FACTOR_TYPES)
             ),
@@ -182,6 +183,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         if hasattr(self, "roles_councillor"):
             return self.roles_councillor
         return Councillor.objects.filter(user=self).exists()
+
+    @cached_property
+    def is_serving_councillor(self) -> bool:
+        """Whether the person is a councillor still in office (the menu offers their region)."""
+        if hasattr(self, "roles_serving"):
+            return self.roles_serving
+        return Councillor.objects.serving().filter(user=self).exists()
 
     @cached_property
     def has_two_factor(self) -> bool:

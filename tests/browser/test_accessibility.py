@@ -437,3 +437,18 @@ def test_the_staff_menu_fits_the_screen_and_opens_its_group_by_keyboard(page, wi
     page.keyboard.press("Escape")
     assert not overview.is_visible()
     assert group.evaluate("el => el === document.activeElement")
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_links_that_act_as_buttons_are_padded_and_bordered_like_buttons(demo, page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "councillor@demo.alc.example.org", DEMO_PASSWORD)
+    page.goto("/profile/")
+    edit = page.get_by_role("link", name="Edit my profile")
+    padding, border = edit.evaluate(
+        "el => [parseFloat(getComputedStyle(el).paddingLeft),"
+        " parseFloat(getComputedStyle(el).borderTopWidth)]"
+    )
+    assert padding >= 16 and border == 2
+    assert edit.bounding_box()["height"] >= 40
+    assert_accessible(page)
