@@ -31,6 +31,11 @@ class PendingDecisions:
         """What the Decisions page lists: changes, and for staff waivers and erasures."""
         return self.profile_changes + (self.waivers or 0) + (self.erasures or 0)
 
+    @property
+    def total(self) -> int:
+        """Everything waiting, join requests included: the count beside Decisions in the menu."""
+        return self.join_requests + self.decisions
+
 
 def _count(queryset):
     counted = queryset.order_by().annotate(n=Func("pk", function="COUNT")).values("n")

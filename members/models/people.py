@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -66,15 +66,18 @@ class UserManager(BaseUserManager):
         from regions.models import RegionalRepresentative
 
         person = models.OuterRef("pk")
+        represented = RegionalRepresentative.objects.current(on).filter(user=person)
         return self.annotate(
             roles_staff=models.Exists(StaffRole.objects.filter(user=person)),
-            roles_region_ids=ArraySubquery(
-                RegionalRepresentative.objects.current(on)
-                .filter(user=person)
-                .order_by()
-                .values("region_id")
+            roles_region_ids=ArraySubquery(represented.order_by().values("region_id")),
+            # For the menu: "slug name" (a slug has no spaces), by name.
+            roles_regions=ArraySubquery(
+                represented.order_by("region__name").values(
+                    link=Concat("region__slug", models.Value(" "), "region__name")
+                )
             ),
             roles_councillor=models.Exists(Councillor.objects.filter(user=person)),
+            roles_serving=models.Exists(Councillor.objects.serving().filter(user=person)),
             roles_two_factor=models.Exists(
                 Authenticator.objects.filter(user=person, type__in=TWO_FACTOR_TYPES)
             ),
@@ -164,11 +167,29 @@ class User(AbstractBaseUser, PermissionsMixin):
         return frozenset(self.representative_roles.current().values_list("region_id", flat=True))
 
     @cached_property
+    def represented_regions(self) -> list[tuple[str, str]]:
+        """The (slug, name) of each region the person represents, by name: for the menu."""
+        if hasattr(self, "roles_regions"):
+            return [tuple(link.split(" ", 1)) for link in self.roles_regions]
+        return list(
+            self.representative_roles.current()
+            .order_by("region__name")
+            .values_list("region__slug", "region__name")
+        )
+
+    @cached_property
     def is_councillor(self) -> bool:
         """Whether the person has a councillor's profile (serving or not)."""
         if hasattr(self, "roles_councillor"):
             return self.roles_councillor
         return Councillor.objects.filter(user=self).exists()
+
+    @cached_property
+    def is_serving_councillor(self) -> bool:
+        """Whether the person is a councillor still in office (the menu offers their region)."""
+        if hasattr(self, "roles_serving"):
+            return self.roles_serving
+        return Councillor.objects.serving().filter(user=self).exists()
 
     @cached_property
     def has_two_factor(self) -> bool:

@@ -1,14 +1,15 @@
-// On narrow screens the main menu folds behind a "Menu" button. Without JavaScript it simply
-// stays open.
+// On narrow screens the main menu and the account links each fold behind a button ("Menu",
+// "Account"). Without JavaScript they simply stay open.
 (function () {
-  var nav = document.querySelector(".site-nav");
-  if (!nav) return;
-  var button = nav.querySelector(".nav-toggle");
-  nav.classList.add("nav-collapsible");
-  button.hidden = false;
-  button.addEventListener("click", function () {
-    var open = button.getAttribute("aria-expanded") !== "true";
-    button.setAttribute("aria-expanded", String(open));
-    nav.classList.toggle("open", open);
+  document.querySelectorAll(".site-nav, .account-nav").forEach(function (nav) {
+    var button = nav.querySelector(".nav-toggle");
+    if (!button) return;
+    nav.classList.add("nav-collapsible");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      nav.classList.toggle("open", open);
+    });
   });
 })();

@@ -70,23 +70,27 @@ def test_skip_link_is_first_and_moves_focus_to_main(page):
     assert page.evaluate("document.activeElement.id") == "main"
 
 
-def test_the_menu_folds_behind_a_button_on_a_phone_and_opens_by_keyboard(demo, page):
+@pytest.mark.parametrize(
+    ("button", "link"), [("Menu", "My region"), ("Account", "My profile")], ids=["menu", "account"]
+)
+def test_each_menu_folds_behind_a_button_on_a_phone_and_opens_by_keyboard(demo, page, button, link):
     page.set_viewport_size({"width": 320, "height": 700})
     log_in(page, "councillor@demo.alc.example.org", DEMO_PASSWORD)
-    menu = page.get_by_role("button", name="Menu")
-    profile_link = page.get_by_role("link", name="My profile")
+    menu = page.get_by_role("button", name=button, exact=True)
+    menu_link = page.get_by_role("link", name=link)
     assert menu.get_attribute("aria-expanded") == "false"
-    assert not profile_link.is_visible()
+    assert not menu_link.is_visible()
 
     menu.focus()
     page.keyboard.press("Enter")
     assert menu.get_attribute("aria-expanded") == "true"
-    assert profile_link.is_visible()
+    assert menu_link.is_visible()
     assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
     page.set_viewport_size({"width": 1280, "height": 800})
     assert not menu.is_visible()
-    assert profile_link.is_visible()
+    assert menu_link.is_visible()
 
 
 # Pages no crawl reaches: error pages, the steps of signing in and resetting a password, and the
@@ -413,14 +417,15 @@ def test_the_staff_menu_fits_the_screen_and_opens_its_group_by_keyboard(page, wi
         menu.focus()
         page.keyboard.press("Enter")
     else:
-        # Every entry of the menu is on one line, level with the portal's name.
+        # Every entry of the menu is on one line, and the account's links are level with the
+        # portal's name.
         tops = page.eval_on_selector_all(
             "#main-nav-list > li", "items => items.map(li => li.getBoundingClientRect().top)"
         )
         assert max(tops) - min(tops) < 5, tops
         brand = page.locator(".brand").bounding_box()
-        nav = page.locator("#main-nav-list").bounding_box()
-        assert nav["y"] < brand["y"] + brand["height"]
+        account = page.locator("#account-nav-list").bounding_box()
+        assert account["y"] < brand["y"] + brand["height"]
     assert not overview.is_visible()
 
     group.focus()
@@ -432,3 +437,18 @@ def test_the_staff_menu_fits_the_screen_and_opens_its_group_by_keyboard(page, wi
     page.keyboard.press("Escape")
     assert not overview.is_visible()
     assert group.evaluate("el => el === document.activeElement")
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_links_that_act_as_buttons_are_padded_and_bordered_like_buttons(demo, page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "councillor@demo.alc.example.org", DEMO_PASSWORD)
+    page.goto("/profile/")
+    edit = page.get_by_role("link", name="Edit my profile")
+    padding, border = edit.evaluate(
+        "el => [parseFloat(getComputedStyle(el).paddingLeft),"
+        " parseFloat(getComputedStyle(el).borderTopWidth)]"
+    )
+    assert padding >= 16 and border == 2
+    assert edit.bounding_box()["height"] >= 40
+    assert_accessible(page)
