@@ -201,3 +201,20 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("measured figures")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def demo_with_requests(gb_councils):
+    """The demo data, with something in each list (a council change, a levy waiver, a campaign's
+    mailing), so that a crawl reaches the pages of single requests and mailings too."""
+    from django.core.management import call_command
+    from factories import CampaignFactory, LevyWaiverFactory, MailingFactory, ProfileChangeFactory
+
+    from members.models import Councillor, User
+
+    call_command("demo_data", verbosity=0)
+    staff = User.objects.get(email="staff@demo.alc.example.org")
+    councillor = Councillor.objects.get(user__email="councillor@demo.alc.example.org")
+    ProfileChangeFactory(councillor=councillor, ward="Kentish Town North")
+    LevyWaiverFactory(councillor=councillor)
+    MailingFactory(campaign=CampaignFactory(title="Safer high streets"), created_by=staff)

@@ -14,9 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.urls import Resolver404, resolve
-from factories import CampaignFactory, LevyWaiverFactory, MailingFactory, ProfileChangeFactory
 
 from members.models import Councillor, User
 
@@ -150,17 +148,6 @@ def _crawl(client) -> tuple[dict[str, list[str]], list[str]]:
     return trails, missing
 
 
-@pytest.fixture
-def demo(gb_councils):
-    call_command("demo_data", verbosity=0)
-    staff = User.objects.get(email="staff@demo.alc.example.org")
-    councillor = Councillor.objects.get(user__email="councillor@demo.alc.example.org")
-    # Something in each list, so that the pages of single requests and mailings are reached.
-    ProfileChangeFactory(councillor=councillor, ward="Kentish Town North")
-    LevyWaiverFactory(councillor=councillor)
-    MailingFactory(campaign=CampaignFactory(title="Safer high streets"), created_by=staff)
-
-
 @pytest.mark.parametrize(
     "email",
     [
@@ -169,7 +156,9 @@ def demo(gb_councils):
         "staff@demo.alc.example.org",
     ],
 )
-def test_every_page_below_the_first_level_has_a_trail_of_pages_one_may_open(client, demo, email):
+def test_every_page_below_the_first_level_has_a_trail_of_pages_one_may_open(
+    client, demo_with_requests, email
+):
     client.force_login(User.objects.get(email=email))
     trails, missing = _crawl(client)
     assert missing == []
@@ -179,7 +168,9 @@ def test_every_page_below_the_first_level_has_a_trail_of_pages_one_may_open(clie
             assert client.get(link).status_code == 200, f"{link}, in the trail of {path}"
 
 
-def test_the_trail_of_a_labour_group_page_runs_through_its_region_and_council(client, demo):
+def test_the_trail_of_a_labour_group_page_runs_through_its_region_and_council(
+    client, demo_with_requests
+):
     client.force_login(User.objects.get(email="rep.london@demo.alc.example.org"))
     group = Councillor.objects.get(user__email="councillor@demo.alc.example.org").council
     page = client.get(f"/regions/groups/{group.labour_group.pk}/officers/").content.decode()

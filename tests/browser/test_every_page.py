@@ -10,17 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from accessibility import assert_accessible
 from browsing import log_in
-from django.core.management import call_command
 from django.urls import Resolver404, resolve
-from factories import (
-    CampaignFactory,
-    LevyWaiverFactory,
-    MailingFactory,
-    ProfileChangeFactory,
-)
 
 from members.management.commands.demo_data import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from members.models import Councillor, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,18 +26,6 @@ WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
     .filter(el => ![...el.children].some(c => c.getBoundingClientRect().right >
                                           document.documentElement.clientWidth + 1))
     .slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' + el.textContent.slice(0, 40))"""
-
-
-@pytest.fixture
-def demo(gb_councils):
-    call_command("demo_data", verbosity=0)
-    staff = User.objects.get(email="staff@demo.alc.example.org")
-    councillor = Councillor.objects.get(user__email="councillor@demo.alc.example.org")
-    # Something in each list, so that detail pages are reachable too.
-    ProfileChangeFactory(councillor=councillor, ward="Kentish Town North")
-    LevyWaiverFactory(councillor=councillor)
-    campaign = CampaignFactory(title="Safer high streets")
-    MailingFactory(campaign=campaign, created_by=staff)
 
 
 def _pattern(path: str) -> str | None:
@@ -97,7 +77,9 @@ def _crawl(page, width: int) -> list[str]:
         ("staff@demo.alc.example.org", ["/regions/national/", "/campaigns/mailings/"]),
     ],
 )
-def test_every_page_a_role_can_reach_is_accessible(demo, page, width, email, must_reach):
+def test_every_page_a_role_can_reach_is_accessible(
+    demo_with_requests, page, width, email, must_reach
+):
     page.set_viewport_size({"width": width, "height": 800})
     log_in(page, email, DEMO_PASSWORD, totp_secret=DEMO_TOTP_SECRET)
     visited = _crawl(page, width)
