@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from factories import CouncillorFactory, StaffFactory
 from polling import wait_for
-from workers import PROJECT_DIR, current_database_url, worker_start, worker_stop
+from workers import PROJECT_DIR, current_database_url, environment, worker_start, worker_stop
 
 from alc_portal.celery import app as celery_app
 from alc_portal.embedded import EmbeddedRedis
@@ -59,16 +59,8 @@ def _env(redis_url):
 
 
 def _start_worker(redis_url, name):
-    saved = {key: os.environ.get(key) for key in _env(redis_url)}
-    os.environ.update(_env(redis_url))
-    try:
+    with environment(_env(redis_url)):
         return worker_start(database_url=current_database_url(), redis_url=redis_url, name=name)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _start_beat(redis_url, tmp_path, queue_env):

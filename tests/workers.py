@@ -26,6 +26,24 @@ def current_database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+@contextlib.contextmanager
+def environment(changes: dict, *, unset=()):
+    """Set `changes` and remove `unset` in os.environ (which a started process inherits), and put
+    every one of them back as it was on leaving."""
+    saved = {key: os.environ.get(key) for key in [*changes, *unset]}
+    for key in unset:
+        os.environ.pop(key, None)
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def worker_start(*, database_url: str, redis_url: str | None = None, name: str = "test"):
     """Start `celery worker` as a child process and wait until it is ready to take tasks."""
     env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_CONN_MAX_AGE": "0"}
@@ -83,17 +101,8 @@ def notice_workers_on_own_queue(smtp, monkeypatch, *, queue_prefix: str):
     started = []
 
     def start(name):
-        saved = {key: os.environ.get(key) for key in [*env, "EMAIL_URL"]}
-        os.environ.pop("EMAIL_URL", None)
-        os.environ.update(env)
-        try:
+        with environment(env, unset=["EMAIL_URL"]):
             proc = worker_start(database_url=current_database_url(), name=name)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         started.append(proc)
         return proc
 
