@@ -70,9 +70,6 @@ class Queue:
     params: dict  # the region page's filter that lists exactly these councils
     heading: str  # a column heading, where regions are compared in a table
 
-    def label(self, count: int) -> str:
-        return self.one if count == 1 else self.many
-
 
 QUEUES = [
     Queue(
